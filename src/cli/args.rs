@@ -1,0 +1,295 @@
+//! The command line, as clap structs. Nothing here does work: `cli::run`
+//! turns these into settings for the core modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "devenv",
+    version,
+    about = "From a fresh clone to a running development environment in one command",
+    long_about = "devenv reads the repository's devenv.toml and brings the whole development \
+environment up: pinned tools, dependency containers, mocks for upstream services, rendered \
+config files and setup hooks.",
+    after_help = "Examples:\n  devenv up                 bring everything up\n  devenv status             what is running, with URLs\n  devenv validate           check devenv.toml only\n  devenv down               stop it (data volumes are kept)",
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Use this devenv.toml instead of searching upwards from the current directory
+    #[arg(short = 'f', long = "file", global = true, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Print only errors and warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail about what is done
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bring the whole environment to the declared state
+    #[command(
+        after_help = "Examples:\n  devenv up\n  devenv up --env ci\n  devenv up --only tools,services\n  devenv up --frozen --yes     in CI: require devenv.lock, trust hooks"
+    )]
+    Up(UpArgs),
+
+    /// Stop and remove this project's containers, network and mocks
+    #[command(
+        after_help = "Examples:\n  devenv down\n  devenv down --volumes        also delete data volumes"
+    )]
+    Down(DownArgs),
+
+    /// Back to a fresh clone: down, volumes, rendered files, local state
+    #[command(
+        after_help = "Examples:\n  devenv reset\n  devenv reset --yes           without asking"
+    )]
+    Reset(YesArgs),
+
+    /// Services, mocks, jobs and tools, with state, readiness and URLs
+    #[command(
+        after_help = "Examples:\n  devenv status\n  devenv status --json | jq '.services[].url'"
+    )]
+    Status(JsonArgs),
+
+    /// A container's or mock's log
+    #[command(
+        after_help = "Examples:\n  devenv logs db\n  devenv logs payments --follow\n  devenv logs db --tail 50"
+    )]
+    Logs(LogsArgs),
+
+    /// Parse and check devenv.toml only
+    #[command(
+        after_help = "Examples:\n  devenv validate\n  devenv validate --json\n  devenv -f other/devenv.toml validate"
+    )]
+    Validate(JsonArgs),
+
+    /// Pre-flight checks: engine, ports, disk, required tools, store, PATH
+    #[command(after_help = "Examples:\n  devenv doctor\n  devenv doctor --json")]
+    Doctor(JsonArgs),
+
+    /// Render config files only
+    #[command(
+        after_help = "Examples:\n  devenv render\n  devenv render --env ci --set log_level=debug\n  devenv render --check        exit 1 when a rendered file is stale\n  devenv render --explain database.url"
+    )]
+    Render(RenderArgs),
+
+    /// Run a command with the pinned tools and the project environment
+    #[command(
+        after_help = "Examples:\n  devenv exec -- node --version\n  devenv exec -- npm test"
+    )]
+    Exec(ExecArgs),
+
+    /// Start your shell with the pinned tools and the project environment
+    Shell,
+
+    /// Print the environment to activate the pinned tools in a shell
+    #[command(
+        after_help = "Examples:\n  eval \"$(devenv env --shell bash)\"    e.g. in .envrc for direnv\n  devenv env --shell fish | source\n  devenv env --shell json"
+    )]
+    Env(EnvArgs),
+
+    /// Resolve every tool for every platform and write devenv.lock
+    Lock,
+
+    /// Run one mock in the foreground
+    #[command(after_help = "Examples:\n  devenv mock serve payments")]
+    Mock(MockArgs),
+
+    /// Setup runs and the onboarding timeline of this clone
+    #[command(
+        after_help = "Examples:\n  devenv metrics\n  devenv metrics --json\n  devenv metrics --install-hook   record your first commit right away"
+    )]
+    Metrics(MetricsArgs),
+
+    /// Send unsent metrics to the configured platform endpoint
+    #[command(
+        after_help = "Examples:\n  devenv report\n  devenv report --dry-run      print what would be sent"
+    )]
+    Report(ReportArgs),
+
+    /// Write a devenv.toml for an existing repository
+    #[command(
+        after_help = "Examples:\n  devenv init\n  devenv init --from docker-compose.yml --yes"
+    )]
+    Init(InitArgs),
+
+    /// Trust this devenv.toml so its hooks may run
+    Trust,
+
+    /// List the stack presets (built in and the repository's own)
+    #[command(after_help = "Examples:\n  devenv stacks\n  devenv stacks --json")]
+    Stacks(JsonArgs),
+
+    /// Remove tools from the shared store that no known project uses
+    Gc,
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  devenv completions bash > ~/.local/share/bash-completion/completions/devenv\n  devenv completions zsh > ~/.zfunc/_devenv\n  devenv completions fish > ~/.config/fish/completions/devenv.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Phase {
+    Tools,
+    Services,
+    Mocks,
+    Config,
+    Hooks,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Config environment to render for (default: [config] environment, or "local")
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Run only these phases
+    #[arg(long, value_delimiter = ',', value_name = "PHASE,...")]
+    pub only: Vec<Phase>,
+    /// Fail if devenv.lock is missing or does not match devenv.toml
+    #[arg(long)]
+    pub frozen: bool,
+    /// Use only what is already downloaded; never touch the network
+    #[arg(long)]
+    pub offline: bool,
+    /// Answer yes to questions (trust this devenv.toml's hooks)
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Also remove the project's named volumes (their data is lost)
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct YesArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// One JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The service, job or mock
+    pub service: String,
+    /// Keep printing new lines
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Only the last N lines
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Config environment to render for
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Override a value (dots for nested keys)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Exit 1 if any rendered file is out of date; write nothing
+    #[arg(long)]
+    pub check: bool,
+    /// Print a value and the layer it came from
+    #[arg(long, value_name = "KEY")]
+    pub explain: Option<String>,
+    /// Overwrite rendered files that were edited by hand
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The command and its arguments
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// The syntax to print
+    #[arg(long, value_enum, default_value = "bash")]
+    pub shell: ShellKind,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    #[command(subcommand)]
+    pub command: MockCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MockCommand {
+    /// Serve one mock in the foreground until Ctrl-C
+    Serve {
+        /// The mock's name from [mocks.NAME]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// One JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Install a git post-commit hook that records your first commit
+    #[arg(long)]
+    pub install_hook: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print the payload instead of sending it
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Convert this docker-compose file
+    #[arg(long, value_name = "COMPOSE_FILE")]
+    pub from: Option<PathBuf>,
+    /// Take the defaults without asking
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    pub shell: clap_complete::Shell,
+}

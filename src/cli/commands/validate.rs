@@ -1,0 +1,55 @@
+use serde::Serialize;
+
+use crate::cli::App;
+use crate::diagnostic::Diagnostic;
+use crate::error::Error;
+use crate::manifest::ManifestError;
+use crate::progress::{Level, Reporter};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    valid: bool,
+    file: String,
+    project: Option<String>,
+    problems: &'a [Diagnostic],
+}
+
+pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
+    let path = app.manifest_path()?;
+    app.printer.set_base(app.cwd.clone());
+    let result = crate::manifest::load(&path);
+    let file = path.display().to_string();
+    match result {
+        Ok(m) => {
+            if json {
+                app.printer.json(&Report {
+                    valid: true,
+                    file,
+                    project: Some(m.project.name.clone()),
+                    problems: &[],
+                });
+            } else {
+                let summary = format!(
+                    "{} is valid: {} service(s), {} mock(s), {} tool(s), {} template(s)",
+                    app.display(&path),
+                    m.services.len(),
+                    m.mocks.len(),
+                    m.tools.len(),
+                    m.config.files.len()
+                );
+                app.printer.message(Level::Success, &summary);
+            }
+            Ok(0)
+        }
+        Err(ManifestError::Invalid(d)) if json => {
+            app.printer.json(&Report {
+                valid: false,
+                file,
+                project: None,
+                problems: &d.0,
+            });
+            Ok(2)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

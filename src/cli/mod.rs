@@ -1,0 +1,87 @@
+//! The binary's front: parse the command line, build the output layer and
+//! the application context, run one command, map its error to an exit code.
+
+pub mod args;
+mod commands;
+mod context;
+
+use clap::Parser;
+
+pub use context::App;
+
+use crate::error::Error;
+use crate::ui::{OutputOptions, Printer, Verbosity};
+use args::{Cli, Command};
+
+/// Runs the program and returns its exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+        }
+    };
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let printer = Printer::new(OutputOptions::detect(verbosity, no_color));
+    let mut app = match App::from_env(printer, cli.file.clone()) {
+        Ok(app) => app,
+        Err(e) => {
+            return report(
+                &Printer::new(OutputOptions::detect(verbosity, no_color)),
+                &e,
+            )
+        }
+    };
+    match run(&mut app, cli.command) {
+        Ok(code) => code,
+        Err(e) => report(&app.printer, &e),
+    }
+}
+
+fn report(printer: &Printer, e: &Error) -> i32 {
+    printer.error(e);
+    e.exit_code()
+}
+
+/// Dispatches one command. `Ok` carries a non-error exit code (for commands
+/// like `doctor` and `render --check` whose answer is the code itself).
+fn run(app: &mut App, command: Command) -> Result<i32, Error> {
+    use commands as c;
+    match command {
+        Command::Validate(a) => c::validate::run(app, a.json),
+        Command::Stacks(a) => c::stacks::run(app, a.json),
+        Command::Completions(a) => c::completions::run(a.shell),
+        Command::Up(_) => not_yet("up", "bringing the environment up"),
+        Command::Down(_) => not_yet("down", "container management"),
+        Command::Reset(_) => not_yet("reset", "container management"),
+        Command::Status(_) => not_yet("status", "container management"),
+        Command::Logs(_) => not_yet("logs", "container management"),
+        Command::Doctor(_) => not_yet("doctor", "pre-flight checks"),
+        Command::Render(_) => not_yet("render", "config rendering"),
+        Command::Exec(_) => not_yet("exec", "tool activation"),
+        Command::Shell => not_yet("shell", "tool activation"),
+        Command::Env(_) => not_yet("env", "tool activation"),
+        Command::Lock => not_yet("lock", "tool locking"),
+        Command::Mock(_) => not_yet("mock", "the mock server"),
+        Command::Metrics(_) => not_yet("metrics", "setup metrics"),
+        Command::Report(_) => not_yet("report", "metrics reporting"),
+        Command::Init(_) => not_yet("init", "repository detection"),
+        Command::Trust => not_yet("trust", "hook trust"),
+        Command::Gc => not_yet("gc", "the tool store"),
+    }
+}
+
+fn not_yet(command: &'static str, what: &'static str) -> Result<i32, Error> {
+    Err(Error::NotAvailable { command, what })
+}

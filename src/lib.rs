@@ -1,0 +1,18 @@
+//! devenv: one command from a fresh clone to a running development
+//! environment.
+//!
+//! Layers, from the outside in: `cli` (clap arguments and one file per
+//! command) -> `manifest` (the validated devenv.toml) -> the core modules,
+//! one per capability (`tools`, `services`, `mocks`, `render`, `metrics`),
+//! which report through `progress::Reporter` -> `ui`, the only code that
+//! writes to the terminal.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod error;
+pub mod manifest;
+pub mod progress;
+pub mod stacks;
+pub mod tools;
+pub mod ui;
+pub mod util;

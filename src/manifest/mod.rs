@@ -1,0 +1,78 @@
+//! devenv.toml: finding it, reading it, checking it, and the resolved
+//! `Manifest` every other module works from.
+//!
+//! `load` is the one entry point: it either returns a manifest that passed
+//! every check, or every problem found, each pinned to file:line:column.
+
+mod graph;
+pub mod load;
+pub mod model;
+mod ports;
+mod resolve;
+pub mod schema;
+pub mod words;
+
+use std::path::{Path, PathBuf};
+
+pub use model::*;
+pub use ports::parse_port_spec;
+pub use resolve::{readiness_of, sanitise_project_name};
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::stacks::Stacks;
+
+pub const FILE_NAME: &str = "devenv.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("no {FILE_NAME} found in {} or any parent directory", start.display())]
+    NotFound { start: PathBuf },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// devenv.toml in `start` or the nearest parent, like git finds `.git`.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Reads and checks the manifest at `path` (absolute or relative to the
+/// working directory), with the repository's own stacks.
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let source = std::fs::read_to_string(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ManifestError::NotFound {
+                start: path.clone(),
+            }
+        } else {
+            ManifestError::Invalid(Diagnostic::file(&path, format!("cannot read: {e}")).into())
+        }
+    })?;
+    let root = path.parent().unwrap_or(Path::new("."));
+    let stacks = Stacks::load(root).map_err(ManifestError::Invalid)?;
+    parse(&path, &source, &stacks).map_err(ManifestError::Invalid)
+}
+
+/// Parses and checks manifest text; `path` is used for messages and as the
+/// base of relative paths.
+pub fn parse(path: &Path, source: &str, stacks: &Stacks) -> Result<Manifest, Diagnostics> {
+    let (raw, mut problems) = load::read_manifest(path, source)?;
+    let resolved = resolve::resolve(resolve::ResolveInput {
+        path,
+        source,
+        raw,
+        stacks,
+    });
+    match resolved {
+        Ok(m) if problems.is_empty() => Ok(m),
+        Ok(_) => Err(problems.sorted()),
+        Err(more) => {
+            problems.extend(more);
+            Err(problems.sorted())
+        }
+    }
+}

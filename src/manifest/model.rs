@@ -1,0 +1,316 @@
+//! The validated, resolved manifest: what every core module works from.
+//!
+//! Defaults are applied, stack presets merged into their services, paths made
+//! absolute and ports parsed. Nothing here can be wrong in a way the user
+//! could have caught: those problems were reported by `resolve`.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use super::schema::{HookEntry, Identity, MetricsFormat, PullPolicy, RunMode, SourceKind};
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Absolute path of devenv.toml.
+    pub path: PathBuf,
+    /// The directory holding devenv.toml: the repository root.
+    pub root: PathBuf,
+    /// sha256 of the file's bytes, for trust records and state.
+    pub content_hash: String,
+    pub project: Project,
+    pub settings: Settings,
+    pub tools: Vec<Tool>,
+    pub requires: Vec<Requirement>,
+    /// In declaration order.
+    pub services: Vec<Service>,
+    pub mocks: Vec<Mock>,
+    pub config: Config,
+    pub secrets: Vec<Secret>,
+    pub hooks: Hooks,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The display name: `[project] name`, or the directory name, sanitised.
+    pub name: String,
+    /// The name used for containers, networks and volumes. Equal to `name`
+    /// when it was set explicitly; otherwise `name` plus a short hash of the
+    /// clone's path, so two clones of one repo never share containers.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// From devenv.toml; `DEVENV_REGISTRY_MIRROR` wins over it at run time.
+    pub registry_mirror: Option<String>,
+    pub pull: PullPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+    pub source: ToolSource,
+    pub allow_unverified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolSource {
+    /// From the built-in index.
+    Index,
+    Url(UrlTool),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlTool {
+    pub url: String,
+    /// Paths inside the archive to expose (templated); empty = the default rule.
+    pub bin: Vec<String>,
+    /// `"linux-x86_64"` etc. to lowercase hex.
+    pub sha256: BTreeMap<String, String>,
+    pub strip_components: u32,
+    pub platforms: BTreeMap<String, PlatformOverride>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlatformOverride {
+    pub url: Option<String>,
+    pub bin: Option<Vec<String>>,
+    pub strip_components: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub name: String,
+    pub range: semver::VersionReq,
+    /// As written, for messages.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub name: String,
+    /// The preset it came from, if any.
+    pub stack: Option<String>,
+    /// The full image reference as written or derived (`postgres:16`),
+    /// before any registry mirror rewrite.
+    pub image: String,
+    pub ports: Vec<PortMapping>,
+    pub env: BTreeMap<String, String>,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// Named volumes: volume name -> container path.
+    pub volumes: BTreeMap<String, String>,
+    pub mounts: Vec<Mount>,
+    pub ready: Option<Readiness>,
+    pub depends_on: Vec<String>,
+    pub run: RunMode,
+    /// Host address published ports bind to.
+    pub bind: IpAddr,
+    /// Stack exports merged with the service's own, as templates over
+    /// `host`, `port`, `ports`, `env`, `name`.
+    pub exports: BTreeMap<String, String>,
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+    pub platform: Option<String>,
+}
+
+impl Service {
+    pub fn is_job(&self) -> bool {
+        self.run == RunMode::Once
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostPort {
+    Fixed(u16),
+    /// Picked once from the free ports and kept for this clone.
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PortMapping {
+    pub host: HostPort,
+    pub container: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Absolute path on the host (inside the repository as written).
+    pub source: PathBuf,
+    pub target: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readiness {
+    pub probe: Probe,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Probe {
+    /// Connect to this container port through its published host port.
+    Tcp(u16),
+    /// GET `path` on this container port expecting 2xx.
+    Http { path: String, port: u16 },
+    /// Run inside the container; exit 0 means ready.
+    Exec(Vec<String>),
+    /// A line of the container's log matches this regex.
+    Log(String),
+    /// The image's own HEALTHCHECK, polled fast.
+    Healthcheck,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mock {
+    pub name: String,
+    pub port: HostPort,
+    pub wiremock: Option<PathBuf>,
+    pub pact: Option<PathBuf>,
+    pub openapi: Option<PathBuf>,
+    pub provider_state: Option<String>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Upper case; `ANY` matches every method.
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub json: Option<serde_json::Value>,
+    pub body: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    pub delay_ms: Option<u64>,
+    pub priority: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The default environment when `--env` is not given.
+    pub environment: String,
+    pub values: serde_json::Map<String, serde_json::Value>,
+    pub environments: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    pub files: Vec<ConfigFile>,
+    pub sources: Vec<ValueSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFile {
+    pub template: PathBuf,
+    pub output: PathBuf,
+    /// Render only for these environments; empty means all.
+    pub environments: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueSource {
+    pub name: String,
+    pub kind: SourceKind,
+    pub url: String,
+    pub prefix: Option<String>,
+    pub key: Option<String>,
+    pub environments: Vec<String>,
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    pub name: String,
+    pub env: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub prompt: Option<String>,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    pub setup: Vec<HookEntry>,
+    pub pre_down: Vec<HookEntry>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.setup.is_empty() && self.pre_down.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub endpoint: Option<String>,
+    pub format: MetricsFormat,
+    pub auto_report: bool,
+    pub timeout: Duration,
+    pub identity: Identity,
+    pub job: String,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            endpoint: None,
+            format: MetricsFormat::Pushgateway,
+            auto_report: false,
+            timeout: Duration::from_secs(2),
+            identity: Identity::Hashed,
+            job: "devenv".to_string(),
+        }
+    }
+}
+
+impl Manifest {
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+    pub fn mock(&self, name: &str) -> Option<&Mock> {
+        self.mocks.iter().find(|m| m.name == name)
+    }
+
+    /// Services grouped by dependency depth: every service of one level only
+    /// depends on services of earlier levels, so a level can start in parallel.
+    pub fn start_levels(&self) -> Vec<Vec<&Service>> {
+        let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
+        fn visit<'a>(
+            m: &'a Manifest,
+            name: &'a str,
+            depth: &mut BTreeMap<&'a str, usize>,
+        ) -> usize {
+            if let Some(d) = depth.get(name) {
+                return *d;
+            }
+            // Cycles were rejected during validation, so this terminates.
+            let s = m.service(name).expect("validated dependency");
+            let d = s
+                .depends_on
+                .iter()
+                .filter(|dep| m.service(dep).is_some())
+                .map(|dep| visit(m, dep, depth) + 1)
+                .max()
+                .unwrap_or(0);
+            depth.insert(name, d);
+            d
+        }
+        let mut levels: Vec<Vec<&Service>> = Vec::new();
+        for s in &self.services {
+            let d = visit(self, &s.name, &mut depth);
+            if levels.len() <= d {
+                levels.resize_with(d + 1, Vec::new);
+            }
+            levels[d].push(s);
+        }
+        levels
+    }
+}

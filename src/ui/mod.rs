@@ -1,0 +1,245 @@
+//! The output layer: the only code that writes to stdout/stderr or knows
+//! about terminals, colours and progress bars.
+//!
+//! Data goes to stdout; progress and messages to stderr. Bars and spinners
+//! appear only when stderr is a terminal; otherwise each finished task is one
+//! plain line. `NO_COLOR`, `-q` and `-v` are honoured here and nowhere else.
+
+pub mod prompt;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::diagnostic::Diagnostics;
+use crate::error::Error;
+use crate::progress::{Level, Reporter, Task};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub verbosity: Verbosity,
+    /// False when NO_COLOR is set or stderr is not a terminal.
+    pub color: bool,
+    /// Whether stderr is a terminal (bars and spinners).
+    pub interactive: bool,
+    /// Paths under this are shown relative to it.
+    pub base: Option<PathBuf>,
+}
+
+impl OutputOptions {
+    /// Decides colour and interactivity from the real process environment.
+    pub fn detect(verbosity: Verbosity, no_color_env: bool) -> Self {
+        let interactive = console::Term::stderr().is_term();
+        OutputOptions {
+            verbosity,
+            color: interactive && !no_color_env,
+            interactive,
+            base: None,
+        }
+    }
+}
+
+pub struct Printer {
+    opts: OutputOptions,
+    multi: Option<MultiProgress>,
+}
+
+impl Printer {
+    pub fn new(opts: OutputOptions) -> Self {
+        let multi = (opts.interactive && opts.verbosity > Verbosity::Quiet)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(12)));
+        Printer { opts, multi }
+    }
+
+    pub fn options(&self) -> &OutputOptions {
+        &self.opts
+    }
+
+    pub fn set_base(&mut self, base: PathBuf) {
+        self.opts.base = Some(base);
+    }
+
+    /// A line of data on stdout.
+    pub fn data(&self, line: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+    }
+
+    /// One JSON document on stdout.
+    pub fn json<T: serde::Serialize>(&self, value: &T) {
+        let text = serde_json::to_string_pretty(value)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        self.data(&text);
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.opts.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// A message line on stderr, above any bars.
+    fn line(&self, text: &str) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(text);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
+    pub fn diagnostics(&self, d: &Diagnostics) {
+        for (i, diag) in d.0.iter().enumerate() {
+            if i > 0 {
+                self.line("");
+            }
+            self.line(&diag.render(self.opts.base.as_deref(), self.opts.color));
+        }
+        if d.len() > 1 {
+            self.line(&format!(
+                "\n{}",
+                self.paint("1;31", &format!("{} problems found", d.len()))
+            ));
+        }
+    }
+
+    /// An error as the user sees it, with what to do next.
+    pub fn error(&self, e: &Error) {
+        match e {
+            Error::Invalid(d) => self.diagnostics(d),
+            Error::Interrupted => {
+                self.line(&self.paint("1;33", "interrupted; run the command again to finish"))
+            }
+            other => {
+                self.line(&format!("{} {}", self.paint("1;31", "error:"), other));
+                if let Some(h) = other.hint() {
+                    self.line(&format!("  {} {h}", self.paint("1;36", "hint:")));
+                }
+            }
+        }
+    }
+
+    fn spinner_style() -> ProgressStyle {
+        ProgressStyle::with_template(
+            "{spinner:.cyan} {prefix:.bold} {wide_msg:.dim} {elapsed:.dim}",
+        )
+        .expect("valid template")
+    }
+
+    fn bar_style() -> ProgressStyle {
+        ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} [{bar:24.cyan/blue}] {bytes}/{total_bytes} {wide_msg:.dim}")
+            .expect("valid template")
+            .progress_chars("=> ")
+    }
+}
+
+impl Reporter for Printer {
+    fn message(&self, level: Level, text: &str) {
+        let show = match level {
+            Level::Detail => self.opts.verbosity >= Verbosity::Verbose,
+            Level::Warn => true,
+            Level::Info | Level::Success => self.opts.verbosity >= Verbosity::Normal,
+        };
+        if !show {
+            return;
+        }
+        let text = match level {
+            Level::Success => format!("{} {text}", self.paint("32", "✓")),
+            Level::Warn => format!("{} {text}", self.paint("1;33", "warning:")),
+            Level::Detail => self.dim(text),
+            Level::Info => text.to_string(),
+        };
+        self.line(&text);
+    }
+
+    fn task(&self, label: &str, total: Option<u64>) -> Box<dyn Task> {
+        match &self.multi {
+            Some(m) => {
+                let pb = match total {
+                    Some(t) => m.add(ProgressBar::new(t).with_style(Self::bar_style())),
+                    None => m.add(ProgressBar::new_spinner().with_style(Self::spinner_style())),
+                };
+                pb.set_prefix(label.to_string());
+                pb.enable_steady_tick(Duration::from_millis(100));
+                Box::new(BarTask {
+                    pb,
+                    color: self.opts.color,
+                })
+            }
+            None => Box::new(LineTask {
+                label: label.to_string(),
+                quiet: self.opts.verbosity == Verbosity::Quiet,
+            }),
+        }
+    }
+}
+
+struct BarTask {
+    pb: ProgressBar,
+    color: bool,
+}
+
+impl Task for BarTask {
+    fn set_total(&self, total: u64) {
+        self.pb.set_length(total);
+        self.pb.set_style(Printer::bar_style());
+    }
+    fn advance(&self, delta: u64) {
+        self.pb.inc(delta);
+    }
+    fn set_message(&self, message: &str) {
+        self.pb.set_message(message.to_string());
+    }
+    fn finish(&self, ok: bool, message: &str) {
+        let mark = match (ok, self.color) {
+            (true, true) => "\x1b[32m✓\x1b[0m",
+            (true, false) => "✓",
+            (false, true) => "\x1b[31m✗\x1b[0m",
+            (false, false) => "✗",
+        };
+        self.pb
+            .set_style(ProgressStyle::with_template("{prefix} {msg}").expect("valid template"));
+        self.pb.set_prefix(format!("{mark} {}", self.pb.prefix()));
+        self.pb.finish_with_message(message.to_string());
+    }
+}
+
+/// Off a terminal: one line when the task ends, nothing while it runs.
+struct LineTask {
+    label: String,
+    quiet: bool,
+}
+
+impl Task for LineTask {
+    fn set_total(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn set_message(&self, _: &str) {}
+    fn finish(&self, ok: bool, message: &str) {
+        if self.quiet && ok {
+            return;
+        }
+        let mark = if ok { "✓" } else { "✗" };
+        let _ = writeln!(std::io::stderr().lock(), "{mark} {} {message}", self.label);
+    }
+}
