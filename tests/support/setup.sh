@@ -72,7 +72,7 @@ apt_install() {
 		APT_UPDATED=1
 	fi
 	say "installing: $*"
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >&2 9>&- \
+	DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >&2 9>&- \
 		|| die "apt-get install $* failed"
 }
 
@@ -87,7 +87,7 @@ ensure_packages() {
 	for pair in docker.io:dockerd docker-registry:docker-registry debootstrap:debootstrap \
 		busybox-static: prometheus-pushgateway:prometheus-pushgateway curl:curl \
 		hyperfine:hyperfine docker-compose:docker-compose git:git \
-		postgresql-client:pg_isready redis-tools:redis-cli debian-archive-keyring:; do
+		postgresql-client:pg_isready redis-tools:redis-cli debian-archive-keyring: procps:pgrep; do
 		pkg=${pair%%:*} cmd=${pair#*:}
 		if [ -n "$cmd" ]; then
 			command -v "$cmd" >/dev/null 2>&1 && continue
