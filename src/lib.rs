@@ -8,11 +8,15 @@
 //! writes to the terminal.
 
 pub mod cli;
+pub mod clock;
 pub mod diagnostic;
 pub mod error;
 pub mod manifest;
+pub mod paths;
 pub mod progress;
+pub mod services;
 pub mod stacks;
+pub mod state;
 pub mod tools;
 pub mod ui;
 pub mod util;

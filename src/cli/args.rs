@@ -192,8 +192,8 @@ pub struct JsonArgs {
 pub struct LogsArgs {
     /// The service, job or mock
     pub service: String,
-    /// Keep printing new lines
-    #[arg(short = 'f', long)]
+    /// Keep printing new lines (no `-f`: that is the global `--file`)
+    #[arg(long)]
     pub follow: bool,
     /// Only the last N lines
     #[arg(long, value_name = "N")]
@@ -292,4 +292,13 @@ pub struct InitArgs {
 pub struct CompletionsArgs {
     /// The shell to complete for
     pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -62,26 +62,35 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Validate(a) => c::validate::run(app, a.json),
         Command::Stacks(a) => c::stacks::run(app, a.json),
         Command::Completions(a) => c::completions::run(a.shell),
-        Command::Up(_) => not_yet("up", "bringing the environment up"),
-        Command::Down(_) => not_yet("down", "container management"),
-        Command::Reset(_) => not_yet("reset", "container management"),
-        Command::Status(_) => not_yet("status", "container management"),
-        Command::Logs(_) => not_yet("logs", "container management"),
-        Command::Doctor(_) => not_yet("doctor", "pre-flight checks"),
-        Command::Render(_) => not_yet("render", "config rendering"),
-        Command::Exec(_) => not_yet("exec", "tool activation"),
-        Command::Shell => not_yet("shell", "tool activation"),
-        Command::Env(_) => not_yet("env", "tool activation"),
-        Command::Lock => not_yet("lock", "tool locking"),
-        Command::Mock(_) => not_yet("mock", "the mock server"),
-        Command::Metrics(_) => not_yet("metrics", "setup metrics"),
-        Command::Report(_) => not_yet("report", "metrics reporting"),
-        Command::Init(_) => not_yet("init", "repository detection"),
-        Command::Trust => not_yet("trust", "hook trust"),
-        Command::Gc => not_yet("gc", "the tool store"),
+        Command::Up(a) => c::up::run(app, a),
+        Command::Down(_) => not_yet(app, "down", "container management"),
+        Command::Reset(_) => not_yet(app, "reset", "container management"),
+        Command::Status(_) => not_yet(app, "status", "container management"),
+        Command::Logs(_) => not_yet(app, "logs", "container management"),
+        Command::Doctor(_) => not_yet(app, "doctor", "pre-flight checks"),
+        Command::Render(_) => not_yet(app, "render", "config rendering"),
+        Command::Exec(_) => not_yet(app, "exec", "tool activation"),
+        Command::Shell => not_yet(app, "shell", "tool activation"),
+        Command::Env(_) => not_yet(app, "env", "tool activation"),
+        Command::Lock => not_yet(app, "lock", "tool locking"),
+        Command::Mock(_) => not_yet(app, "mock", "the mock server"),
+        Command::Metrics(_) => not_yet(app, "metrics", "setup metrics"),
+        Command::Report(_) => not_yet(app, "report", "metrics reporting"),
+        Command::Init(_) => Err(Error::NotAvailable {
+            command: "init",
+            what: "repository detection",
+        }),
+        Command::Trust => not_yet(app, "trust", "hook trust"),
+        Command::Gc => Err(Error::NotAvailable {
+            command: "gc",
+            what: "the tool store",
+        }),
     }
 }
 
-fn not_yet(command: &'static str, what: &'static str) -> Result<i32, Error> {
+/// A command not built yet still checks devenv.toml first, so bad input is
+/// reported as such (exit 2) whatever the command.
+fn not_yet(app: &mut App, command: &'static str, what: &'static str) -> Result<i32, Error> {
+    app.manifest()?;
     Err(Error::NotAvailable { command, what })
 }

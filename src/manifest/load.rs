@@ -305,7 +305,7 @@ fn locate_key(root: &Spanned<DeValue<'_>>, rel: &[String]) -> Option<(Range<usiz
     for seg in parents {
         cur = match cur.get_ref() {
             DeValue::Table(t) => t.iter().find(|(k, _)| k.get_ref() == seg).map(|(_, v)| v)?,
-            DeValue::Array(a) => a.iter().nth(seg.parse::<usize>().ok()?)?,
+            DeValue::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }

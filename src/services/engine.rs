@@ -1,0 +1,210 @@
+//! Finding and connecting to the user's container engine.
+//!
+//! Tried in the order docker's own CLI uses: `DOCKER_HOST`, then the current
+//! docker context, then the usual sockets of Docker Engine, Docker Desktop,
+//! Colima, Rancher Desktop, OrbStack and rootful/rootless Podman. The API
+//! version is negotiated, since engines in the field range from 20.10 up.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bollard::Docker;
+
+/// Where to look; built from the environment by the CLI layer.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// `DOCKER_HOST`.
+    pub docker_host: Option<String>,
+    /// `DOCKER_CONTEXT`, overriding the config file's current context.
+    pub docker_context: Option<String>,
+    /// `DOCKER_CONFIG` or `~/.docker`.
+    pub docker_config_dir: Option<PathBuf>,
+    /// The user's home, for Desktop/Colima/Podman sockets.
+    pub home: Option<PathBuf>,
+    /// `XDG_RUNTIME_DIR`, for rootless engines.
+    pub runtime_dir: Option<PathBuf>,
+}
+
+impl EngineConfig {
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let home = dirs::home_dir();
+        EngineConfig {
+            docker_host: var("DOCKER_HOST"),
+            docker_context: var("DOCKER_CONTEXT"),
+            docker_config_dir: var("DOCKER_CONFIG")
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(".docker"))),
+            runtime_dir: var("XDG_RUNTIME_DIR").map(PathBuf::from),
+            home,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no container engine answered{}", tried_list(.tried))]
+    Unreachable { tried: Vec<(String, String)> },
+}
+
+fn tried_list(tried: &[(String, String)]) -> String {
+    let mut s = String::from("; tried:");
+    for (addr, why) in tried {
+        s.push_str(&format!("\n  - {addr}: {why}"));
+    }
+    s
+}
+
+impl EngineError {
+    pub fn hint(&self) -> &'static str {
+        "start Docker (Docker Desktop, `colima start`, `sudo systemctl start docker`, or `sudo dockerd &`), or set DOCKER_HOST to the engine's address"
+    }
+}
+
+/// An engine that answered, and where it was found.
+#[derive(Clone)]
+pub struct Engine {
+    pub docker: Docker,
+    pub address: String,
+}
+
+const TIMEOUT_SECS: u64 = 120;
+
+/// The addresses to try, most specific first.
+pub fn candidates(cfg: &EngineConfig) -> Vec<String> {
+    if let Some(h) = &cfg.docker_host {
+        // An explicit DOCKER_HOST is the user's choice: no fallbacks.
+        return vec![h.clone()];
+    }
+    let mut out = Vec::new();
+    if let Some(host) = context_host(cfg) {
+        out.push(host);
+    }
+    let mut sock = |p: PathBuf| out.push(format!("unix://{}", p.display()));
+    sock(PathBuf::from("/var/run/docker.sock"));
+    if let Some(h) = &cfg.home {
+        sock(h.join(".docker/run/docker.sock"));
+        sock(h.join(".colima/default/docker.sock"));
+        sock(h.join(".colima/docker.sock"));
+        sock(h.join(".rd/docker.sock"));
+        sock(h.join(".orbstack/run/docker.sock"));
+    }
+    if let Some(r) = &cfg.runtime_dir {
+        sock(r.join("docker.sock"));
+        sock(r.join("podman/podman.sock"));
+    }
+    sock(PathBuf::from("/run/podman/podman.sock"));
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|a| seen.insert(a.clone()));
+    out
+}
+
+/// The Docker host of the current context, from the CLI's own files.
+fn context_host(cfg: &EngineConfig) -> Option<String> {
+    let dir = cfg.docker_config_dir.as_ref()?;
+    let name = match &cfg.docker_context {
+        Some(n) => n.clone(),
+        None => {
+            let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
+            let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+            v.get("currentContext")?.as_str()?.to_string()
+        }
+    };
+    if name == "default" {
+        return None;
+    }
+    let id = crate::util::sha256_hex(name.as_bytes());
+    let meta =
+        std::fs::read_to_string(dir.join("contexts/meta").join(id).join("meta.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&meta).ok()?;
+    Some(v.pointer("/Endpoints/docker/Host")?.as_str()?.to_string())
+}
+
+fn open(address: &str) -> Result<Docker, String> {
+    let version = bollard::API_DEFAULT_VERSION;
+    if let Some(path) = address.strip_prefix("unix://") {
+        if !Path::new(path).exists() {
+            return Err("no socket there".into());
+        }
+        Docker::connect_with_unix(path, TIMEOUT_SECS, version).map_err(|e| e.to_string())
+    } else if address.starts_with("tcp://") || address.starts_with("http://") {
+        Docker::connect_with_http(address, TIMEOUT_SECS, version).map_err(|e| e.to_string())
+    } else if address.starts_with("ssh://") {
+        Err("ssh:// engines are not supported; forward the socket and use unix:// or tcp://".into())
+    } else {
+        Err("unknown scheme; use unix:// or tcp://".into())
+    }
+}
+
+/// Connects to the first engine that answers a ping, negotiating the API
+/// version down to what it speaks.
+pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
+    let mut tried = Vec::new();
+    for address in candidates(cfg) {
+        let docker = match open(&address) {
+            Ok(d) => d,
+            Err(why) => {
+                tried.push((address, why));
+                continue;
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(3), docker.ping()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tried.push((address, e.to_string()));
+                continue;
+            }
+            Err(_) => {
+                tried.push((address, "no answer within 3 s".into()));
+                continue;
+            }
+        }
+        match docker.negotiate_version().await {
+            Ok(docker) => return Ok(Engine { docker, address }),
+            Err(e) => tried.push((address, format!("version negotiation failed: {e}"))),
+        }
+    }
+    Err(EngineError::Unreachable { tried })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_host_wins_alone() {
+        let cfg = EngineConfig {
+            docker_host: Some("tcp://10.0.0.1:2375".into()),
+            home: Some("/home/u".into()),
+            ..Default::default()
+        };
+        assert_eq!(candidates(&cfg), ["tcp://10.0.0.1:2375"]);
+    }
+
+    #[test]
+    fn the_current_context_comes_before_sockets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"currentContext":"colima"}"#,
+        )
+        .unwrap();
+        let id = crate::util::sha256_hex(b"colima");
+        let meta = dir.path().join("contexts/meta").join(id);
+        std::fs::create_dir_all(&meta).unwrap();
+        std::fs::write(
+            meta.join("meta.json"),
+            r#"{"Name":"colima","Endpoints":{"docker":{"Host":"unix:///x/colima.sock"}}}"#,
+        )
+        .unwrap();
+        let cfg = EngineConfig {
+            docker_config_dir: Some(dir.path().to_path_buf()),
+            home: Some("/home/u".into()),
+            ..Default::default()
+        };
+        let c = candidates(&cfg);
+        assert_eq!(c[0], "unix:///x/colima.sock");
+        assert!(c.contains(&"unix:///var/run/docker.sock".to_string()));
+        assert!(c.contains(&"unix:///home/u/.docker/run/docker.sock".to_string()));
+    }
+}

@@ -1,0 +1,210 @@
+//! Image references and pulls: the registry mirror rewrite of Docker Hub
+//! references, and pulling through the engine with per-layer progress.
+
+use std::collections::BTreeMap;
+
+use bollard::query_parameters::CreateImageOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::engine::Engine;
+use crate::progress::Reporter;
+
+/// A parsed reference: `registry/repository:tag` (or `@digest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// None for Docker Hub.
+    pub registry: Option<String>,
+    /// With `library/` for official Docker Hub images.
+    pub repository: String,
+    /// `:tag` or `@sha256:...`, without the separator.
+    pub tag: String,
+    pub digest: bool,
+}
+
+impl ImageRef {
+    pub fn parse(reference: &str) -> ImageRef {
+        let (name, tag, digest) = match reference.split_once('@') {
+            Some((n, d)) => (n, d.to_string(), true),
+            None => {
+                // A ':' after the last '/' is a tag; before it, a registry port.
+                let slash = reference.rfind('/').map_or(0, |i| i + 1);
+                match reference[slash..].rfind(':') {
+                    Some(i) => (
+                        &reference[..slash + i],
+                        reference[slash + i + 1..].to_string(),
+                        false,
+                    ),
+                    None => (reference, "latest".to_string(), false),
+                }
+            }
+        };
+        let (registry, repo) = match name.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first.to_string()), rest.to_string())
+            }
+            _ => (None, name.to_string()),
+        };
+        let registry = registry
+            .filter(|r| r != "docker.io" && r != "index.docker.io" && r != "registry-1.docker.io");
+        let repository = if registry.is_none() && !repo.contains('/') {
+            format!("library/{repo}")
+        } else {
+            repo
+        };
+        ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// Docker Hub references go to `mirror` instead; others are unchanged.
+    pub fn with_mirror(mut self, mirror: Option<&str>) -> ImageRef {
+        if self.registry.is_none() {
+            if let Some(m) = mirror {
+                self.registry = Some(m.trim_end_matches('/').to_string());
+            }
+        }
+        self
+    }
+
+    /// The repository part the engine wants for `fromImage`.
+    pub fn name(&self) -> String {
+        match &self.registry {
+            Some(r) => format!("{r}/{}", self.repository),
+            None => self.repository.clone(),
+        }
+    }
+
+    /// The registry host for credentials lookup.
+    pub fn registry_host(&self) -> &str {
+        self.registry.as_deref().unwrap_or("docker.io")
+    }
+}
+
+impl std::fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sep = if self.digest { '@' } else { ':' };
+        write!(f, "{}{sep}{}", self.name(), self.tag)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error("image `{reference}` was not found: {message}")]
+    NotFound { reference: String, message: String },
+    #[error("pulling `{reference}` failed: {message}")]
+    Failed { reference: String, message: String },
+}
+
+/// Pulls `image`, showing one task with the bytes of all layers.
+/// Returns the bytes downloaded.
+pub async fn pull(
+    engine: &Engine,
+    image: &ImageRef,
+    reporter: &dyn Reporter,
+) -> Result<u64, PullError> {
+    let reference = image.to_string();
+    let options = CreateImageOptionsBuilder::default()
+        .from_image(&image.name())
+        .tag(&image.tag)
+        .build();
+    let task = reporter.task(&format!("pull {reference}"), None);
+    let mut stream = engine.docker.create_image(Some(options), None, None);
+    // Per-layer totals: progress events carry each layer's own counters.
+    let mut layers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut shown = 0u64;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(e) = info.error_detail.and_then(|d| d.message) {
+                    task.finish(false, &e);
+                    return Err(classify(reference, e));
+                }
+                if let (Some(id), Some(detail)) = (info.id, info.progress_detail) {
+                    if let (Some(cur), Some(total)) = (detail.current, detail.total) {
+                        layers.insert(id, (cur.max(0) as u64, total.max(0) as u64));
+                        let (done, all) =
+                            layers.values().fold((0, 0), |a, l| (a.0 + l.0, a.1 + l.1));
+                        task.set_total(all);
+                        task.advance(done.saturating_sub(shown));
+                        shown = done;
+                    }
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                task.finish(false, &message);
+                return Err(classify(reference, message));
+            }
+        }
+    }
+    let total: u64 = layers.values().map(|l| l.1).sum();
+    task.finish(true, "pulled");
+    Ok(total)
+}
+
+fn classify(reference: String, message: String) -> PullError {
+    let m = message.to_ascii_lowercase();
+    if m.contains("not found")
+        || m.contains("manifest unknown")
+        || m.contains("does not exist")
+        || m.contains("404")
+    {
+        PullError::NotFound { reference, message }
+    } else {
+        PullError::Failed { reference, message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageRef;
+
+    fn mirrored(r: &str, m: &str) -> String {
+        ImageRef::parse(r).with_mirror(Some(m)).to_string()
+    }
+
+    #[test]
+    fn docker_hub_references_go_to_the_mirror() {
+        assert_eq!(
+            mirrored("postgres:16", "127.0.0.1:5000"),
+            "127.0.0.1:5000/library/postgres:16"
+        );
+        assert_eq!(mirrored("redis", "m:5000"), "m:5000/library/redis:latest");
+        assert_eq!(
+            mirrored("bitnami/kafka:3", "m:5000"),
+            "m:5000/bitnami/kafka:3"
+        );
+        assert_eq!(
+            mirrored("docker.io/library/redis:7", "m:5000"),
+            "m:5000/library/redis:7"
+        );
+    }
+
+    #[test]
+    fn other_registries_are_left_alone() {
+        assert_eq!(
+            mirrored("ghcr.io/org/app:1.2", "m:5000"),
+            "ghcr.io/org/app:1.2"
+        );
+        assert_eq!(
+            mirrored("localhost:5000/app", "m:5000"),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(
+            mirrored("127.0.0.1:5000/library/busybox:latest", "m"),
+            "127.0.0.1:5000/library/busybox:latest"
+        );
+    }
+
+    #[test]
+    fn digests_are_kept() {
+        let r = ImageRef::parse("redis@sha256:abc");
+        assert!(r.digest);
+        assert_eq!(r.to_string(), "library/redis@sha256:abc");
+    }
+}

@@ -1,0 +1,247 @@
+//! The integration-test harness: run the real `devenv` binary in a temp
+//! repository with an isolated `DEVENV_HOME` and `HOME`.
+//!
+//! ```ignore
+//! TestEnv::new().manifest("[project]\nname = \"x\"\n").run(["validate"]).success();
+//! ```
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct TestEnv {
+    dir: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("devenv-test-")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("repo")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        TestEnv {
+            dir,
+            envs: Vec::new(),
+        }
+    }
+
+    /// The repository root (where devenv.toml goes and commands run).
+    pub fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    /// The isolated `DEVENV_HOME`.
+    pub fn devenv_home(&self) -> PathBuf {
+        self.dir.path().join("home/devenv")
+    }
+
+    /// The isolated `HOME`.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn manifest(self, text: &str) -> Self {
+        self.file("devenv.toml", text)
+    }
+
+    /// Writes a file below the repository, creating parent directories.
+    pub fn file(self, rel: &str, text: &str) -> Self {
+        self.write(rel, text);
+        self
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.repo().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.repo().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.repo().join(rel).exists()
+    }
+
+    /// An environment variable for every command of this env.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The command, ready to run, for tests that need more control.
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_devenv"));
+        cmd.args(args)
+            .current_dir(self.repo())
+            .env("DEVENV_HOME", self.devenv_home())
+            .env("HOME", self.home())
+            .env("NO_COLOR", "1")
+            .env_remove("DEVENV_REGISTRY_MIRROR")
+            .env_remove("DEVENV_NO_METRICS")
+            .env_remove("DO_NOT_TRACK")
+            .stdin(Stdio::null());
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|a| a.as_ref().to_string_lossy().to_string())
+            .collect();
+        let out = self.command(&args).output().expect("run devenv");
+        Run::new(args, out)
+    }
+
+    /// Every file below the repository, relative, sorted.
+    pub fn repo_files(&self) -> Vec<String> {
+        fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    out.push(format!("{}/", p.strip_prefix(base).unwrap().display()));
+                    walk(base, &p, out);
+                } else {
+                    out.push(p.strip_prefix(base).unwrap().display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.repo(), &self.repo(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+/// A finished command, with assertions that print everything on failure.
+pub struct Run {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn new(args: Vec<String>, out: Output) -> Self {
+        Run {
+            args,
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "devenv {}\n--- exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "expected success\n{}", self.describe());
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "expected exit {code}\n{}", self.describe());
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(self, needle: &str) -> Self {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.describe()))
+    }
+}
+
+/// The loopback registry the support script runs (tests/support/setup.sh).
+pub const REGISTRY: &str = "127.0.0.1:5000";
+
+/// Fails the test when the engine is not reachable: engine tests are never
+/// skipped silently. `DEVENV_SKIP_ENGINE_TESTS=1` skips them on purpose, with
+/// a line in the output saying so.
+pub fn engine_available(test: &str) -> bool {
+    if std::env::var("DEVENV_SKIP_ENGINE_TESTS").as_deref() == Ok("1") {
+        eprintln!("SKIPPED {test}: DEVENV_SKIP_ENGINE_TESTS=1");
+        return false;
+    }
+    let ok = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{test} needs a Docker engine and none answered. Run `tests/support/setup.sh` first \
+         (or set DEVENV_SKIP_ENGINE_TESTS=1 to skip engine tests on purpose)."
+    );
+    true
+}
+
+/// Runs the docker CLI (for test setup and checks only; devenv itself never does).
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI")
+}

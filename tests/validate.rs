@@ -1,0 +1,190 @@
+//! `devenv validate` against a corpus of broken manifests, one per kind of
+//! mistake: each must exit 2 and point at the right line:column, and none may
+//! leave anything behind.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::TestEnv;
+
+struct Case {
+    path: PathBuf,
+    expects: Vec<(usize, usize, String)>,
+}
+
+fn corpus() -> Vec<Case> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+    let mut cases: Vec<Case> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let expects = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("# expect: "))
+                .map(|e| {
+                    let (pos, msg) = e.split_once(' ').unwrap();
+                    let (line, col) = pos.split_once(':').unwrap();
+                    (line.parse().unwrap(), col.parse().unwrap(), msg.to_string())
+                })
+                .collect();
+            Case { path, expects }
+        })
+        .collect();
+    cases.sort_by(|a, b| a.path.cmp(&b.path));
+    cases
+}
+
+#[test]
+fn the_corpus_has_at_least_thirty_kinds_of_mistake() {
+    let cases = corpus();
+    assert!(cases.len() >= 30, "only {} broken manifests", cases.len());
+    for c in &cases {
+        assert!(
+            !c.expects.is_empty(),
+            "{} has no `# expect:` line",
+            c.path.display()
+        );
+    }
+}
+
+#[test]
+fn every_broken_manifest_exits_2_at_the_right_place() {
+    let env = TestEnv::new();
+    let mut failures = Vec::new();
+    for case in corpus() {
+        let run = env.run(["-f", case.path.to_str().unwrap(), "validate", "--json"]);
+        let name = case.path.file_name().unwrap().to_string_lossy().to_string();
+        if run.code != 2 {
+            failures.push(format!(
+                "{name}: exit {} (stderr: {})",
+                run.code, run.stderr
+            ));
+            continue;
+        }
+        let doc = run.json();
+        assert_eq!(doc["valid"], false);
+        let problems = doc["problems"].as_array().unwrap();
+        for (line, col, msg) in &case.expects {
+            let hit = problems.iter().any(|p| {
+                p["line"] == *line
+                    && p["column"] == *col
+                    && p["message"].as_str().unwrap().contains(msg.as_str())
+            });
+            if !hit {
+                failures.push(format!(
+                    "{name}: no problem at {line}:{col} containing {msg:?}; got {problems:#?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn human_output_shows_the_location_the_line_and_a_hint() {
+    let env =
+        TestEnv::new().manifest("[services.cache]\nimage = \"redis:7\"\nimgae = \"redis:7\"\n");
+    env.run(["validate"])
+        .code(2)
+        .stderr_has("error: unknown key `imgae` in [services.cache]")
+        .stderr_has("--> devenv.toml:3:1")
+        .stderr_has("3 | imgae = \"redis:7\"")
+        .stderr_has("  | ^^^^^")
+        .stderr_has("help: did you mean `image`?");
+}
+
+#[test]
+fn all_problems_are_reported_in_one_run() {
+    let env = TestEnv::new().manifest(
+        "[project]\nnmae = \"x\"\n[services.db]\nstack = \"postgress\"\n[services.web]\nimage = \"nginx\"\ndepends_on = [\"dbb\"]\n",
+    );
+    let run = env.run(["validate", "--json"]).code(2);
+    assert_eq!(
+        run.json()["problems"].as_array().unwrap().len(),
+        3,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_malformed_file_never_leaves_anything_behind() {
+    for case in corpus() {
+        let env = TestEnv::new();
+        let text = std::fs::read_to_string(&case.path).unwrap();
+        env.write("devenv.toml", &text);
+        env.write("templates/app.env.j2", "LOG_LEVEL={{ log_level }}\n");
+        let before = env.repo_files();
+        for cmd in [
+            &["validate"][..],
+            &["up"],
+            &["up", "--only", "services"],
+            &["down"],
+            &["status"],
+            &["render"],
+        ] {
+            let run = env.run(cmd);
+            assert_eq!(
+                run.code,
+                2,
+                "{} with {}: {}",
+                cmd.join(" "),
+                case.path.display(),
+                run.stderr
+            );
+        }
+        assert_eq!(
+            env.repo_files(),
+            before,
+            "{} left files behind",
+            case.path.display()
+        );
+        assert!(
+            !env.devenv_home().exists(),
+            "{} created DEVENV_HOME",
+            case.path.display()
+        );
+    }
+}
+
+#[test]
+fn the_examples_are_valid() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&examples).unwrap().flatten() {
+        let manifest = entry.path().join("devenv.toml");
+        if manifest.exists() {
+            seen += 1;
+            TestEnv::new()
+                .run(["-f", manifest.to_str().unwrap(), "validate"])
+                .success();
+        }
+    }
+    assert!(seen > 0, "no example manifests under examples/");
+}
+
+#[test]
+fn validate_finds_the_manifest_from_a_subdirectory() {
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"shop\"\n")
+        .file("src/app/main.rs", "");
+    let mut cmd = env.command(["validate", "--json"]);
+    cmd.current_dir(env.repo().join("src/app"));
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["project"], "shop");
+}
+
+#[test]
+fn no_manifest_is_bad_input_with_a_way_forward() {
+    TestEnv::new()
+        .run(["validate"])
+        .code(2)
+        .stderr_has("no devenv.toml found")
+        .stderr_has("devenv init");
+}
