@@ -1,0 +1,304 @@
+//! `[services]`: stacks merged in, ports, volumes, mounts, readiness.
+
+use super::*;
+
+impl Resolver<'_> {
+    pub(super) fn service(
+        &mut self,
+        key: &Spanned<String>,
+        s: &schema::ServiceDef,
+    ) -> Option<Service> {
+        let name = key.get_ref().clone();
+        let mut ok = self.check_name("service", key);
+        let stack = match &s.stack {
+            Some(st) => match self.stacks.get(st.get_ref()) {
+                Some(found) => Some(found.def.clone()),
+                None => {
+                    let hint = match did_you_mean(st.get_ref(), self.stacks.names()) {
+                        Some(m) => format!("did you mean `{m}`? (`devenv stacks` lists them)"),
+                        None => format!(
+                            "known stacks: {} (`devenv stacks` lists them; add your own in stacks/)",
+                            self.stacks.names().collect::<Vec<_>>().join(", ")
+                        ),
+                    };
+                    self.err_hint(st.span(), format!("unknown stack `{}`", st.get_ref()), hint);
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        if let (Some(v), None) = (&s.version, &s.stack) {
+            self.err_hint(
+                v.span(),
+                "`version` only applies to a service with a `stack`",
+                "put the tag in `image` instead, like image = \"redis:7\"",
+            );
+        }
+        // Ports: the service's own list replaces the stack's.
+        let mut ports = Vec::new();
+        match &s.ports {
+            Some(list) => {
+                for p in list {
+                    match parse_port_spec(&p.get_ref().0) {
+                        Ok(m) => ports.push(m),
+                        Err(e) => {
+                            self.err(p.span(), e);
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            None => {
+                for p in stack.iter().flat_map(|st| st.ports.iter()) {
+                    if let Ok(m) = parse_port_spec(&p.0) {
+                        ports.push(m);
+                    }
+                }
+            }
+        }
+        let image = match (&s.image, &stack) {
+            (Some(i), _) => {
+                let v = i.get_ref().trim();
+                if v.is_empty()
+                    || v.contains(char::is_whitespace)
+                    || v.chars().any(|c| c.is_ascii_uppercase()) && !v.contains('/')
+                {
+                    self.err_hint(
+                        i.span(),
+                        format!("`{v}` is not a valid image reference"),
+                        "write it like \"redis:7\" or \"ghcr.io/org/app:1.2\"",
+                    );
+                }
+                v.to_string()
+            }
+            (None, Some(st)) => {
+                let tag = s
+                    .version
+                    .as_ref()
+                    .map_or(st.version.clone(), |v| v.get_ref().clone());
+                format!("{}:{tag}", st.image)
+            }
+            (None, None) => {
+                if s.stack.is_none() {
+                    self.err_hint(
+                        key.span(),
+                        format!("service `{name}` has neither `image` nor `stack`"),
+                        "add `image = \"...\"` or `stack = \"postgres\"` (see `devenv stacks`)",
+                    );
+                }
+                ok = false;
+                String::new()
+            }
+        };
+        let mut env: BTreeMap<String, String> = stack
+            .iter()
+            .flat_map(|st| st.env.iter().map(|(k, v)| (k.clone(), v.0.clone())))
+            .collect();
+        for (k, v) in &s.env {
+            env.insert(k.clone(), v.0.clone());
+        }
+        let mut volumes: BTreeMap<String, String> = stack
+            .as_ref()
+            .map(|st| st.volumes.clone())
+            .unwrap_or_default();
+        for (vol, path) in &s.volumes {
+            if !valid_name(vol) {
+                self.err_hint(
+                    path.span(),
+                    format!("`{vol}` is not a valid volume name"),
+                    "use letters, digits, `-`, `_` or `.`",
+                );
+            }
+            if !path.get_ref().starts_with('/') {
+                self.err_hint(
+                    path.span(),
+                    format!("volume `{vol}` must mount at an absolute container path"),
+                    "write it like data = \"/var/lib/data\"",
+                );
+            }
+            volumes.insert(vol.clone(), path.get_ref().clone());
+        }
+        let mounts = s.mounts.iter().filter_map(|m| self.mount(m)).collect();
+        let container_ports: Vec<u16> = ports.iter().map(|p| p.container).collect();
+        let ready = match &s.ready {
+            Some(def) => self.readiness(def.get_ref(), def.span(), &container_ports),
+            None => stack
+                .as_ref()
+                .and_then(|st| st.ready.as_ref())
+                .and_then(|d| readiness_of(d, &container_ports).ok()),
+        };
+        let bind = match &s.bind {
+            Some(b) => match b.get_ref().parse::<IpAddr>() {
+                Ok(ip) => ip,
+                Err(_) => {
+                    self.err_hint(
+                        b.span(),
+                        format!("`{}` is not an IP address", b.get_ref()),
+                        "use \"127.0.0.1\" (the default) or \"0.0.0.0\"",
+                    );
+                    IpAddr::V4(Ipv4Addr::LOCALHOST)
+                }
+            },
+            None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        let mut exports = stack
+            .as_ref()
+            .map(|st| st.exports.clone())
+            .unwrap_or_default();
+        exports.extend(s.exports.clone());
+        if !ok {
+            return None;
+        }
+        Some(Service {
+            name,
+            stack: s.stack.as_ref().map(|s| s.get_ref().clone()),
+            image,
+            ports,
+            env,
+            command: s.command.as_ref().map(|c| c.0.clone()).or_else(|| {
+                stack
+                    .as_ref()
+                    .and_then(|st| st.command.as_ref().map(|c| c.0.clone()))
+            }),
+            entrypoint: s.entrypoint.as_ref().map(|c| c.0.clone()).or_else(|| {
+                stack
+                    .as_ref()
+                    .and_then(|st| st.entrypoint.as_ref().map(|c| c.0.clone()))
+            }),
+            volumes,
+            mounts,
+            ready,
+            depends_on: s.depends_on.iter().map(|d| d.get_ref().clone()).collect(),
+            run: s.run.unwrap_or_default(),
+            bind,
+            exports,
+            user: s.user.clone(),
+            working_dir: s.working_dir.clone(),
+            platform: s.platform.clone(),
+        })
+    }
+
+    pub(super) fn mount(&mut self, m: &Spanned<String>) -> Option<Mount> {
+        let parts: Vec<&str> = m.get_ref().split(':').collect();
+        let (src, target, ro) = match parts.as_slice() {
+            [s, t] => (*s, *t, false),
+            [s, t, "ro"] => (*s, *t, true),
+            [s, t, "rw"] => (*s, *t, false),
+            _ => {
+                self.err_hint(
+                    m.span(),
+                    format!("`{}` is not a mount", m.get_ref()),
+                    "write it like \"./init.sql:/docker-entrypoint-initdb.d/init.sql:ro\"",
+                );
+                return None;
+            }
+        };
+        if !target.starts_with('/') {
+            self.err(
+                m.span(),
+                format!("mount target `{target}` must be an absolute container path"),
+            );
+            return None;
+        }
+        let source =
+            self.existing_path("mount source", &Spanned::new(m.span(), src.to_string()))?;
+        Some(Mount {
+            source,
+            target: target.to_string(),
+            read_only: ro,
+        })
+    }
+
+    pub(super) fn readiness(
+        &mut self,
+        def: &ReadyDef,
+        span: Range<usize>,
+        ports: &[u16],
+    ) -> Option<Readiness> {
+        match readiness_of(def, ports) {
+            Ok(r) => Some(r),
+            Err((msg, hint)) => {
+                self.err_hint(span, msg, hint);
+                None
+            }
+        }
+    }
+}
+
+/// A readiness definition checked against the container ports it may probe.
+pub fn readiness_of(def: &ReadyDef, ports: &[u16]) -> Result<Readiness, (String, String)> {
+    let kinds = [
+        def.tcp.is_some(),
+        def.http.is_some(),
+        def.exec.is_some(),
+        def.log.is_some(),
+        def.healthcheck == Some(true),
+    ];
+    let n = kinds.iter().filter(|k| **k).count();
+    let choose =
+        "use exactly one of tcp, http (+ port), exec, log or healthcheck = true".to_string();
+    if n != 1 {
+        let msg = if n == 0 {
+            "`ready` names no probe"
+        } else {
+            "`ready` names more than one probe"
+        };
+        return Err((msg.to_string(), choose));
+    }
+    if def.port.is_some() && def.http.is_none() {
+        return Err((
+            "`port` only goes with `http` in `ready`".into(),
+            "for a TCP probe write `ready = { tcp = 6379 }`".into(),
+        ));
+    }
+    let published = |p: u16| -> Result<u16, (String, String)> {
+        if ports.contains(&p) {
+            Ok(p)
+        } else {
+            Err((
+                format!("readiness probe port {p} is not one of the service's ports"),
+                "the probe connects through the published port; add it to `ports`".into(),
+            ))
+        }
+    };
+    let probe = if let Some(p) = def.tcp {
+        Probe::Tcp(published(p)?)
+    } else if let Some(path) = &def.http {
+        if !path.starts_with('/') {
+            return Err((
+                format!("http probe path `{path}` must start with `/`"),
+                "write it like { http = \"/health\", port = 8080 }".into(),
+            ));
+        }
+        let port = match def.port.or_else(|| ports.first().copied()) {
+            Some(p) => published(p)?,
+            None => {
+                return Err((
+                    "an http probe needs a `port`".into(),
+                    "write it like { http = \"/health\", port = 8080 }".into(),
+                ))
+            }
+        };
+        Probe::Http {
+            path: path.clone(),
+            port,
+        }
+    } else if let Some(cmd) = &def.exec {
+        Probe::Exec(cmd.0.clone())
+    } else if let Some(re) = &def.log {
+        if let Err(e) = regex::Regex::new(re) {
+            return Err((
+                format!("`{re}` is not a valid regex: {e}"),
+                "fix the pattern; it is matched against each log line".into(),
+            ));
+        }
+        Probe::Log(re.clone())
+    } else {
+        Probe::Healthcheck
+    };
+    Ok(Readiness {
+        probe,
+        timeout: def.timeout.map_or(Duration::from_secs(60), |t| t.0),
+    })
+}
