@@ -188,3 +188,10 @@ fn no_manifest_is_bad_input_with_a_way_forward() {
         .stderr_has("no devenv.toml found")
         .stderr_has("devenv init");
 }
+
+#[test]
+fn the_starter_template_is_valid() {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/devenv.toml");
+    let env = TestEnv::new().manifest(&std::fs::read_to_string(template).unwrap());
+    env.run(["validate"]).success();
+}
