@@ -80,7 +80,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
             command: "init",
             what: "repository detection",
         }),
-        Command::Trust => not_yet(app, "trust", "hook trust"),
+        Command::Trust => c::trust::run(app),
         Command::Gc => Err(Error::NotAvailable {
             command: "gc",
             what: "the tool store",

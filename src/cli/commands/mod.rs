@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod stacks;
+pub mod trust;
 pub mod up;
 pub mod validate;
 

@@ -10,7 +10,8 @@ use std::future::Future;
 use crate::cli::args::{Phase, UpArgs};
 use crate::cli::App;
 use crate::error::Error;
-use crate::manifest::Manifest;
+use crate::hooks::{self, HookKind};
+use crate::manifest::{HookEntry, Manifest};
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 
@@ -42,6 +43,14 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.contains(p))
         .collect();
+    // Code from the repository runs only in these phases; ask before any
+    // phase starts, so an untrusted file changes nothing.
+    if phases
+        .iter()
+        .any(|p| matches!(p, Phase::Hooks | Phase::Config))
+    {
+        super::trust::ensure_trusted(app, &manifest, &paths, args.yes)?;
+    }
     let cx = UpContext {
         manifest: &manifest,
         paths: &paths,
@@ -90,11 +99,37 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
             what: "rendering config files",
         }),
         Phase::Hooks if m.hooks.setup.is_empty() => Ok(()),
-        Phase::Hooks => Err(Error::NotAvailable {
-            command: "up",
-            what: "running setup hooks",
-        }),
+        Phase::Hooks => run_hooks(cx, &m.hooks.setup, HookKind::Setup),
     }
+}
+
+/// Runs hooks off the async workers: they are plain blocking processes.
+fn run_hooks(cx: &UpContext<'_>, list: &[HookEntry], kind: HookKind) -> Result<(), Error> {
+    let env = project_env(cx.paths, cx.manifest);
+    let req = hooks::RunRequest {
+        paths: cx.paths,
+        hooks: list,
+        kind,
+        env: &env,
+    };
+    tokio::task::block_in_place(|| hooks::run(&req, cx.reporter))
+        .map(|_| ())
+        .map_err(super::trust::hook_error)
+}
+
+/// PATH with the pinned tools first, and the project's own variables.
+pub fn project_env(paths: &Paths, m: &Manifest) -> Vec<(String, String)> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![paths.bin_dir()];
+    dirs.extend(std::env::split_paths(&path));
+    let joined = std::env::join_paths(dirs)
+        .map(|p| p.to_string_lossy().to_string())
+        .unwrap_or_default();
+    vec![
+        ("PATH".to_string(), joined),
+        ("DEVENV_PROJECT".to_string(), m.project.name.clone()),
+        ("DEVENV_ROOT".to_string(), paths.root.display().to_string()),
+    ]
 }
 
 /// Runs `work` until it ends or Ctrl-C arrives; Ctrl-C drops the work (its

@@ -1,0 +1,139 @@
+//! Setup hooks and trust: nothing from the repository runs until its
+//! devenv.toml is trusted, and a change to it asks again.
+
+mod common;
+
+use common::TestEnv;
+
+const HOOKED: &str = r#"[project]
+name = "hooked"
+
+[hooks]
+setup = ["echo ran >> hook-ran.txt", { run = "echo installing; echo done", name = "install deps", if_changed = ["package-lock.json"] }]
+"#;
+
+#[test]
+fn untrusted_hooks_do_not_run_and_say_how_to_trust() {
+    let env = TestEnv::new().manifest(HOOKED);
+    env.run(["up"])
+        .code(3)
+        .stderr_has("not trusted")
+        .stderr_has("devenv trust")
+        .stderr_has("echo ran >> hook-ran.txt");
+    assert!(!env.exists("hook-ran.txt"));
+    assert!(
+        !env.exists(".devenv"),
+        "an untrusted up changed the repository"
+    );
+}
+
+#[test]
+fn yes_trusts_and_runs_hooks_with_prefixed_output() {
+    let env = TestEnv::new().manifest(HOOKED);
+    env.run(["up", "--yes"])
+        .success()
+        .stderr_has("install deps")
+        .stderr_has("│ installing");
+    assert_eq!(env.read("hook-ran.txt"), "ran\n");
+    // Trusted now: a plain `up` runs without asking.
+    env.run(["up"]).success();
+    assert_eq!(env.read("hook-ran.txt"), "ran\nran\n");
+}
+
+#[test]
+fn changing_a_hook_asks_again() {
+    let env = TestEnv::new().manifest(HOOKED);
+    env.run(["trust"])
+        .success()
+        .stderr_has("echo ran >> hook-ran.txt");
+    env.run(["up"]).success();
+    env.write("devenv.toml", &HOOKED.replace("echo ran", "echo changed"));
+    env.run(["up"])
+        .code(3)
+        .stderr_has("echo changed >> hook-ran.txt");
+}
+
+#[test]
+fn if_changed_hooks_rerun_only_when_the_file_changes() {
+    let env = TestEnv::new()
+        .manifest(HOOKED)
+        .file("package-lock.json", "{}");
+    env.run(["up", "--yes"])
+        .success()
+        .stderr_has("│ installing");
+    env.run(["up"]).success().stderr_lacks("│ installing");
+    env.write("package-lock.json", "{\"changed\": true}");
+    env.run(["up"]).success().stderr_has("│ installing");
+}
+
+#[test]
+fn a_failing_hook_stops_up_with_its_name_and_last_output() {
+    let env = TestEnv::new().manifest(
+        "[hooks]\nsetup = [\"echo preparing; echo 'npm ERR! missing script' >&2; exit 7\", \"touch never.txt\"]\n",
+    );
+    env.run(["up", "--yes"])
+        .code(1)
+        .stderr_has("setup hook `echo preparing")
+        .stderr_has("exit code 7")
+        .stderr_has("npm ERR! missing script");
+    assert!(!env.exists("never.txt"));
+}
+
+#[test]
+fn hooks_see_the_pinned_tools_first_on_path_and_the_project_env() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"envcheck\"\n[hooks]\nsetup = [\"echo \\\"$PATH\\\" > path.txt; echo $DEVENV_PROJECT > project.txt\"]\n",
+    );
+    env.run(["up", "--yes"]).success();
+    let path = env.read("path.txt");
+    let first = path.trim().split(':').next().unwrap();
+    assert!(first.ends_with(".devenv/bin"), "{path}");
+    assert_eq!(env.read("project.txt").trim(), "envcheck");
+}
+
+#[test]
+fn only_services_needs_no_trust() {
+    let env = TestEnv::new().manifest(HOOKED);
+    env.run(["up", "--only", "services"]).success();
+    assert!(!env.exists("hook-ran.txt"));
+}
+
+#[test]
+fn the_trust_prompt_on_a_terminal() {
+    let env = TestEnv::new().manifest(HOOKED);
+    let pty = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let run = |answer: &str| {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.args([
+            pty,
+            "--expect",
+            "Trust this devenv.toml",
+            "--send",
+            answer,
+            "--",
+            env!("CARGO_BIN_EXE_devenv"),
+            "up",
+        ])
+        .current_dir(env.repo())
+        .env("DEVENV_HOME", env.devenv_home())
+        .env("HOME", env.home())
+        .env("NO_COLOR", "1");
+        cmd.output().unwrap()
+    };
+    let declined = run("n");
+    assert_eq!(
+        declined.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&declined.stdout)
+    );
+    assert!(!env.exists("hook-ran.txt"));
+    let accepted = run("y");
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&accepted.stdout)
+    );
+    assert_eq!(env.read("hook-ran.txt"), "ran\n");
+}
