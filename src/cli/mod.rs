@@ -67,7 +67,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Reset(_) => not_yet(app, "reset", "container management"),
         Command::Status(_) => not_yet(app, "status", "container management"),
         Command::Logs(_) => not_yet(app, "logs", "container management"),
-        Command::Doctor(_) => not_yet(app, "doctor", "pre-flight checks"),
+        Command::Doctor(a) => c::doctor::run(app, a.json),
         Command::Render(_) => not_yet(app, "render", "config rendering"),
         Command::Exec(_) => not_yet(app, "exec", "tool activation"),
         Command::Shell => not_yet(app, "shell", "tool activation"),

@@ -2,6 +2,7 @@
 //! and hands the results to the printer.
 
 pub mod completions;
+pub mod doctor;
 pub mod stacks;
 pub mod trust;
 pub mod up;

@@ -1,0 +1,60 @@
+//! `devenv doctor [--json]`: a pass/warn/fail table of everything `up`
+//! needs. Exit 0 when all pass, 1 with warnings only, 3 on a failure.
+
+use crate::cli::App;
+use crate::doctor::{self, Check, Inputs, Status};
+use crate::error::Error;
+use crate::paths::Paths;
+use crate::services::engine::EngineConfig;
+
+pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
+    let m = app.manifest()?;
+    let paths = Paths::new(&app.home, &m.root);
+    let engine_config = EngineConfig::from_env();
+    let inputs = Inputs {
+        manifest: &m,
+        paths: &paths,
+        engine: &engine_config,
+        mirror: std::env::var("DEVENV_REGISTRY_MIRROR")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| m.settings.registry_mirror.clone()),
+        path_var: std::env::var("PATH").unwrap_or_default(),
+        now: chrono::Utc::now(),
+    };
+    let runtime = super::runtime()?;
+    let checks = runtime.block_on(async {
+        let (mut checks, _engine) = doctor::engine(&inputs).await;
+        if !m.services.is_empty() {
+            checks.push(doctor::registry(&inputs).await);
+        }
+        checks.push(doctor::disk_free(&app.home));
+        checks.push(doctor::store_writable(&paths));
+        checks.push(doctor::activation(&inputs));
+        checks
+    });
+    if json {
+        app.printer.json(
+            &serde_json::json!({ "checks": checks, "exit_code": doctor::exit_code(&checks) }),
+        );
+    } else {
+        print_table(app, &checks);
+    }
+    Ok(doctor::exit_code(&checks))
+}
+
+fn print_table(app: &App, checks: &[Check]) {
+    let w = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in checks {
+        let mark = match c.status {
+            Status::Pass => "pass",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        app.printer
+            .data(&format!("{mark}  {:<w$}  {}", c.name, c.detail));
+        if let Some(h) = &c.hint {
+            app.printer.data(&format!("      {:<w$}  → {h}", ""));
+        }
+    }
+}

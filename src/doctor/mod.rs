@@ -1,0 +1,92 @@
+//! `devenv doctor`: pre-flight checks, each pass, warn or fail, each with
+//! what to do about it. The same checks serve `up`'s early stop.
+
+mod checks;
+
+use serde::Serialize;
+
+pub use checks::{activation, clock_skew, disk_free, engine, registry, store_writable, Inputs};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Short and stable, for `--json` consumers: "engine", "disk", "port 5432", ...
+    pub name: String,
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// What to do, for warn and fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Check {
+    pub fn pass(name: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Pass,
+            detail: detail.into(),
+            hint: None,
+        }
+    }
+    pub fn warn(
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Warn,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+    pub fn fail(
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Fail,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+/// The contract's exit code for a set of checks: 0 all pass, 1 warnings
+/// only, 3 a failure (a prerequisite is missing).
+pub fn exit_code(checks: &[Check]) -> i32 {
+    match checks.iter().map(|c| c.status).max() {
+        Some(Status::Fail) => 3,
+        Some(Status::Warn) => 1,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_check_decides_the_exit_code() {
+        assert_eq!(exit_code(&[Check::pass("a", "")]), 0);
+        assert_eq!(
+            exit_code(&[Check::pass("a", ""), Check::warn("b", "", "")]),
+            1
+        );
+        assert_eq!(
+            exit_code(&[Check::warn("b", "", ""), Check::fail("c", "", "")]),
+            3
+        );
+        assert_eq!(exit_code(&[]), 0);
+    }
+}

@@ -1,0 +1,59 @@
+//! `devenv doctor`: each problem reported with the right exit code.
+
+mod common;
+
+use common::{engine_available, TestEnv, REGISTRY};
+
+fn manifest() -> String {
+    format!("[project]\nname = \"doctor-test\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n[services.cache]\nimage = \"redis:7\"\nports = [\"auto:6379\"]\n")
+}
+
+#[test]
+fn engine_down_is_a_failure_with_exit_3() {
+    let env = TestEnv::new()
+        .manifest(&manifest())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    let run = env.run(["doctor", "--json"]).code(3);
+    let doc = run.json();
+    let engine = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "engine")
+        .unwrap();
+    assert_eq!(engine["status"], "fail");
+    assert!(engine["detail"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/docker.sock"));
+    assert!(engine["hint"].as_str().unwrap().contains("DOCKER_HOST"));
+    env.run(["doctor"]).code(3).stdout_has("FAIL  engine");
+}
+
+#[test]
+fn a_healthy_machine_passes_with_exit_0() {
+    if !engine_available("a_healthy_machine_passes_with_exit_0") {
+        return;
+    }
+    let env = TestEnv::new().manifest(&manifest());
+    let run = env.run(["doctor", "--json"]);
+    let doc = run.json();
+    for c in doc["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "pass", "{c}");
+    }
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn an_unreachable_mirror_is_a_warning_with_exit_1() {
+    if !engine_available("an_unreachable_mirror_is_a_warning_with_exit_1") {
+        return;
+    }
+    let env = TestEnv::new()
+        .manifest(&manifest())
+        .env("DEVENV_REGISTRY_MIRROR", "127.0.0.1:9");
+    env.run(["doctor"])
+        .code(1)
+        .stdout_has("WARN  registry")
+        .stdout_has("127.0.0.1:9");
+}
