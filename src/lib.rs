@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod diagnostic;
 pub mod error;
+pub mod init;
 pub mod manifest;
 pub mod paths;
 pub mod progress;
