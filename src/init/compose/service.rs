@@ -45,7 +45,10 @@ pub(super) fn convert(
     let get = |k: &str| m.get(k);
     let image = get("image").and_then(scalar).filter(|s| !s.is_empty());
     let Some(image) = image else {
-        let why = if get("build").is_some() {
+        let why = if get("extends").is_some() {
+            "uses `extends`, which init does not resolve: merge the base service into it by hand"
+                .to_string()
+        } else if get("build").is_some() {
             format!("has only a `build:` section; devenv runs images and does not build them: build and tag it first (`docker compose build {name}`), then add the service with `image = \"...\"`")
         } else {
             "has no `image`".to_string()
@@ -141,8 +144,7 @@ pub(super) fn convert(
                         specs.push(s);
                     }
                     if let Some(why) = port.problem {
-                        let shown = scalar(p).unwrap_or_else(|| "(long syntax)".into());
-                        cx.note(&format!("ports `{shown}`"), why);
+                        cx.note(&format!("ports `{}`", shown_long(p)), why);
                     }
                 }
                 svc.ports = Some(specs);
@@ -321,8 +323,7 @@ fn environment(v: &Value, env: &mut BTreeMap<String, String>, cx: &mut Ctx<'_, '
 }
 
 fn volume(v: &Value, svc: &mut DraftService, foreign: bool, cx: &mut Ctx<'_, '_>) {
-    let shown = scalar(v).unwrap_or_else(|| "(long syntax)".into());
-    let key = format!("volumes `{shown}`");
+    let key = format!("volumes `{}`", shown_long(v));
     match parts::volume(v) {
         Volume::Named { .. } | Volume::Bind { .. } if foreign => {
             cx.note(
@@ -502,4 +503,16 @@ fn valid_name(s: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && s.len() <= 63
+}
+
+/// A short label for an entry: its text, or `key=value` pairs of the long syntax.
+fn shown_long(v: &Value) -> String {
+    match v {
+        Value::Mapping(m) => m
+            .iter()
+            .filter_map(|(k, v)| scalar(v).map(|v| format!("{}={v}", key_str(k))))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => scalar(other).unwrap_or_default(),
+    }
 }
