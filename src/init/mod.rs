@@ -11,6 +11,7 @@ mod compose;
 mod detect;
 mod dotenv;
 mod finish;
+mod hints;
 mod render;
 
 use std::collections::BTreeMap;

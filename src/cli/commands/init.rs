@@ -23,6 +23,18 @@ use crate::ui::prompt::{self, PromptError};
 /// only their presence matters.
 const READ_LIMIT: u64 = 1 << 20;
 
+/// What the steps of one `init` share.
+struct Setup<'a> {
+    app: &'a App,
+    /// Where devenv.toml goes.
+    target: &'a Path,
+    /// Its directory: the repository root.
+    root: &'a Path,
+    repo: &'a FsRepo<'a>,
+    stacks: &'a Stacks,
+    args: &'a InitArgs,
+}
+
 struct FsRepo<'a> {
     root: &'a Path,
 }
@@ -80,14 +92,22 @@ pub fn run(app: &mut App, args: InitArgs) -> Result<i32, Error> {
             Some("add --from docker-compose.yml".into()),
         ));
     }
+    let setup = Setup {
+        app,
+        target: &target,
+        root: &root,
+        repo: &repo,
+        stacks: &stacks,
+        args: &args,
+    };
     if let Some(path) = &compose {
-        convert_compose(app, path, &root, &repo, &stacks, &args, &mut draft)?;
+        convert_compose(&setup, path, &mut draft)?;
     }
 
     pick_stacks(&stacks, &detection.stack_hints, ask, &mut draft)?;
     init::resolve_port_clashes(&mut draft, &stacks);
     let text = init::render(&draft);
-    write_all(app, &target, &root, &text, &stacks, &draft, args.force)?;
+    write_all(&setup, &text, &draft)?;
     summary(app, &draft);
     Ok(0)
 }
@@ -128,15 +148,15 @@ fn detect_files(root: &Path) -> BTreeMap<String, String> {
     out
 }
 
-fn convert_compose(
-    app: &App,
-    path: &Path,
-    root: &Path,
-    repo: &FsRepo<'_>,
-    stacks: &Stacks,
-    args: &InitArgs,
-    draft: &mut Draft,
-) -> Result<(), Error> {
+fn convert_compose(setup: &Setup<'_>, path: &Path, draft: &mut Draft) -> Result<(), Error> {
+    let Setup {
+        app,
+        root,
+        repo,
+        stacks,
+        args,
+        ..
+    } = *setup;
     let shown = PathBuf::from(app.display(path).to_string());
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::usage(
@@ -227,15 +247,16 @@ fn pick_stacks(
 
 /// Checks the text with the real parser, then writes the template (if new)
 /// and devenv.toml. On any failure, what this run created is removed.
-fn write_all(
-    app: &App,
-    target: &Path,
-    root: &Path,
-    text: &str,
-    stacks: &Stacks,
-    draft: &Draft,
-    force: bool,
-) -> Result<(), Error> {
+fn write_all(setup: &Setup<'_>, text: &str, draft: &Draft) -> Result<(), Error> {
+    let Setup {
+        app,
+        target,
+        root,
+        stacks,
+        args,
+        ..
+    } = *setup;
+    let force = args.force;
     let mut created: Vec<PathBuf> = Vec::new();
     let result = (|| -> Result<(), Error> {
         if let Some(t) = &draft.env_template {
