@@ -257,3 +257,131 @@ pub(super) fn scalar(v: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct MapRepo(BTreeMap<&'static str, &'static str>);
+
+    impl RepoView for MapRepo {
+        fn exists(&self, rel: &str) -> bool {
+            self.0.contains_key(rel) || self.0.keys().any(|k| k.starts_with(&format!("{rel}/")))
+        }
+        fn read(&self, rel: &str) -> Option<String> {
+            self.0.get(rel).map(|s| s.to_string())
+        }
+    }
+
+    fn convert_in(dir: &str, text: &str, files: &[(&'static str, &'static str)]) -> Conversion {
+        let repo = MapRepo(files.iter().copied().collect());
+        let stacks = Stacks::built_in();
+        let vars = BTreeMap::new();
+        convert(&ComposeInput {
+            path: Path::new("compose.yaml"),
+            text,
+            dir,
+            vars: &vars,
+            repo: &repo,
+            stacks: &stacks,
+            profiles: &[],
+        })
+        .unwrap_or_else(|d| panic!("{d}"))
+    }
+
+    fn whats(c: &Conversion) -> Vec<&str> {
+        c.unconverted.iter().map(|u| u.what.as_str()).collect()
+    }
+
+    #[test]
+    fn dependencies_on_left_out_services_are_dropped_and_listed() {
+        let c = convert_in(
+            "",
+            "services:\n  app:\n    image: a\n    depends_on:\n      dbg: {condition: service_started}\n      opt: {condition: service_started, required: false}\n  dbg:\n    image: b\n    profiles: [debug]\n",
+            &[],
+        );
+        assert_eq!(c.services[0].depends_on, Vec::<String>::new());
+        assert_eq!(whats(&c), ["services.dbg", "services.app.depends_on.dbg"]);
+    }
+
+    #[test]
+    fn a_completed_dependency_with_ports_stays_a_service() {
+        let c = convert_in(
+            "",
+            "services:\n  seed:\n    image: s\n    ports: ['9000']\n  app:\n    image: a\n    depends_on:\n      seed: {condition: service_completed_successfully}\n",
+            &[],
+        );
+        assert!(!c.services[0].run_once);
+        assert!(c.services[0].notes[0].contains("stays a service"));
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_compose_file() {
+        let c = convert_in(
+            "deploy",
+            "services:\n  app:\n    image: a\n    volumes: ['../src:/src', './missing:/m', '../../etc:/e']\n",
+            &[("src/main.go", "")],
+        );
+        assert_eq!(c.services[0].mounts, ["./src:/src"]);
+        assert_eq!(
+            whats(&c),
+            [
+                "services.app.volumes `./missing:/m`",
+                "services.app.volumes `../../etc:/e`"
+            ]
+        );
+    }
+
+    #[test]
+    fn git_ignored_env_files_are_not_inlined() {
+        let c = convert_in(
+            "",
+            "services:\n  app:\n    image: a\n    env_file: [.env, shared.env]\n",
+            &[
+                (".gitignore", "node_modules/\n.env\n"),
+                (".env", "TOKEN=real\n"),
+                ("shared.env", "MODE=dev\n"),
+            ],
+        );
+        assert_eq!(
+            c.services[0].env.get("MODE").map(String::as_str),
+            Some("dev")
+        );
+        assert!(!c.services[0].env.contains_key("TOKEN"));
+        assert_eq!(whats(&c), ["services.app.env_file .env"]);
+    }
+
+    #[test]
+    fn odd_but_legal_entries() {
+        let c = convert_in(
+            "",
+            "services:\n  _x:\n    image: a\n  app:\n    image: a\n    entrypoint: []\n    environment: ['URL=http://x/?a=b']\n    healthcheck: {test: [NONE]}\n",
+            &[],
+        );
+        assert_eq!(c.services.len(), 1);
+        let app = &c.services[0];
+        assert_eq!(app.env["URL"], "http://x/?a=b");
+        assert_eq!(app.ready, None);
+        assert_eq!(whats(&c), ["services._x", "services.app.entrypoint"]);
+    }
+
+    #[test]
+    fn not_a_compose_file() {
+        let repo = MapRepo(BTreeMap::new());
+        let stacks = Stacks::built_in();
+        let vars = BTreeMap::new();
+        let input = |text| ComposeInput {
+            path: Path::new("c.yml"),
+            text,
+            dir: "",
+            vars: &vars,
+            repo: &repo,
+            stacks: &stacks,
+            profiles: &[],
+        };
+        let e = convert(&input("- a\n- b\n")).unwrap_err();
+        assert!(e.0[0].message.contains("top level"));
+        let e = convert(&input("version: '3'\n")).unwrap_err();
+        assert!(e.0[0].message.contains("no `services:`"));
+    }
+}
