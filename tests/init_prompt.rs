@@ -51,7 +51,9 @@ for wait_for, keys in steps:
 read()
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(screen.decode("utf-8", "replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
+code = os.waitstatus_to_exitcode(status)
+# As a shell reports it: death by signal N is 128 + N.
+sys.exit(128 - code if code < 0 else code)
 "#;
 
 const DOWN: &str = "\x1b[B";
@@ -161,4 +163,19 @@ fn yes_on_a_terminal_asks_nothing() {
     assert_eq!(code, 0, "{screen}");
     assert!(!screen.contains("Which stacks"), "{screen}");
     assert_eq!(services(&env), [("mysql".to_string(), "mysql".to_string())]);
+}
+
+#[test]
+fn ctrl_c_at_the_multi_select_exits_130_and_writes_nothing() {
+    let env = TestEnv::new()
+        .file("package.json", r#"{"dependencies": {"pg": "^8"}}"#)
+        .file(".env.example", "PORT=3000\n");
+    let before = env.repo_files();
+    let (code, screen) = drive(
+        &env,
+        &["init"],
+        serde_json::json!([["Which stacks should devenv run?", ["\u{3}"]]]),
+    );
+    assert_eq!(code, 130, "{screen}");
+    assert_eq!(env.repo_files(), before);
 }
