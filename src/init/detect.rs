@@ -147,10 +147,15 @@ fn index_name(tool: &str) -> &str {
 fn pin(d: &mut Detection, tool: &str, version: &str, from: &str) {
     let name = index_name(tool);
     let version = version.trim().trim_start_matches('v');
+    let what = if from.ends_with(tool) {
+        from.to_string()
+    } else {
+        format!("{from} {tool}")
+    };
     if let Some(existing) = d.tools.iter().find(|t| t.name == name) {
         if existing.version != version {
             d.unconverted.push(Unconverted::new(
-                format!("{from} {name}"),
+                what,
                 format!(
                     "says {version}, but {} pins {} (kept)",
                     existing.from, existing.version
@@ -161,14 +166,14 @@ fn pin(d: &mut Detection, tool: &str, version: &str, from: &str) {
     }
     if !crate::tools::index::is_known(name) {
         d.unconverted.push(Unconverted::new(
-            format!("{from} {tool}"),
+            what,
             format!("{tool} {version} is not in the built-in tool index; add a [tools.{name}] table with url and sha256, or install it yourself"),
         ));
         return;
     }
     if !concrete(version) {
         d.unconverted.push(Unconverted::new(
-            format!("{from} {tool}"),
+            what,
             format!(
                 "`{version}` is not an exact version; pin one in [tools] (like {name} = \"1.2.3\")"
             ),
@@ -389,7 +394,7 @@ mod tests {
         assert!(
             d.unconverted
                 .iter()
-                .any(|u| u.what == "package.json engines.node node"),
+                .any(|u| u.what == "package.json engines.node"),
             "{:?}",
             d.unconverted
         );

@@ -363,6 +363,16 @@ mod tests {
         assert_eq!(app.env["URL"], "http://x/?a=b");
         assert_eq!(app.ready, None);
         assert_eq!(whats(&c), ["services._x", "services.app.entrypoint"]);
+        let c = convert_in(
+            "",
+            "services:\n  a:\n    image: My App\n  db:\n    image: postgres\n",
+            &[],
+        );
+        assert_eq!(whats(&c), ["services.a.image"]);
+        assert!(c.services[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("publishes 5432 on 127.0.0.1")));
     }
 
     #[test]

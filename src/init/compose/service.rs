@@ -56,6 +56,15 @@ pub(super) fn convert(
         cx.note("", why);
         return None;
     };
+    if image.contains(char::is_whitespace)
+        || (image.chars().any(|c| c.is_ascii_uppercase()) && !image.contains('/'))
+    {
+        cx.note(
+            "image",
+            format!("`{image}` is not a valid image reference; the service was left out"),
+        );
+        return None;
+    }
     let mut svc = DraftService {
         name: name.to_string(),
         ..Default::default()
@@ -198,6 +207,15 @@ pub(super) fn convert(
                 }
             }
             other => cx.note(other, unsupported(other)),
+        }
+    }
+    if svc.ports.is_none() {
+        if let Some(p) = svc.stack.as_ref().and_then(|s| input.stacks.get(s)) {
+            let list: Vec<&str> = p.def.ports.iter().map(|p| p.0.as_str()).collect();
+            svc.notes.push(format!(
+                "compose published no ports; the preset publishes {} on 127.0.0.1",
+                list.join(", ")
+            ));
         }
     }
     Some((svc, deps))
