@@ -449,3 +449,34 @@ fn profile_without_a_compose_file_is_a_usage_error() {
         .stderr_has("--profile");
     assert!(!env.exists("devenv.toml"));
 }
+
+#[test]
+fn an_override_file_is_listed_not_ignored() {
+    let env = TestEnv::new()
+        .file(
+            "docker-compose.yml",
+            "services:\n  cache:\n    image: redis:7\n",
+        )
+        .file(
+            "docker-compose.override.yml",
+            "services:\n  cache:\n    ports: [\"6380:6379\"]\n",
+        );
+    let (text, _) = init_ok(&env, &["--yes"]);
+    assert_eq!(listed(&text), ["docker-compose.override.yml"]);
+}
+
+#[test]
+fn a_compose_file_in_a_subdirectory_resolves_paths_from_there() {
+    let env = TestEnv::new()
+        .file("deploy/local/compose.yaml", "services:\n  db:\n    image: postgres:16\n    volumes: [\"../../sql:/docker-entrypoint-initdb.d:ro\"]\n    env_file: db.env\n")
+        .file("deploy/local/db.env", "POSTGRES_PASSWORD=pw\n")
+        .file("deploy/local/.env", "UNUSED=1\n")
+        .file("sql/001.sql", "select 1;\n");
+    let (_, t) = init_ok(&env, &["--from", "deploy/local/compose.yaml", "--yes"]);
+    let db = svc(&t, "db");
+    assert_eq!(
+        strs(&db["mounts"]),
+        ["./sql:/docker-entrypoint-initdb.d:ro"]
+    );
+    assert_eq!(db["env"]["POSTGRES_PASSWORD"].as_str(), Some("pw"));
+}

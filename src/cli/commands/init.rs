@@ -190,6 +190,20 @@ fn convert_compose(setup: &Setup<'_>, path: &Path, draft: &mut Draft) -> Result<
             vars.len()
         ));
     }
+    // Compose merges `<name>.override.<ext>` over the file by default.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if let Some((stem, ext)) = name.rsplit_once('.') {
+        let over = dir.join(format!("{stem}.override.{ext}"));
+        if over.is_file() {
+            draft.unconverted.push(init::Unconverted::new(
+                app.display(&over).to_string(),
+                format!("compose merges it over {name} by default; init converted {name} alone: carry its changes over by hand"),
+            ));
+        }
+    }
     draft.project_name = conv.project_name;
     draft.services.extend(conv.services);
     draft.detected.extend(conv.detected);

@@ -189,6 +189,7 @@ fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>) {
             s.depends_on = kept;
         }
     }
+    break_cycles(out);
     for s in out.services.iter_mut().filter(|s| jobs.contains(&s.name)) {
         let publishes = s.ports.as_ref().is_some_and(|p| !p.is_empty())
             || s.ports.is_none() && s.stack.is_some();
@@ -205,6 +206,63 @@ fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>) {
             );
         }
     }
+}
+
+/// Compose refuses dependency cycles and so does devenv: the edge that
+/// closes a cycle is dropped and listed, so the rest still converts.
+fn break_cycles(out: &mut Conversion) {
+    fn visit(
+        i: usize,
+        services: &mut [DraftService],
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+        dropped: &mut Vec<Unconverted>,
+    ) {
+        state[i] = 1;
+        path.push(i);
+        let deps = services[i].depends_on.clone();
+        for d in deps {
+            let Some(j) = services.iter().position(|s| s.name == d) else {
+                continue;
+            };
+            match state[j] {
+                0 => visit(j, services, state, path, dropped),
+                1 => {
+                    let start = path.iter().position(|p| *p == j).unwrap_or(0);
+                    let mut names: Vec<&str> = path[start..]
+                        .iter()
+                        .map(|p| services[*p].name.as_str())
+                        .collect();
+                    names.push(&services[j].name);
+                    dropped.push(Unconverted::new(
+                        format!("services.{}.depends_on.{d}", services[i].name),
+                        format!(
+                            "closes a dependency cycle ({}); dropped",
+                            names.join(" -> ")
+                        ),
+                    ));
+                    services[i].depends_on.retain(|x| *x != d);
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        state[i] = 2;
+    }
+    let mut state = vec![0u8; out.services.len()];
+    let mut dropped = Vec::new();
+    for i in 0..out.services.len() {
+        if state[i] == 0 {
+            visit(
+                i,
+                &mut out.services,
+                &mut state,
+                &mut Vec::new(),
+                &mut dropped,
+            );
+        }
+    }
+    out.unconverted.extend(dropped);
 }
 
 fn top_volumes(v: &Value, unconverted: &mut Vec<Unconverted>) {
@@ -373,6 +431,19 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.contains("publishes 5432 on 127.0.0.1")));
+    }
+
+    #[test]
+    fn a_dependency_cycle_loses_its_closing_edge() {
+        let c = convert_in(
+            "",
+            "services:\n  a:\n    image: a\n    depends_on: [b]\n  b:\n    image: b\n    depends_on: [c]\n  c:\n    image: c\n    depends_on: [a]\n",
+            &[],
+        );
+        assert_eq!(c.services[0].depends_on, ["b"]);
+        assert_eq!(c.services[2].depends_on, Vec::<String>::new());
+        assert_eq!(c.unconverted[0].what, "services.c.depends_on.a");
+        assert!(c.unconverted[0].why.contains("a -> b -> c -> a"));
     }
 
     #[test]
