@@ -100,11 +100,18 @@ pub fn run(app: &mut App, args: InitArgs) -> Result<i32, Error> {
         stacks: &stacks,
         args: &args,
     };
-    if let Some(path) = &compose {
-        convert_compose(&setup, path, &mut draft)?;
-    }
+    let left_out = match &compose {
+        Some(path) => convert_compose(&setup, path, &mut draft)?,
+        None => Vec::new(),
+    };
 
-    pick_stacks(&stacks, &detection.stack_hints, ask, &mut draft)?;
+    let hints: Vec<init::StackHint> = detection
+        .stack_hints
+        .iter()
+        .filter(|h| !left_out.contains(&h.stack))
+        .cloned()
+        .collect();
+    pick_stacks(&stacks, &hints, ask, &mut draft)?;
     init::resolve_port_clashes(&mut draft, &stacks);
     let text = init::render(&draft);
     write_all(&setup, &text, &draft)?;
@@ -148,7 +155,13 @@ fn detect_files(root: &Path) -> BTreeMap<String, String> {
     out
 }
 
-fn convert_compose(setup: &Setup<'_>, path: &Path, draft: &mut Draft) -> Result<(), Error> {
+/// Adds the compose file's services to the draft; returns the presets of
+/// services it left out on purpose.
+fn convert_compose(
+    setup: &Setup<'_>,
+    path: &Path,
+    draft: &mut Draft,
+) -> Result<Vec<String>, Error> {
     let Setup {
         app,
         root,
@@ -208,7 +221,7 @@ fn convert_compose(setup: &Setup<'_>, path: &Path, draft: &mut Draft) -> Result<
     draft.services.extend(conv.services);
     draft.detected.extend(conv.detected);
     draft.unconverted.extend(conv.unconverted);
-    Ok(())
+    Ok(conv.left_out_stacks)
 }
 
 /// The multi-select: presets not already used, hinted ones pre-selected.

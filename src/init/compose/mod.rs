@@ -46,6 +46,9 @@ pub struct Conversion {
     pub services: Vec<DraftService>,
     pub detected: Vec<String>,
     pub unconverted: Vec<Unconverted>,
+    /// Presets whose compose services were left out on purpose (profiles):
+    /// not to be suggested again.
+    pub left_out_stacks: Vec<String>,
 }
 
 /// How a dependency must have finished before its dependent starts.
@@ -134,6 +137,10 @@ pub fn convert(input: &ComposeInput<'_>) -> Result<Conversion, Diagnostics> {
             .map(|s| s.iter().filter_map(scalar).collect())
             .unwrap_or_default();
         if !profiles.is_empty() && !profiles.iter().any(|p| wanted.contains(p.as_str())) {
+            let image = v.get("image").and_then(scalar).unwrap_or_default();
+            if let Some(st) = parts::hub_image(&image).and_then(|(r, _)| parts::stack_for(&r)) {
+                out.left_out_stacks.push(st.to_string());
+            }
             out.unconverted.push(Unconverted::new(
                 format!("services.{name}"),
                 format!(

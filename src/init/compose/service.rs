@@ -119,7 +119,11 @@ pub(super) fn convert(
             // strings were written against them, not against the preset's.
             for k in p.def.env.keys().filter(|k| !written.contains_key(*k)) {
                 if let Some(v) = parts::image_default(&p.name, k, &written) {
-                    svc.notes.push(format!("{k} = \"{v}\" is the image's default the compose file relied on (the preset would set another)"));
+                    svc.notes.push(if v.is_empty() {
+                        format!("{k} = \"\": compose left it unset, and the preset's value would change the image's behaviour")
+                    } else {
+                        format!("{k} = \"{v}\" is the image's default the compose file relied on (the preset would set another)")
+                    });
                     env.insert(k.clone(), v);
                 }
             }
