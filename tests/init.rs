@@ -480,3 +480,13 @@ fn a_compose_file_in_a_subdirectory_resolves_paths_from_there() {
     );
     assert_eq!(db["env"]["POSTGRES_PASSWORD"].as_str(), Some("pw"));
 }
+
+#[test]
+fn dash_f_writes_the_manifest_where_it_points() {
+    let env = TestEnv::new().file("svc/.nvmrc", "20.11.1\n");
+    env.run(["-f", "svc/devenv.toml", "init", "--yes"])
+        .success();
+    assert!(env.read("svc/devenv.toml").contains("node = \"20.11.1\""));
+    assert!(!env.exists("devenv.toml"));
+    env.run(["-f", "svc/devenv.toml", "validate"]).success();
+}

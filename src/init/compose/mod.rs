@@ -110,6 +110,10 @@ pub fn convert(input: &ComposeInput<'_>) -> Result<Conversion, Diagnostics> {
                 key.clone(),
                 "file-based secrets and configs are not converted; mount the file with `mounts`, or use [secrets] and a rendered config file",
             )),
+            "include" => out.unconverted.push(Unconverted::new(
+                "include",
+                "included compose files are not followed; run `devenv init --from` on each and merge the services by hand",
+            )),
             k if k.starts_with("x-") => out.unconverted.push(Unconverted::new(
                 k,
                 "extension field: not converted (YAML anchors taken from it were expanded where used)",
