@@ -357,6 +357,46 @@ pub(super) fn stack_for(repo: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether the repository's root `.gitignore` ignores this path: plain
+/// names and `*` globs, matched against the whole path or its file name.
+pub(super) fn git_ignored(repo: &dyn crate::init::RepoView, rel: &str) -> bool {
+    let Some(text) = repo.read(".gitignore") else {
+        return false;
+    };
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let mut ignored = false;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (negated, pat) = match line.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, line),
+        };
+        let anchored = pat.starts_with('/');
+        let pat = pat.trim_start_matches('/').trim_end_matches('/');
+        let hit = glob(pat, rel) || (!anchored && !pat.contains('/') && glob(pat, name));
+        if hit {
+            ignored = !negated;
+        }
+    }
+    ignored
+}
+
+/// `*` matches any run of characters except `/`; `?` one character.
+fn glob(pat: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && t[0] != b'/' && go(p, &t[1..])),
+            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pat.as_bytes(), text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +430,15 @@ mod tests {
         assert_eq!(port(&v).spec.as_deref(), Some("8080:80"));
         let v: Value = serde_yaml_ng::from_str("{target: 80}").unwrap();
         assert_eq!(port(&v).spec.as_deref(), Some("auto:80"));
+    }
+
+    #[test]
+    fn gitignore_globs() {
+        assert!(glob(".env", ".env"));
+        assert!(glob(".env*", ".env.local"));
+        assert!(glob("*.env", "app.env"));
+        assert!(!glob("*.env", "config/app.env"));
+        assert!(!glob(".env", ".env.example"));
     }
 
     #[test]

@@ -306,7 +306,7 @@ fn env_files(
         let path = parts::repo_path(cx.input.dir, &file);
         if path
             .as_deref()
-            .is_some_and(|p| git_ignored(cx.input.repo, p))
+            .is_some_and(|p| parts::git_ignored(cx.input.repo, p))
         {
             // A git-ignored env file holds someone's local settings, often
             // real secrets: they must not end up in a committed devenv.toml.
@@ -548,59 +548,5 @@ fn shown_long(v: &Value) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         other => scalar(other).unwrap_or_default(),
-    }
-}
-
-/// Whether the repository's root `.gitignore` ignores this path: plain
-/// names and `*` globs, matched against the whole path or its file name.
-fn git_ignored(repo: &dyn crate::init::RepoView, rel: &str) -> bool {
-    let Some(text) = repo.read(".gitignore") else {
-        return false;
-    };
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let mut ignored = false;
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (negated, pat) = match line.strip_prefix('!') {
-            Some(p) => (true, p),
-            None => (false, line),
-        };
-        let anchored = pat.starts_with('/');
-        let pat = pat.trim_start_matches('/').trim_end_matches('/');
-        let hit = glob(pat, rel) || (!anchored && !pat.contains('/') && glob(pat, name));
-        if hit {
-            ignored = !negated;
-        }
-    }
-    ignored
-}
-
-/// `*` matches any run of characters except `/`; `?` one character.
-fn glob(pat: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && t[0] != b'/' && go(p, &t[1..])),
-            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    go(pat.as_bytes(), text.as_bytes())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn gitignore_globs() {
-        assert!(glob(".env", ".env"));
-        assert!(glob(".env*", ".env.local"));
-        assert!(glob("*.env", "app.env"));
-        assert!(!glob("*.env", "config/app.env"));
-        assert!(!glob(".env", ".env.example"));
     }
 }
