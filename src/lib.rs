@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod doctor;
 pub mod error;
 pub mod hooks;
+pub mod init;
 pub mod manifest;
 pub mod paths;
 pub mod progress;

@@ -118,7 +118,7 @@ pub enum Command {
 
     /// Write a devenv.toml for an existing repository
     #[command(
-        after_help = "Examples:\n  devenv init\n  devenv init --from docker-compose.yml --yes"
+        after_help = "Examples:\n  devenv init\n  devenv init --from docker-compose.yml --yes\n  devenv init --from compose.yaml --profile debug"
     )]
     Init(InitArgs),
 
@@ -286,6 +286,12 @@ pub struct InitArgs {
     /// Take the defaults without asking
     #[arg(short, long)]
     pub yes: bool,
+    /// Replace an existing devenv.toml
+    #[arg(long)]
+    pub force: bool,
+    /// Also convert compose services of this profile (repeatable)
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Args)]

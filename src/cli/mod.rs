@@ -76,10 +76,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Mock(_) => not_yet(app, "mock", "the mock server"),
         Command::Metrics(_) => not_yet(app, "metrics", "setup metrics"),
         Command::Report(_) => not_yet(app, "report", "metrics reporting"),
-        Command::Init(_) => Err(Error::NotAvailable {
-            command: "init",
-            what: "repository detection",
-        }),
+        Command::Init(a) => c::init::run(app, a),
         Command::Trust => c::trust::run(app),
         Command::Gc => Err(Error::NotAvailable {
             command: "gc",

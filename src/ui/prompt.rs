@@ -38,3 +38,21 @@ pub fn password(question: &str) -> Result<String, PromptError> {
         .interact()
         .map_err(|e| PromptError::Io(e.to_string()))
 }
+
+/// Several choices at once: space toggles, enter accepts. Returns the
+/// indices of the chosen items, in item order.
+pub fn multi_select(
+    question: &str,
+    items: &[String],
+    defaults: &[bool],
+) -> Result<Vec<usize>, PromptError> {
+    if !interactive() {
+        return Err(PromptError::NotInteractive);
+    }
+    dialoguer::MultiSelect::with_theme(&ColorfulTheme::default())
+        .with_prompt(question)
+        .items(items)
+        .defaults(defaults)
+        .interact()
+        .map_err(|e| PromptError::Io(e.to_string()))
+}

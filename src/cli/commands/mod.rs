@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod doctor;
+pub mod init;
 pub mod stacks;
 pub mod trust;
 pub mod up;

@@ -1,0 +1,479 @@
+//! docker-compose files to `[services]`: what maps is converted, what does
+//! not is listed with the reason. Compose is loose (short and long syntax for
+//! most keys), so the YAML is read into `serde_yaml_ng::Value` and walked by hand.
+
+mod interp;
+mod parts;
+mod service;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_yaml_ng::Value;
+
+use super::{DraftService, RepoView, Unconverted};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::stacks::Stacks;
+
+pub use interp::interpolate;
+
+/// The names compose itself looks for, in its order of preference.
+pub const COMPOSE_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+
+pub struct ComposeInput<'a> {
+    /// The file as it should appear in messages.
+    pub path: &'a Path,
+    pub text: &'a str,
+    /// Repository-relative directory of the compose file ("" for the root):
+    /// relative paths in it are relative to this.
+    pub dir: &'a str,
+    /// Variables for `${VAR}`: what compose reads from the `.env` beside the file.
+    pub vars: &'a BTreeMap<String, String>,
+    pub repo: &'a dyn RepoView,
+    pub stacks: &'a Stacks,
+    /// Profiles to include besides the services that have none.
+    pub profiles: &'a [String],
+}
+
+#[derive(Debug, Default)]
+pub struct Conversion {
+    pub project_name: Option<String>,
+    pub services: Vec<DraftService>,
+    pub detected: Vec<String>,
+    pub unconverted: Vec<Unconverted>,
+    /// Presets whose compose services were left out on purpose (profiles):
+    /// not to be suggested again.
+    pub left_out_stacks: Vec<String>,
+}
+
+/// How a dependency must have finished before its dependent starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Condition {
+    Started,
+    Healthy,
+    Completed,
+}
+
+pub(super) struct Dep {
+    pub name: String,
+    pub condition: Condition,
+    pub required: bool,
+}
+
+pub fn convert(input: &ComposeInput<'_>) -> Result<Conversion, Diagnostics> {
+    let mut doc: Value = serde_yaml_ng::from_str(input.text).map_err(|e| yaml_error(input, &e))?;
+    doc.apply_merge().map_err(|e| yaml_error(input, &e))?;
+    let Value::Mapping(top) = doc else {
+        return Err(Diagnostic::file(
+            input.path,
+            "not a compose file: the top level is not a mapping",
+        )
+        .with_hint("a compose file has a top-level `services:` mapping")
+        .into());
+    };
+    let mut out = Conversion::default();
+    let mut services_value = None;
+    for (k, v) in &top {
+        let key = key_str(k);
+        match key.as_str() {
+            "services" => services_value = Some(v),
+            "version" => {}
+            "name" => {
+                let (name, _) = interpolate(&scalar(v).unwrap_or_default(), input.vars);
+                if crate::manifest::sanitise_project_name(&name) == name {
+                    out.project_name = Some(name);
+                } else {
+                    out.unconverted.push(Unconverted::new(
+                        "name",
+                        format!("`{name}` is not a valid devenv project name (lowercase letters, digits, `-`, `_`)"),
+                    ));
+                }
+            }
+            "volumes" => top_volumes(v, &mut out.unconverted),
+            "networks" => {
+                for (n, _) in v.as_mapping().into_iter().flatten() {
+                    let n = key_str(n);
+                    if n != "default" {
+                        out.unconverted.push(Unconverted::new(
+                            format!("networks.{n}"),
+                            "devenv puts every service on one project network where they reach each other by name; extra networks are not converted",
+                        ));
+                    }
+                }
+            }
+            "secrets" | "configs" => out.unconverted.push(Unconverted::new(
+                key.clone(),
+                "file-based secrets and configs are not converted; mount the file with `mounts`, or use [secrets] and a rendered config file",
+            )),
+            "include" => out.unconverted.push(Unconverted::new(
+                "include",
+                "included compose files are not followed; run `devenv init --from` on each and merge the services by hand",
+            )),
+            k if k.starts_with("x-") => out.unconverted.push(Unconverted::new(
+                k,
+                "extension field: not converted (YAML anchors taken from it were expanded where used)",
+            )),
+            other => out.unconverted.push(Unconverted::new(
+                other,
+                "top-level key with no devenv equivalent",
+            )),
+        }
+    }
+    let Some(services) = services_value.and_then(Value::as_mapping) else {
+        return Err(
+            Diagnostic::file(input.path, "no `services:` mapping in this compose file")
+                .with_hint("init --from converts the services of a compose file")
+                .into(),
+        );
+    };
+    let wanted: BTreeSet<&str> = input.profiles.iter().map(String::as_str).collect();
+    let mut deps: Vec<(String, Vec<Dep>)> = Vec::new();
+    for (k, v) in services {
+        let name = key_str(k);
+        let profiles: Vec<String> = v
+            .get("profiles")
+            .and_then(Value::as_sequence)
+            .map(|s| s.iter().filter_map(scalar).collect())
+            .unwrap_or_default();
+        if !profiles.is_empty() && !profiles.iter().any(|p| wanted.contains(p.as_str())) {
+            let image = v.get("image").and_then(scalar).unwrap_or_default();
+            if let Some(st) = parts::hub_image(&image).and_then(|(r, _)| parts::stack_for(&r)) {
+                out.left_out_stacks.push(st.to_string());
+            }
+            out.unconverted.push(Unconverted::new(
+                format!("services.{name}"),
+                format!(
+                    "in profile {}: not converted (pass `--profile {}` to include it)",
+                    profiles.join(", "),
+                    profiles[0]
+                ),
+            ));
+            continue;
+        }
+        let converted = service::convert(&name, v, input, &mut out.unconverted);
+        if let Some((svc, d)) = converted {
+            deps.push((svc.name.clone(), d));
+            out.services.push(svc);
+        }
+    }
+    link_dependencies(&mut out, deps);
+    out.detected.push(format!(
+        "{}: {} service(s) converted",
+        input.path.display(),
+        out.services.len()
+    ));
+    Ok(out)
+}
+
+/// `depends_on` with conditions: dependencies that were not converted are
+/// dropped (and listed); `service_completed_successfully` makes the
+/// dependency a one-shot job when it publishes nothing.
+fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>) {
+    let names: BTreeSet<String> = out.services.iter().map(|s| s.name.clone()).collect();
+    let mut jobs = BTreeSet::new();
+    for (owner, list) in deps {
+        let mut kept = Vec::new();
+        for d in list {
+            if !names.contains(&d.name) {
+                if d.required {
+                    out.unconverted.push(Unconverted::new(
+                        format!("services.{owner}.depends_on.{}", d.name),
+                        format!(
+                            "`{}` was not converted, so the dependency was dropped",
+                            d.name
+                        ),
+                    ));
+                }
+                continue;
+            }
+            if d.condition == Condition::Completed {
+                jobs.insert(d.name.clone());
+            }
+            kept.push(d.name);
+        }
+        if let Some(s) = out.services.iter_mut().find(|s| s.name == owner) {
+            s.depends_on = kept;
+        }
+    }
+    break_cycles(out);
+    for s in out.services.iter_mut().filter(|s| jobs.contains(&s.name)) {
+        let publishes = s.ports.as_ref().is_some_and(|p| !p.is_empty())
+            || s.ports.is_none() && s.stack.is_some();
+        if publishes {
+            s.notes.push(
+                "others wait for it to complete (service_completed_successfully); it publishes ports, so it stays a service and devenv waits for its readiness".into(),
+            );
+        } else {
+            s.run_once = true;
+            s.ready = None;
+            s.notes.push(
+                "a one-shot job: others waited for it to complete (service_completed_successfully)"
+                    .into(),
+            );
+        }
+    }
+}
+
+/// Compose refuses dependency cycles and so does devenv: the edge that
+/// closes a cycle is dropped and listed, so the rest still converts.
+fn break_cycles(out: &mut Conversion) {
+    fn visit(
+        i: usize,
+        services: &mut [DraftService],
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+        dropped: &mut Vec<Unconverted>,
+    ) {
+        state[i] = 1;
+        path.push(i);
+        let deps = services[i].depends_on.clone();
+        for d in deps {
+            let Some(j) = services.iter().position(|s| s.name == d) else {
+                continue;
+            };
+            match state[j] {
+                0 => visit(j, services, state, path, dropped),
+                1 => {
+                    let start = path.iter().position(|p| *p == j).unwrap_or(0);
+                    let mut names: Vec<&str> = path[start..]
+                        .iter()
+                        .map(|p| services[*p].name.as_str())
+                        .collect();
+                    names.push(&services[j].name);
+                    dropped.push(Unconverted::new(
+                        format!("services.{}.depends_on.{d}", services[i].name),
+                        format!(
+                            "closes a dependency cycle ({}); dropped",
+                            names.join(" -> ")
+                        ),
+                    ));
+                    services[i].depends_on.retain(|x| *x != d);
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        state[i] = 2;
+    }
+    let mut state = vec![0u8; out.services.len()];
+    let mut dropped = Vec::new();
+    for i in 0..out.services.len() {
+        if state[i] == 0 {
+            visit(
+                i,
+                &mut out.services,
+                &mut state,
+                &mut Vec::new(),
+                &mut dropped,
+            );
+        }
+    }
+    out.unconverted.extend(dropped);
+}
+
+fn top_volumes(v: &Value, unconverted: &mut Vec<Unconverted>) {
+    for (name, def) in v.as_mapping().into_iter().flatten() {
+        let name = key_str(name);
+        let Some(def) = def.as_mapping() else {
+            continue;
+        };
+        for (k, _) in def {
+            let k = key_str(k);
+            let why = match k.as_str() {
+                "external" => "an external volume; devenv creates and owns its volumes (named devenv_<project>_<name>)",
+                "driver" | "driver_opts" => "volume drivers and their options are not converted; devenv uses the engine's local driver",
+                "name" => "a custom volume name; devenv names volumes devenv_<project>_<name>",
+                _ => "volume option with no devenv equivalent",
+            };
+            unconverted.push(Unconverted::new(format!("volumes.{name}.{k}"), why));
+        }
+    }
+}
+
+fn yaml_error(input: &ComposeInput<'_>, e: &serde_yaml_ng::Error) -> Diagnostics {
+    let msg = e.to_string();
+    // The message repeats the position; the diagnostic shows it already.
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    let d = match e.location() {
+        Some(l) => Diagnostic::at_line_col(
+            input.path,
+            input.text,
+            l.line(),
+            l.column(),
+            format!("invalid YAML: {msg}"),
+        ),
+        None => Diagnostic::file(input.path, format!("invalid YAML: {msg}")),
+    };
+    d.with_hint("fix the compose file's YAML syntax (`docker compose config` checks it too)")
+        .into()
+}
+
+pub(super) fn key_str(k: &Value) -> String {
+    scalar(k).unwrap_or_else(|| format!("{k:?}"))
+}
+
+/// A scalar's text, as compose reads it (numbers and booleans included).
+pub(super) fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct MapRepo(BTreeMap<&'static str, &'static str>);
+
+    impl RepoView for MapRepo {
+        fn exists(&self, rel: &str) -> bool {
+            self.0.contains_key(rel) || self.0.keys().any(|k| k.starts_with(&format!("{rel}/")))
+        }
+        fn read(&self, rel: &str) -> Option<String> {
+            self.0.get(rel).map(|s| s.to_string())
+        }
+    }
+
+    fn convert_in(dir: &str, text: &str, files: &[(&'static str, &'static str)]) -> Conversion {
+        let repo = MapRepo(files.iter().copied().collect());
+        let stacks = Stacks::built_in();
+        let vars = BTreeMap::new();
+        convert(&ComposeInput {
+            path: Path::new("compose.yaml"),
+            text,
+            dir,
+            vars: &vars,
+            repo: &repo,
+            stacks: &stacks,
+            profiles: &[],
+        })
+        .unwrap_or_else(|d| panic!("{d}"))
+    }
+
+    fn whats(c: &Conversion) -> Vec<&str> {
+        c.unconverted.iter().map(|u| u.what.as_str()).collect()
+    }
+
+    #[test]
+    fn dependencies_on_left_out_services_are_dropped_and_listed() {
+        let c = convert_in(
+            "",
+            "services:\n  app:\n    image: a\n    depends_on:\n      dbg: {condition: service_started}\n      opt: {condition: service_started, required: false}\n  dbg:\n    image: b\n    profiles: [debug]\n",
+            &[],
+        );
+        assert_eq!(c.services[0].depends_on, Vec::<String>::new());
+        assert_eq!(whats(&c), ["services.dbg", "services.app.depends_on.dbg"]);
+    }
+
+    #[test]
+    fn a_completed_dependency_with_ports_stays_a_service() {
+        let c = convert_in(
+            "",
+            "services:\n  seed:\n    image: s\n    ports: ['9000']\n  app:\n    image: a\n    depends_on:\n      seed: {condition: service_completed_successfully}\n",
+            &[],
+        );
+        assert!(!c.services[0].run_once);
+        assert!(c.services[0].notes[0].contains("stays a service"));
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_compose_file() {
+        let c = convert_in(
+            "deploy",
+            "services:\n  app:\n    image: a\n    volumes: ['../src:/src', './missing:/m', '../../etc:/e']\n",
+            &[("src/main.go", "")],
+        );
+        assert_eq!(c.services[0].mounts, ["./src:/src"]);
+        assert_eq!(
+            whats(&c),
+            [
+                "services.app.volumes `./missing:/m`",
+                "services.app.volumes `../../etc:/e`"
+            ]
+        );
+    }
+
+    #[test]
+    fn git_ignored_env_files_are_not_inlined() {
+        let c = convert_in(
+            "",
+            "services:\n  app:\n    image: a\n    env_file: [.env, shared.env]\n",
+            &[
+                (".gitignore", "node_modules/\n.env\n"),
+                (".env", "TOKEN=real\n"),
+                ("shared.env", "MODE=dev\n"),
+            ],
+        );
+        assert_eq!(
+            c.services[0].env.get("MODE").map(String::as_str),
+            Some("dev")
+        );
+        assert!(!c.services[0].env.contains_key("TOKEN"));
+        assert_eq!(whats(&c), ["services.app.env_file .env"]);
+    }
+
+    #[test]
+    fn odd_but_legal_entries() {
+        let c = convert_in(
+            "",
+            "services:\n  _x:\n    image: a\n  app:\n    image: a\n    entrypoint: []\n    environment: ['URL=http://x/?a=b']\n    healthcheck: {test: [NONE]}\n",
+            &[],
+        );
+        assert_eq!(c.services.len(), 1);
+        let app = &c.services[0];
+        assert_eq!(app.env["URL"], "http://x/?a=b");
+        assert_eq!(app.ready, None);
+        assert_eq!(whats(&c), ["services._x", "services.app.entrypoint"]);
+        let c = convert_in(
+            "",
+            "services:\n  a:\n    image: My App\n  db:\n    image: postgres\n",
+            &[],
+        );
+        assert_eq!(whats(&c), ["services.a.image"]);
+        assert!(c.services[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("publishes 5432 on 127.0.0.1")));
+    }
+
+    #[test]
+    fn a_dependency_cycle_loses_its_closing_edge() {
+        let c = convert_in(
+            "",
+            "services:\n  a:\n    image: a\n    depends_on: [b]\n  b:\n    image: b\n    depends_on: [c]\n  c:\n    image: c\n    depends_on: [a]\n",
+            &[],
+        );
+        assert_eq!(c.services[0].depends_on, ["b"]);
+        assert_eq!(c.services[2].depends_on, Vec::<String>::new());
+        assert_eq!(c.unconverted[0].what, "services.c.depends_on.a");
+        assert!(c.unconverted[0].why.contains("a -> b -> c -> a"));
+    }
+
+    #[test]
+    fn not_a_compose_file() {
+        let repo = MapRepo(BTreeMap::new());
+        let stacks = Stacks::built_in();
+        let vars = BTreeMap::new();
+        let input = |text| ComposeInput {
+            path: Path::new("c.yml"),
+            text,
+            dir: "",
+            vars: &vars,
+            repo: &repo,
+            stacks: &stacks,
+            profiles: &[],
+        };
+        let e = convert(&input("- a\n- b\n")).unwrap_err();
+        assert!(e.0[0].message.contains("top level"));
+        let e = convert(&input("version: '3'\n")).unwrap_err();
+        assert!(e.0[0].message.contains("no `services:`"));
+    }
+}
