@@ -2,6 +2,8 @@
 //! and hands the results to the printer.
 
 pub mod completions;
+pub mod metrics;
+pub mod report;
 pub mod stacks;
 pub mod up;
 pub mod validate;
