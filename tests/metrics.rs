@@ -58,7 +58,10 @@ fn first_commit_is_found_lazily_on_a_later_run() {
     commit_as(&env, &env.repo(), USER, "2026-03-02T09:00:00Z");
     env.run(["up"]).success();
     let after = env.run(["metrics", "--json"]).success().json();
-    assert_eq!(after["onboarding"]["first_commit_at"], "2026-03-02T09:00:00Z");
+    assert_eq!(
+        after["onboarding"]["first_commit_at"],
+        "2026-03-02T09:00:00Z"
+    );
     assert_eq!(after["onboarding"]["time_to_first_commit_seconds"], 86400.0);
 }
 
@@ -101,7 +104,8 @@ fn mailmap_maps_an_old_address_to_the_local_user() {
 fn a_failed_up_is_recorded_with_its_failing_step() {
     // Today the hooks phase fails because it is not built yet; once it is,
     // `exit 3` fails it for real. Either way the step is `hooks`.
-    let env = TestEnv::new().manifest("[project]\nname = \"failing\"\n[hooks]\nsetup = [\"exit 3\"]\n");
+    let env =
+        TestEnv::new().manifest("[project]\nname = \"failing\"\n[hooks]\nsetup = [\"exit 3\"]\n");
     env.run(["up", "--yes"]).code(1);
     let lines = journal_lines(&env);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -157,7 +161,9 @@ fn metrics_shows_the_phase_chart_and_the_trend() {
 fn opting_out_records_and_sends_nothing() {
     for var in ["DEVENV_NO_METRICS", "DO_NOT_TRACK"] {
         let env = TestEnv::new()
-            .manifest("[project]\nname = \"private\"\n[metrics]\nendpoint = \"http://127.0.0.1:9\"\n")
+            .manifest(
+                "[project]\nname = \"private\"\n[metrics]\nendpoint = \"http://127.0.0.1:9\"\n",
+            )
             .env(var, "1");
         env.run(["up"]).success();
         assert!(

@@ -38,7 +38,11 @@ fn sample(lines: &[String], name_and_labels: &[&str]) -> Option<f64> {
 fn the_pushgateway_receives_the_runs_and_serves_them() {
     let project = unique("pgw");
     let pg = "http://127.0.0.1:9091";
-    let env = cloned_env(&manifest(&project, pg, "pushgateway", ""), "2026-03-01T09:00:00Z", &[]);
+    let env = cloned_env(
+        &manifest(&project, pg, "pushgateway", ""),
+        "2026-03-01T09:00:00Z",
+        &[],
+    );
     commit_as(&env, &env.repo(), USER, "2026-03-01T12:00:00Z");
     env.run(["up"]).success();
     env.run(["up", "--only", "tools"]).success();
@@ -46,20 +50,39 @@ fn the_pushgateway_receives_the_runs_and_serves_them() {
 
     let lines = group_lines(pg, &project);
     assert!(!lines.is_empty(), "no group for {project} on {pg}");
-    assert_eq!(sample(&lines, &["devenv_up_total", "outcome=\"ok\""]), Some(2.0), "{lines:#?}");
-    assert_eq!(sample(&lines, &["devenv_up_total", "outcome=\"failed\""]), Some(0.0));
+    assert_eq!(
+        sample(&lines, &["devenv_up_total", "outcome=\"ok\""]),
+        Some(2.0),
+        "{lines:#?}"
+    );
+    assert_eq!(
+        sample(&lines, &["devenv_up_total", "outcome=\"failed\""]),
+        Some(0.0)
+    );
     assert!(sample(&lines, &["devenv_up_phase_seconds", "phase=\"tools\""]).is_some());
     assert!(sample(&lines, &["devenv_setup_seconds"]).unwrap() > 0.0);
-    assert_eq!(sample(&lines, &["devenv_time_to_first_commit_seconds"]), Some(10800.0));
+    assert_eq!(
+        sample(&lines, &["devenv_time_to_first_commit_seconds"]),
+        Some(10800.0)
+    );
     // The hire is a salted hash, never the email.
-    assert!(lines.iter().all(|l| l.contains("hire=\"") && !l.contains("x.io")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("hire=\"") && !l.contains("x.io")),
+        "{lines:#?}"
+    );
 
     // Nothing new: nothing sent. A new run: the group is replaced, not added to.
     env.run(["report"]).success().stderr_has("nothing to send");
     env.run(["up"]).success();
     env.run(["report"]).success().stderr_has("sent 1 run");
     let lines = group_lines(pg, &project);
-    assert_eq!(sample(&lines, &["devenv_up_total", "outcome=\"ok\""]), Some(3.0), "{lines:#?}");
+    assert_eq!(
+        sample(&lines, &["devenv_up_total", "outcome=\"ok\""]),
+        Some(3.0),
+        "{lines:#?}"
+    );
 
     let hire = lines[0]
         .split("hire=\"")
@@ -115,7 +138,11 @@ fn runs_stay_in_the_spool_while_the_pushgateway_is_down() {
     let _pg = private_pushgateway(port);
     env.run(["report"]).success().stderr_has("sent 2 runs");
     let lines = group_lines(&base, &project);
-    assert_eq!(sample(&lines, &["devenv_up_total", "outcome=\"ok\""]), Some(2.0), "{lines:#?}");
+    assert_eq!(
+        sample(&lines, &["devenv_up_total", "outcome=\"ok\""]),
+        Some(2.0),
+        "{lines:#?}"
+    );
 }
 
 fn ids(env: &TestEnv) -> Vec<String> {
@@ -137,7 +164,9 @@ fn the_webhook_gets_each_run_exactly_once_across_an_outage() {
     env.run(["up"]).success();
     env.run(["up", "--only", "tools"]).success();
     // The receiver is down for the first report.
-    env.run(["report"]).code(1).stderr_has("2 runs kept in the spool");
+    env.run(["report"])
+        .code(1)
+        .stderr_has("2 runs kept in the spool");
     let rx = Receiver::start_on(port);
     env.run(["report"]).success().stderr_has("sent 2 runs");
     env.run(["up"]).success();
@@ -145,7 +174,10 @@ fn the_webhook_gets_each_run_exactly_once_across_an_outage() {
     env.run(["report"]).success().stderr_has("nothing to send");
 
     let got = rx.received();
-    let sent: Vec<String> = got.iter().map(|r| r.json()["id"].as_str().unwrap().to_string()).collect();
+    let sent: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(sent, ids(&env), "each run once, in journal order");
     for r in &got {
         assert_eq!(r.method, "POST");
@@ -197,10 +229,20 @@ fn otlp_export_carries_stable_run_ids() {
     let doc = got[0].json();
     let rm = &doc["resourceMetrics"][0];
     let attrs = rm["resource"]["attributes"].to_string();
-    assert!(attrs.contains("\"devenv.project\"") && attrs.contains("traced"), "{attrs}");
+    assert!(
+        attrs.contains("\"devenv.project\"") && attrs.contains("traced"),
+        "{attrs}"
+    );
     let metrics = rm["scopeMetrics"][0]["metrics"].as_array().unwrap();
-    let names: Vec<&str> = metrics.iter().map(|m| m["name"].as_str().unwrap()).collect();
-    for want in ["devenv.run.duration", "devenv.run.phase.duration", "devenv.setup.duration"] {
+    let names: Vec<&str> = metrics
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "devenv.run.duration",
+        "devenv.run.phase.duration",
+        "devenv.setup.duration",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     let id = &ids(&env)[0];
@@ -223,7 +265,11 @@ fn dry_run_prints_the_payload_and_changes_nothing() {
     let env = TestEnv::new().manifest(&manifest("dry", &rx.url(), "webhook", ""));
     env.run(["up"]).success();
     let dry = env.run(["report", "--dry-run"]).success();
-    assert!(dry.stdout.starts_with(&format!("POST {}", rx.url())), "{}", dry.stdout);
+    assert!(
+        dry.stdout.starts_with(&format!("POST {}", rx.url())),
+        "{}",
+        dry.stdout
+    );
     assert!(dry.stdout.contains("Idempotency-Key: "));
     assert!(rx.received().is_empty());
     env.run(["report"]).success().stderr_has("sent 1 run");
@@ -233,7 +279,11 @@ fn dry_run_prints_the_payload_and_changes_nothing() {
 #[test]
 fn nothing_sent_names_a_path_a_hostname_or_the_email() {
     let rx = Receiver::start();
-    let env = cloned_env(&manifest("privy", &rx.url(), "webhook", ""), "2026-03-01T09:00:00Z", &[]);
+    let env = cloned_env(
+        &manifest("privy", &rx.url(), "webhook", ""),
+        "2026-03-01T09:00:00Z",
+        &[],
+    );
     env.run(["up"]).success();
     env.run(["report"]).success();
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
@@ -244,20 +294,35 @@ fn nothing_sent_names_a_path_a_hostname_or_the_email() {
             assert!(!body.contains(secret), "{secret:?} sent in {body}");
         }
     }
-    let hire = rx.received()[0].json()["hire"].as_str().unwrap().to_string();
+    let hire = rx.received()[0].json()["hire"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(hire.len(), 16);
 
     // identity = "email" and "none" are honoured.
-    for (identity, want) in [("email", serde_json::json!(USER)), ("none", serde_json::Value::Null)] {
+    for (identity, want) in [
+        ("email", serde_json::json!(USER)),
+        ("none", serde_json::Value::Null),
+    ] {
         let rx = Receiver::start();
         let env = cloned_env(
-            &manifest("privy", &rx.url(), "webhook", &format!("identity = \"{identity}\"\n")),
+            &manifest(
+                "privy",
+                &rx.url(),
+                "webhook",
+                &format!("identity = \"{identity}\"\n"),
+            ),
             "2026-03-01T09:00:00Z",
             &[],
         );
         env.run(["up"]).success();
         env.run(["report"]).success();
-        assert_eq!(rx.received()[0].json()["hire"], want, "identity = {identity}");
+        assert_eq!(
+            rx.received()[0].json()["hire"],
+            want,
+            "identity = {identity}"
+        );
     }
 }
 

@@ -41,7 +41,11 @@ pub fn git(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> S
 /// Commits a new file in `dir` as `email`, authored and committed at `date`.
 pub fn commit_as(env: &TestEnv, dir: &Path, email: &str, date: &str) {
     let n = std::fs::read_dir(dir).unwrap().count();
-    std::fs::write(dir.join(format!("file-{n}.txt")), format!("{email} {date}\n")).unwrap();
+    std::fs::write(
+        dir.join(format!("file-{n}.txt")),
+        format!("{email} {date}\n"),
+    )
+    .unwrap();
     git(env, dir, &["add", "-A"], &[]);
     git(
         env,
@@ -67,14 +71,31 @@ pub fn cloned_env(manifest: &str, clone_date: &str, history: &[(&str, &str)]) ->
     let seed = root.join("seed");
     let origin = root.join("origin.git");
     std::fs::create_dir_all(&seed).unwrap();
-    git(&env, &root, &["init", "-q", "--bare", "-b", "main", origin.to_str().unwrap()], &[]);
+    git(
+        &env,
+        &root,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            origin.to_str().unwrap(),
+        ],
+        &[],
+    );
     git(&env, &seed, &["init", "-q", "-b", "main"], &[]);
     std::fs::write(seed.join("devenv.toml"), manifest).unwrap();
     commit_as(&env, &seed, "lead@corp.io", "2026-01-01T00:00:00Z");
     for (email, date) in history {
         commit_as(&env, &seed, email, date);
     }
-    git(&env, &seed, &["push", "-q", origin.to_str().unwrap(), "main"], &[]);
+    git(
+        &env,
+        &seed,
+        &["push", "-q", origin.to_str().unwrap(), "main"],
+        &[],
+    );
     std::fs::remove_dir_all(env.repo()).unwrap();
     git(
         &env,

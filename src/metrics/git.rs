@@ -161,10 +161,7 @@ mod tests {
     #[test]
     fn the_clone_entry_gives_the_clone_time() {
         let line = "0000000000000000000000000000000000000000 1234567890abcdef1234567890abcdef12345678 Ann Lee <ann@x.io> 1763800000 +0100\tclone: from /tmp/origin.git";
-        assert_eq!(
-            parse_clone_entry(line).unwrap().timestamp(),
-            1_763_800_000
-        );
+        assert_eq!(parse_clone_entry(line).unwrap().timestamp(), 1_763_800_000);
         let commit = line.replace("clone: from /tmp/origin.git", "commit (initial): x");
         assert_eq!(parse_clone_entry(&commit), None);
     }

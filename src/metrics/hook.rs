@@ -27,7 +27,10 @@ pub enum HookError {
 pub enum Installed {
     New(PathBuf),
     /// An existing hook was kept and is chained before ours.
-    Chained { hook: PathBuf, kept: PathBuf },
+    Chained {
+        hook: PathBuf,
+        kept: PathBuf,
+    },
     /// Ours was there already; rewritten with the current binary's path.
     Updated(PathBuf),
 }

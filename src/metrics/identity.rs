@@ -44,7 +44,8 @@ fn salt(home: &Path) -> Option<String> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     if let Ok(mut f) = opts.open(&path) {
-        let value = hex::encode(super::run::random_bytes()) + &hex::encode(super::run::random_bytes());
+        let value =
+            hex::encode(super::run::random_bytes()) + &hex::encode(super::run::random_bytes());
         f.write_all(value.as_bytes()).ok()?;
         f.sync_all().ok()?;
     }

@@ -61,7 +61,13 @@ impl Journal {
         };
         let mut line = serde_json::to_vec(run).map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let open = || OpenOptions::new().create(true).append(true).read(true).open(&path);
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .read(true)
+                .open(&path)
+        };
         let mut f = match open() {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -125,7 +131,9 @@ impl Cursor {
     /// The runs not yet acknowledged, in journal order.
     pub fn unsent<'a>(&self, runs: &'a [Run]) -> Vec<&'a Run> {
         let sent: std::collections::HashSet<&str> = self.sent.iter().map(String::as_str).collect();
-        runs.iter().filter(|r| !sent.contains(r.id.as_str())).collect()
+        runs.iter()
+            .filter(|r| !sent.contains(r.id.as_str()))
+            .collect()
     }
 }
 

@@ -147,7 +147,10 @@ fn format_v1() -> u32 {
 
 impl Run {
     pub fn seconds(&self) -> f64 {
-        (self.finished_at - self.started_at).num_milliseconds().max(0) as f64 / 1000.0
+        (self.finished_at - self.started_at)
+            .num_milliseconds()
+            .max(0) as f64
+            / 1000.0
     }
 
     /// The run that makes the environment "fully ready" for the timeline.

@@ -89,8 +89,7 @@ impl Timeline {
         if self.first_run_at.is_none_or(|t| run.started_at < t) {
             self.first_run_at = Some(run.started_at);
         }
-        if run.kind == RunKind::Up && self.first_up_started_at.is_none_or(|t| run.started_at < t)
-        {
+        if run.kind == RunKind::Up && self.first_up_started_at.is_none_or(|t| run.started_at < t) {
             self.first_up_started_at = Some(run.started_at);
         }
         if run.is_full_ready() && self.first_ready_at.is_none_or(|t| run.finished_at < t) {
@@ -145,7 +144,7 @@ pub fn refresh(journal: &Journal, repo_start: &std::path::Path, new_run: Option<
         let repo = Repo::find(repo_start);
         t.ask_git(repo.as_ref());
     }
-    if cached.as_ref() != Some(&t) && journal.dir().exists() {
+    if cached.as_ref() != Some(&t) && t != Timeline::default() {
         // Best effort: the journal is the truth and this is rebuilt from it.
         let _ = crate::state::write_json(&path, &t);
     }

@@ -169,19 +169,42 @@ fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
     let since = |x: Option<chrono::DateTime<chrono::Utc>>| match (t.cloned_at, x) {
         (Some(c), Some(x)) => format!(
             "  {}",
-            p.dim(&format!("+{}", chart::duration((x - c).num_milliseconds().max(0) as f64 / 1000.0)))
+            p.dim(&format!(
+                "+{}",
+                chart::duration((x - c).num_milliseconds().max(0) as f64 / 1000.0)
+            ))
         ),
         _ => String::new(),
     };
     let cloned_note = match t.cloned_from {
-        Some(metrics::ClonedFrom::FirstRun) => p.dim("  (no clone entry in the reflog: first devenv run)"),
+        Some(metrics::ClonedFrom::FirstRun) => {
+            p.dim("  (no clone entry in the reflog: first devenv run)")
+        }
         _ => String::new(),
     };
-    p.data(&format!("  cloned             {}{cloned_note}", when(t.cloned_at)));
-    p.data(&format!("  first up started   {}{}", when(t.first_up_started_at), since(t.first_up_started_at)));
-    p.data(&format!("  first fully ready  {}{}", when(t.first_ready_at), since(t.first_ready_at)));
-    p.data(&format!("  first commit       {}{}", when(t.first_commit_at), since(t.first_commit_at)));
-    let opt = |s: Option<f64>| s.map(chart::duration).unwrap_or_else(|| "not yet".to_string());
+    p.data(&format!(
+        "  cloned             {}{cloned_note}",
+        when(t.cloned_at)
+    ));
+    p.data(&format!(
+        "  first up started   {}{}",
+        when(t.first_up_started_at),
+        since(t.first_up_started_at)
+    ));
+    p.data(&format!(
+        "  first fully ready  {}{}",
+        when(t.first_ready_at),
+        since(t.first_ready_at)
+    ));
+    p.data(&format!(
+        "  first commit       {}{}",
+        when(t.first_commit_at),
+        since(t.first_commit_at)
+    ));
+    let opt = |s: Option<f64>| {
+        s.map(chart::duration)
+            .unwrap_or_else(|| "not yet".to_string())
+    };
     p.data(&format!(
         "  setup time {}   time to first commit {}",
         p.bold(&opt(t.setup_seconds())),
@@ -234,7 +257,13 @@ fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
         }
     }
     if ups.len() >= 2 {
-        let recent: Vec<f64> = ups.iter().rev().take(20).rev().map(|r| r.seconds()).collect();
+        let recent: Vec<f64> = ups
+            .iter()
+            .rev()
+            .take(20)
+            .rev()
+            .map(|r| r.seconds())
+            .collect();
         p.data("");
         p.data(&p.bold(&format!("Up time trend (last {})", recent.len())));
         p.data(&format!(

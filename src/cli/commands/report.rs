@@ -96,13 +96,13 @@ pub fn auto_report(printer: &Printer, cx: &Context, runtime: &tokio::runtime::Ru
         dry_run: false,
         timeout: m.timeout,
     };
-    let result = runtime.block_on(async {
-        tokio::time::timeout(m.timeout, metrics::report(cx, &opts)).await
-    });
+    let result = runtime
+        .block_on(async { tokio::time::timeout(m.timeout, metrics::report(cx, &opts)).await });
     match result {
-        Ok(Ok(s)) if s.runs_sent > 0 || s.timeline_sent => {
-            printer.message(Level::Detail, &format!("metrics: sent {} run(s)", s.runs_sent))
-        }
+        Ok(Ok(s)) if s.runs_sent > 0 || s.timeline_sent => printer.message(
+            Level::Detail,
+            &format!("metrics: sent {} run(s)", s.runs_sent),
+        ),
         Ok(Ok(_)) => {}
         Ok(Err(e)) => printer.message(
             Level::Warn,

@@ -129,10 +129,7 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                 out.push(Request {
                     method: "PUT",
                     url: pushgateway::url(endpoint, &m.job, f.project, f.hire),
-                    headers: vec![(
-                        "Content-Type",
-                        "text/plain; version=0.0.4".to_string(),
-                    )],
+                    headers: vec![("Content-Type", "text/plain; version=0.0.4".to_string())],
                     body: pushgateway::exposition(f),
                     ack: Ack {
                         runs: unsent.iter().map(|r| r.id.clone()).collect(),
@@ -147,7 +144,12 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                     runs: vec![r.id.clone()],
                     timeline: Some(tkey.clone()),
                 };
-                out.push(json(base.to_string(), r.id.clone(), webhook::run_document(f, r), ack));
+                out.push(json(
+                    base.to_string(),
+                    r.id.clone(),
+                    webhook::run_document(f, r),
+                    ack,
+                ));
             }
             if unsent.is_empty() && timeline_new {
                 let key = format!("onboarding-{tkey}");
@@ -166,7 +168,12 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                     runs: vec![r.id.clone()],
                     timeline: Some(tkey.clone()),
                 };
-                out.push(json(url.clone(), r.id.clone(), otlp::run_request(f, r), ack));
+                out.push(json(
+                    url.clone(),
+                    r.id.clone(),
+                    otlp::run_request(f, r),
+                    ack,
+                ));
             }
             if unsent.is_empty() && timeline_new {
                 let ack = Ack {
@@ -257,7 +264,9 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
             cursor.timeline = Some(t.clone());
         }
         summary.runs_sent += req.ack.runs.len();
-        journal.save_cursor(&key, &cursor).map_err(ReportError::Cursor)?;
+        journal
+            .save_cursor(&key, &cursor)
+            .map_err(ReportError::Cursor)?;
     }
     summary.requests = requests;
     Ok(summary)

@@ -104,7 +104,12 @@ pub fn run_request(f: &Facts, run: &Run) -> Value {
         int_point(a, &time, n)
     };
     let mut metrics = vec![
-        gauge("devenv.run.duration", "s", "How long the run took.", vec![duration]),
+        gauge(
+            "devenv.run.duration",
+            "s",
+            "How long the run took.",
+            vec![duration],
+        ),
         gauge(
             "devenv.run.phase.duration",
             "s",

@@ -84,7 +84,11 @@ pub fn exposition(f: &Facts) -> String {
     );
     for outcome in Outcome::ALL {
         let n = ups.iter().filter(|r| r.outcome == outcome).count();
-        o.sample("devenv_up_total", &[("outcome", outcome.as_str())], n as f64);
+        o.sample(
+            "devenv_up_total",
+            &[("outcome", outcome.as_str())],
+            n as f64,
+        );
     }
 
     let mut steps: BTreeMap<&str, usize> = BTreeMap::new();
@@ -103,7 +107,10 @@ pub fn exposition(f: &Facts) -> String {
         }
     }
 
-    o.family("devenv_runs_total", "devenv runs recorded in this clone, by command.");
+    o.family(
+        "devenv_runs_total",
+        "devenv runs recorded in this clone, by command.",
+    );
     for kind in [RunKind::Up, RunKind::Down, RunKind::Reset] {
         let n = f.runs.iter().filter(|r| r.kind == kind).count();
         o.sample("devenv_runs_total", &[("kind", kind.as_str())], n as f64);
@@ -142,16 +149,40 @@ pub fn exposition(f: &Facts) -> String {
             "devenv_up_cache_items",
             "Tools and images the last devenv up needed: fetched now or reused.",
         );
-        o.sample("devenv_up_cache_items", &[("kind", "tool"), ("state", "downloaded")], c.tools_downloaded as f64);
-        o.sample("devenv_up_cache_items", &[("kind", "tool"), ("state", "reused")], c.tools_reused as f64);
-        o.sample("devenv_up_cache_items", &[("kind", "image"), ("state", "pulled")], c.images_pulled as f64);
-        o.sample("devenv_up_cache_items", &[("kind", "image"), ("state", "present")], c.images_present as f64);
+        o.sample(
+            "devenv_up_cache_items",
+            &[("kind", "tool"), ("state", "downloaded")],
+            c.tools_downloaded as f64,
+        );
+        o.sample(
+            "devenv_up_cache_items",
+            &[("kind", "tool"), ("state", "reused")],
+            c.tools_reused as f64,
+        );
+        o.sample(
+            "devenv_up_cache_items",
+            &[("kind", "image"), ("state", "pulled")],
+            c.images_pulled as f64,
+        );
+        o.sample(
+            "devenv_up_cache_items",
+            &[("kind", "image"), ("state", "present")],
+            c.images_present as f64,
+        );
         o.family(
             "devenv_up_download_bytes",
             "Bytes the last devenv up downloaded.",
         );
-        o.sample("devenv_up_download_bytes", &[("kind", "tool")], c.tool_bytes as f64);
-        o.sample("devenv_up_download_bytes", &[("kind", "image")], c.image_bytes as f64);
+        o.sample(
+            "devenv_up_download_bytes",
+            &[("kind", "tool")],
+            c.tool_bytes as f64,
+        );
+        o.sample(
+            "devenv_up_download_bytes",
+            &[("kind", "image")],
+            c.image_bytes as f64,
+        );
     }
 
     if let Some(s) = f.timeline.setup_seconds() {
