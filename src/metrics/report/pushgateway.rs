@@ -185,6 +185,31 @@ pub fn exposition(f: &Facts) -> String {
         );
     }
 
+    // The moments themselves, so the platform can put each hire in the week
+    // they cloned or became ready (recording rules in contrib/ use them).
+    let stamps = [
+        (
+            "devenv_cloned_timestamp_seconds",
+            "Unix time of the clone.",
+            f.timeline.cloned_at,
+        ),
+        (
+            "devenv_first_ready_timestamp_seconds",
+            "Unix time the first fully ready devenv up finished.",
+            f.timeline.first_ready_at,
+        ),
+        (
+            "devenv_first_commit_timestamp_seconds",
+            "Unix time of the first commit by the local user after the clone.",
+            f.timeline.first_commit_at,
+        ),
+    ];
+    for (name, help, at) in stamps {
+        if let Some(at) = at {
+            o.family(name, help);
+            o.sample(name, &[], at.timestamp() as f64);
+        }
+    }
     if let Some(s) = f.timeline.setup_seconds() {
         o.family(
             "devenv_setup_seconds",
