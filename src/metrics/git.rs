@@ -81,6 +81,11 @@ impl Repo {
 
     /// The email after `.mailmap`, so a remapped identity still matches.
     fn canonical_email(&self, email: &str) -> String {
+        // `mailmap.file`/`mailmap.blob` are rare; the repository's own
+        // .mailmap is the common case, and without one there is nothing to map.
+        if !self.top.join(".mailmap").is_file() {
+            return email.to_string();
+        }
         self.output(&["check-mailmap", &format!("<{email}>")])
             .and_then(|line| {
                 let start = line.rfind('<')?;

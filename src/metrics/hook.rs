@@ -53,7 +53,8 @@ status=0
 if [ -x "$hooks_dir/{CHAINED}" ]; then
 	"$hooks_dir/{CHAINED}" "$@" || status=$?
 fi
-if [ -z "$DEVENV_NO_METRICS$DO_NOT_TRACK" ] && [ -x {exe} ]; then
+# devenv itself honours DEVENV_NO_METRICS and DO_NOT_TRACK.
+if [ -x {exe} ]; then
 	t=""
 	command -v timeout >/dev/null 2>&1 && t="timeout 20"
 	( DEVENV_METRICS_HOOK=1 $t {exe} -q -f {manifest} metrics --json || true ) </dev/null >/dev/null 2>&1 &
