@@ -43,7 +43,11 @@ overhead() { # dir -> sorted list of ms
 		sed -n 's/.*recorded run .* in \([0-9.]*\) ms/\1/p' | sort -n
 }
 stats() { # list of numbers on stdin -> "median p95 max"
-	awk '{a[NR]=$1} END {printf "%.3f %.3f %.3f", a[int(NR*0.5)+1>NR?NR:int(NR*0.5)+1], a[int(NR*0.95)>0?int(NR*0.95):1], a[NR]}'
+	awk '{a[NR]=$1} END {
+		m = int(NR * 0.5) + 1; if (m > NR) m = NR
+		p = int(NR * 0.95); if (p < 1) p = 1
+		printf "%.3f %.3f %.3f\n", a[m], a[p], a[NR]
+	}'
 }
 read -r c_med c_p95 c_max < <(overhead "$WORK/complete" | stats)
 read -r i_med i_p95 i_max < <(overhead "$WORK/incomplete" | stats)
@@ -51,7 +55,7 @@ read -r i_med i_p95 i_max < <(overhead "$WORK/incomplete" | stats)
 # 2. End to end: a no-op `up` with metrics off, on (timeline complete), and
 #    on while the first commit is still unknown; one git subprocess for scale.
 hyperfine -N --warmup 10 --runs "$RUNS" --export-markdown "$WORK/hf.md" \
-	-n "up, DEVENV_NO_METRICS=1" "env DEVENV_NO_METRICS=1 -C $WORK/complete $BIN up -q" \
+	-n "up, DEVENV_NO_METRICS=1" "env -C $WORK/complete DEVENV_NO_METRICS=1 $BIN up -q" \
 	-n "up, recording (timeline complete)" "env -C $WORK/complete $BIN up -q" \
 	-n "up, recording (first commit unknown)" "env -C $WORK/incomplete $BIN up -q" \
 	-n "peer: one \`git rev-parse HEAD\`" "git -C $WORK/complete rev-parse HEAD" >/dev/null
@@ -59,7 +63,7 @@ hyperfine -N --warmup 10 --runs "$RUNS" --export-markdown "$WORK/hf.md" \
 {
 	echo "# Metrics: what recording costs a no-op \`devenv up\`"
 	echo
-	echo "Measured by \`bench/metrics.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, release build, $RUNS runs each."
+	echo "Measured by \`bench/metrics.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores (load average at the end: $(cut -d" " -f1-3 /proc/loadavg)), release build, $RUNS runs each."
 	echo "The manifest has no services, so every phase is a no-op and what is left is"
 	echo "start-up, manifest load and recording. Target: recording adds under 2 ms."
 	echo

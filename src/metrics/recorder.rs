@@ -253,6 +253,43 @@ mod tests {
     }
 
     #[test]
+    fn finish_appends_an_interrupted_run_and_off_means_nothing_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("devenv.toml"),
+            "[project]\nname = \"rec\"\n",
+        )
+        .unwrap();
+        let manifest = crate::manifest::load(&dir.path().join("devenv.toml")).unwrap();
+        let paths = crate::paths::Paths::new(dir.path().join("home"), &manifest.root);
+        let clock = crate::clock::FixedClock("2026-01-01T00:00:00Z".parse().unwrap());
+        let mut cx = Context {
+            enabled: false,
+            paths: &paths,
+            manifest: &manifest,
+            clock: &clock,
+        };
+        let rec = RunRecorder::new(RunKind::Up, Start::now(&clock), true);
+        rec.begin("services");
+        assert!(rec.finish(&cx, Outcome::Interrupted).unwrap().is_none());
+        assert!(!paths.spool().exists());
+
+        cx.enabled = true;
+        let rec = RunRecorder::new(RunKind::Up, Start::now(&clock), true);
+        rec.begin("services");
+        let done = rec.finish(&cx, Outcome::Interrupted).unwrap().unwrap();
+        let runs = cx.journal().runs();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0], done.run);
+        assert_eq!(runs[0].outcome, Outcome::Interrupted);
+        assert_eq!(runs[0].failed_step.as_deref(), Some("services"));
+        assert_eq!(runs[0].started_at, clock.0);
+        // An interrupted run does not make the environment ready.
+        assert_eq!(done.timeline.first_ready_at, None);
+        assert_eq!(done.timeline.first_up_started_at, Some(clock.0));
+    }
+
+    #[test]
     fn the_tap_forwards_to_the_printer_and_keeps_the_events() {
         let clock = crate::clock::FixedClock("2026-01-01T00:00:00Z".parse().unwrap());
         let rec = RunRecorder::new(RunKind::Up, Start::now(&clock), true);
