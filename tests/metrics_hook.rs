@@ -89,3 +89,42 @@ fn a_failing_endpoint_never_blocks_a_commit_and_an_existing_hook_still_runs() {
     let log = git(&env, &env.repo(), &["log", "--format=%aE", "-1"], &[]);
     assert_eq!(log.trim(), USER);
 }
+
+#[test]
+fn the_hook_sends_the_first_commit_when_auto_report_is_on() {
+    let rx = Receiver::start();
+    let env = cloned_env(
+        &format!(
+            "[project]\nname = \"hooky3\"\n[metrics]\nendpoint = \"{}\"\nformat = \"webhook\"\n",
+            rx.url()
+        ),
+        "2026-03-01T09:00:00Z",
+        &[],
+    );
+    env.run(["up"]).success();
+    assert_eq!(rx.received().len(), 1, "auto_report after up");
+    env.run(["metrics", "--install-hook"]).success();
+    commit_as(&env, &env.repo(), USER, "2026-03-01T15:00:00Z");
+    let mut onboarding = None;
+    for _ in 0..600 {
+        if let Some(r) = rx.received().get(1) {
+            onboarding = Some(r.json());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let doc = onboarding.expect("the hook sent the new timeline");
+    assert_eq!(doc["type"], "onboarding");
+    assert_eq!(doc["onboarding"]["first_commit_at"], "2026-03-01T15:00:00Z");
+    assert_eq!(doc["onboarding"]["time_to_first_commit_seconds"], 21600.0);
+    // The hook records the acknowledgement just after the receiver answers.
+    for _ in 0..600 {
+        if env.run(["report", "--dry-run"]).success().stdout.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Acknowledged: not sent again.
+    env.run(["report"]).success().stderr_has("nothing to send");
+    assert_eq!(rx.received().len(), 2);
+}
