@@ -359,3 +359,11 @@ fn auto_report_to_a_dead_or_silent_endpoint_never_fails_up() {
         assert_eq!(journal_lines(&env).len(), 1);
     }
 }
+
+#[test]
+fn a_clone_without_runs_sends_nothing() {
+    let rx = Receiver::start();
+    let env = TestEnv::new().manifest(&manifest("empty", &rx.url(), "pushgateway", ""));
+    env.run(["report"]).success().stderr_has("nothing to send");
+    assert!(rx.received().is_empty());
+}

@@ -110,7 +110,9 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
     let m = &cx.manifest.metrics;
     let unsent = cursor.unsent(f.runs);
     let tkey = timeline_key(f);
-    let timeline_new = cursor.timeline.as_deref() != Some(tkey.as_str());
+    // An empty timeline is not news, even to an endpoint that never heard of us.
+    let timeline_new =
+        cursor.timeline.as_deref() != Some(tkey.as_str()) && *f.timeline != Timeline::default();
     let json = |url: String, key: String, body: serde_json::Value, ack: Ack| Request {
         method: "POST",
         url,
