@@ -154,7 +154,7 @@ fn metrics_shows_the_phase_chart_and_the_trend() {
         .stdout_has("Last up: ok")
         .stdout_has("preflight")
         .stdout_has("hooks")
-        .stdout_has("Up time trend (last 2)");
+        .stdout_has("Up time trend (last 2 successful)");
 }
 
 #[test]

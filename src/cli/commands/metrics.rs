@@ -223,14 +223,15 @@ fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
         "STARTED (UTC)", "KIND", "OUTCOME", "TIME", "FAILED STEP"
     )));
     for r in runs.iter().rev().take(10) {
-        p.data(&format!(
+        let line = format!(
             "  {:<19}  {:<5}  {:<11}  {:>9}  {}",
             r.started_at.format("%Y-%m-%d %H:%M:%S"),
             r.kind.as_str(),
             r.outcome.as_str(),
             chart::duration(r.seconds()),
             r.failed_step.as_deref().unwrap_or("")
-        ));
+        );
+        p.data(line.trim_end());
     }
     let ups: Vec<&Run> = runs.iter().filter(|r| r.kind == RunKind::Up).collect();
     if let Some(last) = ups.last() {
@@ -256,8 +257,10 @@ fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             )));
         }
     }
-    if ups.len() >= 2 {
-        let recent: Vec<f64> = ups
+    // Failed runs stop early; their times would only blur the trend.
+    let ok: Vec<&&Run> = ups.iter().filter(|r| r.outcome == Outcome::Ok).collect();
+    if ok.len() >= 2 {
+        let recent: Vec<f64> = ok
             .iter()
             .rev()
             .take(20)
@@ -265,7 +268,7 @@ fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             .map(|r| r.seconds())
             .collect();
         p.data("");
-        p.data(&p.bold(&format!("Up time trend (last {})", recent.len())));
+        p.data(&p.bold(&format!("Up time trend (last {} successful)", recent.len())));
         p.data(&format!(
             "  {}   first {}  median {}  last {}",
             chart::sparkline(&recent),
