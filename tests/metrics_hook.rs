@@ -128,3 +128,20 @@ fn the_hook_sends_the_first_commit_when_auto_report_is_on() {
     env.run(["report"]).success().stderr_has("nothing to send");
     assert_eq!(rx.received().len(), 2);
 }
+
+#[test]
+fn a_hooks_path_inside_the_repository_is_left_alone() {
+    let env = cloned_env("[project]\nname = \"husky\"\n", "2026-03-01T09:00:00Z", &[]);
+    std::fs::create_dir_all(env.repo().join(".husky")).unwrap();
+    git(
+        &env,
+        &env.repo(),
+        &["config", "core.hooksPath", ".husky"],
+        &[],
+    );
+    env.run(["metrics", "--install-hook"])
+        .code(2)
+        .stderr_has("inside the repository")
+        .stderr_has("hint:");
+    assert!(!env.repo().join(".husky/post-commit").exists());
+}

@@ -367,3 +367,26 @@ fn a_clone_without_runs_sends_nothing() {
     env.run(["report"]).success().stderr_has("nothing to send");
     assert!(rx.received().is_empty());
 }
+
+#[test]
+fn credentials_in_the_endpoint_url_are_used_but_never_printed() {
+    let rx = Receiver::start();
+    let with_creds = format!("http://ci:s3cret@127.0.0.1:{}/in", rx.port);
+    let env = TestEnv::new().manifest(&manifest("creds", &with_creds, "webhook", ""));
+    env.run(["up"]).success();
+    let dry = env.run(["report", "--dry-run"]).success();
+    assert!(!dry.stdout.contains("s3cret"), "{}", dry.stdout);
+    env.run(["report"]).success().stderr_lacks("s3cret");
+    assert_eq!(
+        rx.received()[0].header("Authorization"),
+        Some("Basic Y2k6czNjcmV0")
+    );
+    // Unreachable: the error names the endpoint without the secret.
+    let closed = format!("http://ci:s3cret@127.0.0.1:{}/in", free_port());
+    let env = TestEnv::new().manifest(&manifest("creds", &closed, "webhook", ""));
+    env.run(["up"]).success();
+    env.run(["report"])
+        .code(1)
+        .stderr_has("cannot reach http://***@127.0.0.1")
+        .stderr_lacks("s3cret");
+}

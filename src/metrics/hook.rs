@@ -16,6 +16,13 @@ const CHAINED: &str = "post-commit.pre-devenv";
 pub enum HookError {
     #[error("this directory is not inside a git clone")]
     NotARepo,
+    /// `core.hooksPath` points at a directory tracked in the repository
+    /// (e.g. husky's): writing there would change the team's files.
+    #[error("git runs hooks from {0}, a directory inside the repository")]
+    SharedHooksDir(PathBuf),
+    /// Our hook was replaced and an older chained hook is still there.
+    #[error("{0} already exists; installing would overwrite it")]
+    ChainTaken(PathBuf),
     #[error("cannot write the hook {path}: {source}")]
     Write {
         path: PathBuf,
@@ -70,7 +77,11 @@ pub fn install(start: &Path, exe: &Path, manifest: &Path) -> Result<Installed, H
     let dir = repo
         .hooks_dir()
         .unwrap_or_else(|| repo.common_dir.join("hooks"));
+    if dir.starts_with(&repo.top) && !dir.starts_with(&repo.common_dir) {
+        return Err(HookError::SharedHooksDir(dir));
+    }
     let hook = dir.join("post-commit");
+    let kept = dir.join(CHAINED);
     let err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| HookError::Write { path, source }
@@ -79,24 +90,18 @@ pub fn install(start: &Path, exe: &Path, manifest: &Path) -> Result<Installed, H
     let existing = std::fs::read_to_string(&hook).ok();
     let result = match &existing {
         Some(text) if text.contains(MARKER) => Installed::Updated(hook.clone()),
-        Some(_) => {
-            let kept = dir.join(CHAINED);
+        // Someone else's hook (text or binary): keep it and call it first.
+        _ if hook.exists() => {
+            if kept.exists() {
+                return Err(HookError::ChainTaken(kept));
+            }
             std::fs::rename(&hook, &kept).map_err(err(&kept))?;
             Installed::Chained {
                 hook: hook.clone(),
                 kept,
             }
         }
-        None if hook.exists() => {
-            // Not readable as text (a binary hook): chain it all the same.
-            let kept = dir.join(CHAINED);
-            std::fs::rename(&hook, &kept).map_err(err(&kept))?;
-            Installed::Chained {
-                hook: hook.clone(),
-                kept,
-            }
-        }
-        None => Installed::New(hook.clone()),
+        _ => Installed::New(hook.clone()),
     };
     crate::state::write_atomic(&hook, script(exe, manifest).as_bytes()).map_err(err(&hook))?;
     #[cfg(unix)]

@@ -149,6 +149,21 @@ fn install_hook(app: &App, manifest: &Manifest) -> Result<i32, Error> {
             "this directory is not inside a git clone, so there is no commit to record",
             "run it inside the repository's clone",
         )),
+        Err(e @ metrics::hook::HookError::SharedHooksDir(_)) => Err(Error::usage(
+            format!("{e}; devenv does not change the team's shared hooks"),
+            Some(
+                "add this line to your post-commit hook instead: \
+                 (DEVENV_METRICS_HOOK=1 devenv -q metrics --json >/dev/null 2>&1 &)"
+                    .into(),
+            ),
+        )),
+        Err(e @ metrics::hook::HookError::ChainTaken(_)) => Err(Error::usage(
+            e.to_string(),
+            Some(
+                "merge it into .git/hooks/post-commit by hand, remove it, then run this again"
+                    .into(),
+            ),
+        )),
         Err(e) => Err(Error::Failed(e.into())),
     }
 }

@@ -37,7 +37,7 @@ pub fn run(app: &mut App, args: ReportArgs) -> Result<i32, Error> {
                 if i > 0 {
                     p.data("");
                 }
-                p.data(&format!("{} {}", req.method, req.url));
+                p.data(&format!("{} {}", req.method, metrics::report::redact(&req.url)));
                 for (k, v) in &req.headers {
                     p.data(&format!("{k}: {v}"));
                 }
@@ -57,7 +57,7 @@ pub fn run(app: &mut App, args: ReportArgs) -> Result<i32, Error> {
                         summary.runs_sent,
                         if summary.runs_sent == 1 { "" } else { "s" },
                         if summary.timeline_sent { " and the onboarding timeline" } else { "" },
-                        manifest.metrics.endpoint.as_deref().unwrap_or("")
+                        metrics::report::redact(manifest.metrics.endpoint.as_deref().unwrap_or(""))
                     ),
                 );
             }

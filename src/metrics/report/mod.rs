@@ -89,6 +89,19 @@ pub struct Facts<'a> {
     pub timeline: &'a Timeline,
 }
 
+/// The endpoint as it may be shown: credentials in the URL (`user:token@`)
+/// are secrets and never reach output.
+pub fn redact(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("***");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => endpoint.to_string(),
+    }
+}
+
 fn endpoint_key(format: MetricsFormat, endpoint: &str) -> String {
     let text = format!("{format:?}\n{}", endpoint.trim_end_matches('/'));
     crate::util::sha256_hex(text.as_bytes())[..12].to_string()
@@ -223,7 +236,7 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
         .user_agent(concat!("devenv/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ReportError::Unreachable {
-            endpoint: endpoint.to_string(),
+            endpoint: redact(endpoint),
             message: e.to_string(),
             sent: 0,
             pending: cursor.unsent(&runs).len(),
@@ -239,8 +252,9 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
         }
         let resp = rb.body(req.body.clone()).send().await;
         let resp = resp.map_err(|e| ReportError::Unreachable {
-            endpoint: endpoint.to_string(),
-            message: error_chain(&e),
+            endpoint: redact(endpoint),
+            // Without the URL: it may carry credentials.
+            message: error_chain(&e.without_url()),
             sent: summary.runs_sent,
             pending: unsent - summary.runs_sent,
         })?;
@@ -249,7 +263,7 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
         if !(status.is_success() || status == reqwest::StatusCode::CONFLICT) {
             let body = resp.text().await.unwrap_or_default();
             return Err(ReportError::Rejected {
-                endpoint: endpoint.to_string(),
+                endpoint: redact(endpoint),
                 status: status.as_u16(),
                 body: body.trim().chars().take(300).collect(),
                 sent: summary.runs_sent,
@@ -297,5 +311,19 @@ impl ReportError {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_the_endpoint_are_never_shown() {
+        assert_eq!(
+            redact("https://ci:s3cret@hooks.internal/devenv"),
+            "https://***@hooks.internal/devenv"
+        );
+        assert_eq!(redact("http://pg:9091"), "http://pg:9091");
     }
 }
