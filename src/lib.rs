@@ -15,6 +15,7 @@ pub mod error;
 pub mod hooks;
 pub mod init;
 pub mod manifest;
+pub mod metrics;
 pub mod paths;
 pub mod progress;
 pub mod services;

@@ -29,6 +29,9 @@ pub enum Event {
         bytes: u64,
         seconds: f64,
     },
+    /// A (sub-)phase of a run and how long it took, e.g. `images` inside the
+    /// services phase. The run recorder files it next to the top-level phases.
+    Phase { name: String, seconds: f64 },
 }
 
 pub trait Reporter: Send + Sync {

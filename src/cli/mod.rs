@@ -74,8 +74,8 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Env(_) => not_yet(app, "env", "tool activation"),
         Command::Lock => not_yet(app, "lock", "tool locking"),
         Command::Mock(_) => not_yet(app, "mock", "the mock server"),
-        Command::Metrics(_) => not_yet(app, "metrics", "setup metrics"),
-        Command::Report(_) => not_yet(app, "report", "metrics reporting"),
+        Command::Metrics(a) => c::metrics::run(app, a),
+        Command::Report(a) => c::report::run(app, a),
         Command::Init(a) => c::init::run(app, a),
         Command::Trust => c::trust::run(app),
         Command::Gc => Err(Error::NotAvailable {

@@ -4,6 +4,8 @@
 pub mod completions;
 pub mod doctor;
 pub mod init;
+pub mod metrics;
+pub mod report;
 pub mod stacks;
 pub mod trust;
 pub mod up;

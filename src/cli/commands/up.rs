@@ -12,6 +12,7 @@ use crate::cli::App;
 use crate::error::Error;
 use crate::hooks::{self, HookKind};
 use crate::manifest::{HookEntry, Manifest};
+use crate::metrics::{RunKind, RunRecorder, Start};
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 
@@ -37,6 +38,9 @@ const ORDER: [Phase; 5] = [
 ];
 
 pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
+    // Preflight (manifest load and checks) is timed from here. A manifest
+    // that does not load names no project, so that run is not recorded.
+    let start = Start::now(&super::metrics::CLOCK);
     let manifest = app.manifest()?;
     let paths = Paths::new(&app.home, &manifest.root);
     let phases: Vec<Phase> = ORDER
@@ -51,28 +55,59 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     {
         super::trust::ensure_trusted(app, &manifest, &paths, args.yes)?;
     }
-    let cx = UpContext {
-        manifest: &manifest,
-        paths: &paths,
-        reporter: &app.printer,
-        environment: args
-            .env
-            .clone()
-            .unwrap_or_else(|| manifest.config.environment.clone()),
-        frozen: args.frozen,
-        offline: args.offline,
-        yes: args.yes,
-    };
-    let runtime = super::runtime()?;
-    runtime.block_on(interruptible(async {
-        for phase in &phases {
-            run_phase(*phase, &cx).await?;
+    let recorder = RunRecorder::new(RunKind::Up, start, phases.len() == ORDER.len());
+    let metrics_cx = super::metrics::context(&paths, &manifest);
+    let runtime = match super::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            let r = Err(e);
+            let _ = recorder.finish(&metrics_cx, super::metrics::outcome_of(&r));
+            return r;
         }
-        Ok::<(), Error>(())
-    }))?;
-    cx.reporter
-        .message(Level::Success, &format!("{} is up", manifest.project.name));
-    Ok(0)
+    };
+    let result = {
+        // Every progress event of the run passes through the recorder on
+        // its way to the printer.
+        let reporter = recorder.tap(&app.printer);
+        let cx = UpContext {
+            manifest: &manifest,
+            paths: &paths,
+            reporter: &reporter,
+            environment: args
+                .env
+                .clone()
+                .unwrap_or_else(|| manifest.config.environment.clone()),
+            frozen: args.frozen,
+            offline: args.offline,
+            yes: args.yes,
+        };
+        runtime.block_on(interruptible(async {
+            for phase in &phases {
+                recorder.begin(phase_name(*phase));
+                run_phase(*phase, &cx).await?;
+            }
+            recorder.end();
+            Ok::<(), Error>(())
+        }))
+    };
+    if result.is_ok() {
+        app.printer
+            .message(Level::Success, &format!("{} is up", manifest.project.name));
+    }
+    // Written on every path, including failure and Ctrl-C (exit 130).
+    super::metrics::finish_up(app, &metrics_cx, recorder, &result, &runtime);
+    result.map(|()| 0)
+}
+
+/// The phase's name in the metrics journal.
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Tools => "tools",
+        Phase::Services => "services",
+        Phase::Mocks => "mocks",
+        Phase::Config => "config",
+        Phase::Hooks => "hooks",
+    }
 }
 
 async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
