@@ -12,6 +12,7 @@ pub mod clock;
 pub mod diagnostic;
 pub mod error;
 pub mod manifest;
+pub mod mocks;
 pub mod paths;
 pub mod progress;
 pub mod services;

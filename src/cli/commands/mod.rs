@@ -2,6 +2,7 @@
 //! and hands the results to the printer.
 
 pub mod completions;
+pub mod mock;
 pub mod stacks;
 pub mod up;
 pub mod validate;
