@@ -145,6 +145,7 @@ fn layout(path: &Path) -> (Vec<PathBuf>, PathBuf) {
 }
 
 /// The stubs in one mapping file's text.
+#[cfg(test)]
 pub fn load_text(file: &Path, src: &str, body_dir: &Path) -> Result<Vec<Stub>, Diagnostics> {
     load_text_named(file, file, src, body_dir)
 }
