@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::engine::{Engine, Logged};
-use super::json_pos::Seg;
 use super::request::Request;
 use super::sources::{wiremock, Ctx};
 use super::stub::RequestPattern;
@@ -33,13 +32,22 @@ fn err(status: u16, message: impl Into<String>) -> AdminReply {
 
 /// Answers `/__admin/...`; `body_dir` is where `bodyFileName` looks.
 pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
-    let path = req.path.strip_prefix(PREFIX).unwrap_or(&req.path).trim_end_matches('/');
+    let path = req
+        .path
+        .strip_prefix(PREFIX)
+        .unwrap_or(&req.path)
+        .trim_end_matches('/');
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let m = req.method.as_str();
     match (m, parts.as_slice()) {
         ("GET", ["health"]) => ok(json!({"status": "healthy", "message": "devenv mock is ok"})),
         ("GET", ["mappings"]) => {
-            let list: Vec<Value> = engine.stubs().sorted.iter().map(|s| s.json.clone()).collect();
+            let list: Vec<Value> = engine
+                .stubs()
+                .sorted
+                .iter()
+                .map(|s| s.json.clone())
+                .collect();
             ok(json!({"meta": {"total": list.len()}, "mappings": list}))
         }
         ("POST", ["mappings"]) => match parse_stub(req, body_dir) {
@@ -108,7 +116,9 @@ pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
         }
         ("GET", ["requests"]) => {
             let list: Vec<Value> = engine.journal().iter().map(|l| logged_json(l)).collect();
-            ok(json!({"requests": list, "meta": {"total": list.len()}, "requestJournalDisabled": false}))
+            ok(
+                json!({"requests": list, "meta": {"total": list.len()}, "requestJournalDisabled": false}),
+            )
         }
         ("DELETE", ["requests"]) | ("POST", ["requests", "reset"]) => {
             engine.clear_journal();
@@ -134,10 +144,12 @@ pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
             }
             Err(e) => err(422, e),
         },
-        ("GET", ["requests", id]) => match engine.journal().iter().find(|l| l.id.to_string() == *id) {
-            Some(l) => ok(logged_json(l)),
-            None => err(404, format!("no request with id {id}")),
-        },
+        ("GET", ["requests", id]) => {
+            match engine.journal().iter().find(|l| l.id.to_string() == *id) {
+                Some(l) => ok(logged_json(l)),
+                None => err(404, format!("no request with id {id}")),
+            }
+        }
         ("GET", ["scenarios"]) => {
             let list: Vec<Value> = engine
                 .scenarios()
@@ -199,8 +211,6 @@ fn pattern(req: &Request) -> Result<RequestPattern, String> {
     let stub = json!({"request": v, "response": {}});
     let text = stub.to_string();
     let mut ctx = Ctx::new(Path::new("(admin request)"), &text);
-    let at = [Seg::Key("request".into())];
-    let _ = at;
     match wiremock::compile(&stub, &[], &mut ctx, Path::new("/"), "count".into()) {
         Some(s) => Ok(s.request),
         None => Err(ctx
@@ -216,7 +226,10 @@ fn request_json(l: &Arc<Logged>) -> Value {
     let r = &l.request;
     let mut headers = serde_json::Map::new();
     for (k, v) in &r.headers {
-        headers.insert(k.to_string(), Value::String(v.to_str().unwrap_or("").to_string()));
+        headers.insert(
+            k.to_string(),
+            Value::String(v.to_str().unwrap_or("").to_string()),
+        );
     }
     let host = r
         .headers

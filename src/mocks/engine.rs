@@ -93,8 +93,16 @@ impl Engine {
     fn publish(&self, s: &Stubs) {
         let mut sorted: Vec<Arc<Stub>> = s.file.iter().chain(&s.admin).cloned().collect();
         sorted.sort_by(|a, b| {
-            (a.priority, std::cmp::Reverse(a.specificity), std::cmp::Reverse(a.seq))
-                .cmp(&(b.priority, std::cmp::Reverse(b.specificity), std::cmp::Reverse(b.seq)))
+            (
+                a.priority,
+                std::cmp::Reverse(a.specificity),
+                std::cmp::Reverse(a.seq),
+            )
+                .cmp(&(
+                    b.priority,
+                    std::cmp::Reverse(b.specificity),
+                    std::cmp::Reverse(b.seq),
+                ))
         });
         let has_scenarios = sorted.iter().any(|s| s.scenario.is_some());
         *self.current.write().expect("lock") = Arc::new(StubSet {
@@ -109,7 +117,9 @@ impl Engine {
 
     /// New file stubs (a reload): admin-added stubs stay.
     pub fn replace_file_stubs(&self, stubs: Vec<Stub>) {
-        let base = self.next_seq.fetch_add(stubs.len() as u64, Ordering::Relaxed);
+        let base = self
+            .next_seq
+            .fetch_add(stubs.len() as u64, Ordering::Relaxed);
         let loaded: Vec<Arc<Stub>> = stubs
             .into_iter()
             .map(|mut s| {
@@ -188,7 +198,10 @@ impl Engine {
             let i = match out.iter().position(|(n, _, _)| *n == sc.name) {
                 Some(i) => i,
                 None => {
-                    let state = current.get(&sc.name).cloned().unwrap_or_else(|| STARTED.into());
+                    let state = current
+                        .get(&sc.name)
+                        .cloned()
+                        .unwrap_or_else(|| STARTED.into());
                     out.push((sc.name.clone(), state, vec![STARTED.to_string()]));
                     out.len() - 1
                 }
@@ -204,7 +217,13 @@ impl Engine {
     }
 
     pub fn journal(&self) -> Vec<Arc<Logged>> {
-        self.journal.lock().expect("lock").iter().rev().cloned().collect()
+        self.journal
+            .lock()
+            .expect("lock")
+            .iter()
+            .rev()
+            .cloned()
+            .collect()
     }
 
     pub fn clear_journal(&self) {
@@ -245,7 +264,10 @@ impl Engine {
             if check(&stub.request, &view, state, false).failed == 0 {
                 if stub.request.provider_state.is_some() && state.is_none() {
                     // No state picked: an interaction without one is the better answer.
-                    fallback = fallback.or(Some(stub));
+                    // Among those, the first declared.
+                    if fallback.is_none_or(|f| stub.seq < f.seq) {
+                        fallback = Some(stub);
+                    }
                     continue;
                 }
                 chosen = Some(stub);
@@ -316,7 +338,12 @@ fn respond(stub: &Stub, view: &View<'_>) -> Reply {
         body,
         delay: r.delay,
         fault: r.fault,
-        log: format!("{} {} -> {what} {}", view.req.method, view.url(), stub.label()),
+        log: format!(
+            "{} {} -> {what} {}",
+            view.req.method,
+            view.url(),
+            stub.label()
+        ),
     }
 }
 
@@ -351,12 +378,12 @@ fn unmatched(
             (v.url_failed, score, s, v.reasons)
         })
         .collect();
-    ranked.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).unwrap_or(std::cmp::Ordering::Equal));
-    let mut body = format!(
-        "No stub matched {} {}\n",
-        view.req.method,
-        view.url()
-    );
+    ranked.sort_by(|a, b| {
+        (a.0, a.1)
+            .partial_cmp(&(b.0, b.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut body = format!("No stub matched {} {}\n", view.req.method, view.url());
     let mut log = format!("{} {} -> 404 unmatched", view.req.method, view.url());
     if ranked.is_empty() {
         body.push_str("This mock has no stubs.\n");

@@ -110,9 +110,7 @@ impl JsonPath {
 }
 
 fn ident(s: &str) -> (&str, usize) {
-    let n = s
-        .find(|c: char| c == '.' || c == '[')
-        .unwrap_or(s.len());
+    let n = s.find(|c: char| c == '.' || c == '[').unwrap_or(s.len());
     (&s[..n], n)
 }
 
@@ -151,7 +149,9 @@ fn bracket(inner: &str) -> Result<Step, String> {
     if let Some(f) = inner.strip_prefix("?(").and_then(|f| f.strip_suffix(')')) {
         return filter(f.trim()).map(Step::Filter);
     }
-    Err(format!("`[{inner}]` is not supported (use [n], [*], ['key'] or [?(@.x == 'y')])"))
+    Err(format!(
+        "`[{inner}]` is not supported (use [n], [*], ['key'] or [?(@.x == 'y')])"
+    ))
 }
 
 fn unquote(s: &str) -> Option<String> {
@@ -172,7 +172,10 @@ fn filter(f: &str) -> Result<Filter, String> {
         ("<", Op::Lt),
         (">", Op::Gt),
     ];
-    let (lhs, op) = match ops.iter().find_map(|(t, op)| f.find(t).map(|i| (i, t, *op))) {
+    let (lhs, op) = match ops
+        .iter()
+        .find_map(|(t, op)| f.find(t).map(|i| (i, t, *op)))
+    {
         Some((i, t, op)) => {
             let lit = f[i + t.len()..].trim();
             let value = match unquote(lit) {
@@ -252,9 +255,10 @@ impl Filter {
             return true;
         };
         let ord = match (cur, lit) {
-            (Value::Number(a), Value::Number(b)) => {
-                a.as_f64().unwrap_or(f64::NAN).partial_cmp(&b.as_f64().unwrap_or(f64::NAN))
-            }
+            (Value::Number(a), Value::Number(b)) => a
+                .as_f64()
+                .unwrap_or(f64::NAN)
+                .partial_cmp(&b.as_f64().unwrap_or(f64::NAN)),
             (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
             (a, b) if a == b => Some(std::cmp::Ordering::Equal),
             _ => None,

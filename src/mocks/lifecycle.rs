@@ -35,7 +35,12 @@ pub struct UpRequest<'a> {
 }
 
 impl<'a> UpRequest<'a> {
-    pub fn new(manifest: &'a Manifest, paths: &'a Paths, exe: PathBuf, reporter: &'a dyn Reporter) -> Self {
+    pub fn new(
+        manifest: &'a Manifest,
+        paths: &'a Paths,
+        exe: PathBuf,
+        reporter: &'a dyn Reporter,
+    ) -> Self {
         UpRequest {
             manifest,
             paths,
@@ -120,7 +125,10 @@ pub fn up(req: &UpRequest<'_>) -> Result<BTreeMap<String, MockEndpoint>, MockErr
     for name in gone {
         if let Some(r) = st.mocks.remove(&name) {
             stop_pid(r.pid);
-            req.reporter.message(Level::Info, &format!("mock {name}: stopped (removed from devenv.toml)"));
+            req.reporter.message(
+                Level::Info,
+                &format!("mock {name}: stopped (removed from devenv.toml)"),
+            );
         }
         conns.mocks.remove(&name);
     }
@@ -136,8 +144,10 @@ pub fn up(req: &UpRequest<'_>) -> Result<BTreeMap<String, MockEndpoint>, MockErr
         let alive = current.as_ref().filter(|r| is_our_mock(r.pid));
         match alive {
             Some(r) if r.hash == h && health(port) => {
-                req.reporter
-                    .message(Level::Detail, &format!("mock {}: unchanged, left running", mock.name));
+                req.reporter.message(
+                    Level::Detail,
+                    &format!("mock {}: unchanged, left running", mock.name),
+                );
             }
             other => {
                 if let Some(r) = other {
@@ -185,8 +195,16 @@ pub fn up(req: &UpRequest<'_>) -> Result<BTreeMap<String, MockEndpoint>, MockErr
 }
 
 fn spawn(req: &UpRequest<'_>, mock: &Mock, port: u16) -> Result<u32, MockError> {
-    if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok() {
-        return Err(MockError::PortInUse { name: mock.name.clone(), port });
+    if TcpStream::connect_timeout(
+        &SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+    {
+        return Err(MockError::PortInUse {
+            name: mock.name.clone(),
+            port,
+        });
     }
     let log = log_path(req.paths, &mock.name);
     let file = std::fs::OpenOptions::new()
@@ -196,9 +214,14 @@ fn spawn(req: &UpRequest<'_>, mock: &Mock, port: u16) -> Result<u32, MockError> 
         .map_err(MockError::Io)?;
     let err = file.try_clone().map_err(MockError::Io)?;
     let mut cmd = Command::new(&req.exe);
-    cmd.arg("-f")
-        .arg(&req.manifest.path)
-        .args(["-q", "mock", "serve", &mock.name, "--port", &port.to_string()]);
+    cmd.arg("-f").arg(&req.manifest.path).args([
+        "-q",
+        "mock",
+        "serve",
+        &mock.name,
+        "--port",
+        &port.to_string(),
+    ]);
     for a in &req.addresses {
         cmd.arg("--bind").arg(a.to_string());
     }
@@ -245,8 +268,7 @@ pub fn health(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-    if s
-        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    if s.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .is_err()
     {
         return false;

@@ -64,8 +64,16 @@ impl StringMatcher {
             StringMatcher::DoesNotMatch(r) => format!("doesNotMatch /{}/", unanchor(r.as_str())),
             StringMatcher::Absent => "absent".into(),
             StringMatcher::Present => "present".into(),
-            StringMatcher::And(v) => v.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" and "),
-            StringMatcher::Or(v) => v.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" or "),
+            StringMatcher::And(v) => v
+                .iter()
+                .map(|m| m.describe())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            StringMatcher::Or(v) => v
+                .iter()
+                .map(|m| m.describe())
+                .collect::<Vec<_>>()
+                .join(" or "),
         }
     }
 }
@@ -128,8 +136,12 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
         match &p.url {
             UrlMatch::Url(u) => fail!("url is {}, the stub wants exactly {u}", v.url()),
             UrlMatch::Path(u) => fail!("path is {path}, the stub wants {u}"),
-            UrlMatch::Pattern(r) => fail!("url {} does not match /{}/", v.url(), unanchor(r.as_str())),
-            UrlMatch::PathPattern(r) => fail!("path {path} does not match /{}/", unanchor(r.as_str())),
+            UrlMatch::Pattern(r) => {
+                fail!("url {} does not match /{}/", v.url(), unanchor(r.as_str()))
+            }
+            UrlMatch::PathPattern(r) => {
+                fail!("path {path} does not match /{}/", unanchor(r.as_str()))
+            }
             UrlMatch::Template(t) => fail!("path {path} does not fit {}", t.raw),
             UrlMatch::Any => {}
         }
@@ -146,7 +158,11 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
         out.checks += 1;
         if !m.test_any(v.query_values(name)) {
             let got: Vec<&str> = v.query_values(name).collect();
-            fail!("query parameter {name}: wanted {}, got {}", m.describe(), shown(&got));
+            fail!(
+                "query parameter {name}: wanted {}, got {}",
+                m.describe(),
+                shown(&got)
+            );
         }
     }
     if p.query_exact {
@@ -159,7 +175,12 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
     }
     for (name, m) in &p.headers {
         out.checks += 1;
-        let values = v.req.headers.get_all(name).iter().map(|h| h.to_str().unwrap_or(""));
+        let values = v
+            .req
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|h| h.to_str().unwrap_or(""));
         if !m.test_any(values) {
             let got: Vec<&str> = v
                 .req
@@ -168,12 +189,20 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
                 .iter()
                 .map(|h| h.to_str().unwrap_or(""))
                 .collect();
-            fail!("header {name}: wanted {}, got {}", m.describe(), shown(&got));
+            fail!(
+                "header {name}: wanted {}, got {}",
+                m.describe(),
+                shown(&got)
+            );
         }
     }
     for (name, m) in &p.cookies {
         out.checks += 1;
-        let values = v.cookies().iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let values = v
+            .cookies()
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
         if !m.test_any(values) {
             fail!("cookie {name}: wanted {}", m.describe());
         }
@@ -187,7 +216,11 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
             out.checks += 1;
             let got = caps.iter().find(|(k, _)| k == name).map(|(_, x)| *x);
             if !m.test(got) {
-                fail!("path parameter {name}: wanted {}, got {}", m.describe(), shown(&got.into_iter().collect::<Vec<_>>()));
+                fail!(
+                    "path parameter {name}: wanted {}, got {}",
+                    m.describe(),
+                    shown(&got.into_iter().collect::<Vec<_>>())
+                );
             }
         }
     }
@@ -231,7 +264,10 @@ fn body(m: &BodyMatcher, v: &View<'_>, diagnose: bool) -> Result<(), String> {
             if json_eq(value, got, *ignore_array_order, *ignore_extra) {
                 Ok(())
             } else {
-                Err(format!("is not equal to the JSON {}", clip(&value.to_string())))
+                Err(format!(
+                    "is not equal to the JSON {}",
+                    clip(&value.to_string())
+                ))
             }
         }
         BodyMatcher::MatchesJsonPath { path, raw, sub } => {
@@ -246,7 +282,11 @@ fn body(m: &BodyMatcher, v: &View<'_>, diagnose: bool) -> Result<(), String> {
                     if s.test_any(texts.iter().map(String::as_str)) {
                         Ok(())
                     } else {
-                        Err(format!("JSONPath {raw} = {} is not {}", shown(&texts.iter().map(String::as_str).collect::<Vec<_>>()), s.describe()))
+                        Err(format!(
+                            "JSONPath {raw} = {} is not {}",
+                            shown(&texts.iter().map(String::as_str).collect::<Vec<_>>()),
+                            s.describe()
+                        ))
                     }
                 }
             }
@@ -341,8 +381,18 @@ mod tests {
         assert!(json_eq(&e, &json!({"b": "x", "a": [1, 2]}), false, false));
         assert!(!json_eq(&e, &json!({"a": [2, 1], "b": "x"}), false, false));
         assert!(json_eq(&e, &json!({"a": [2, 1], "b": "x"}), true, false));
-        assert!(!json_eq(&e, &json!({"a": [1, 2], "b": "x", "c": 1}), false, false));
-        assert!(json_eq(&e, &json!({"a": [1, 2], "b": "x", "c": 1}), false, true));
+        assert!(!json_eq(
+            &e,
+            &json!({"a": [1, 2], "b": "x", "c": 1}),
+            false,
+            false
+        ));
+        assert!(json_eq(
+            &e,
+            &json!({"a": [1, 2], "b": "x", "c": 1}),
+            false,
+            true
+        ));
         assert!(json_eq(&json!({"n": 1}), &json!({"n": 1.0}), false, false));
         assert!(json_eq(
             &json!({"id": "${json-unit.any-string}"}),

@@ -21,7 +21,9 @@ mod template;
 use std::net::SocketAddr;
 
 pub use engine::{Engine, Reply, JOURNAL_LIMIT, PROVIDER_STATE_HEADER};
-pub use lifecycle::{down, health, log_path, port_for, status, up, MockStatus, PortPair, UpRequest};
+pub use lifecycle::{
+    down, health, log_path, port_for, status, up, MockStatus, PortPair, UpRequest,
+};
 pub use request::Request;
 pub use server::{serve, ServeOptions};
 
@@ -61,5 +63,8 @@ pub fn check(manifest: &Manifest) -> Diagnostics {
 /// The stubs of one mock, compiled, for tests and tools that drive the
 /// engine directly.
 pub fn engine_for(mock: &crate::manifest::Mock) -> Result<Engine, Diagnostics> {
-    Ok(Engine::new(sources::load(mock)?, mock.provider_state.clone()))
+    Ok(Engine::new(
+        sources::load(mock)?,
+        mock.provider_state.clone(),
+    ))
 }

@@ -22,7 +22,10 @@ pub struct RuleSet {
 
 #[derive(Debug, Clone)]
 pub enum Rule {
-    Type { min: Option<usize>, max: Option<usize> },
+    Type {
+        min: Option<usize>,
+        max: Option<usize>,
+    },
     Regex(Regex),
     Equality,
     Include(String),
@@ -61,8 +64,14 @@ impl Rules {
     fn at(&self, path: &[Seg]) -> Option<&RuleSet> {
         self.body
             .iter()
-            .filter(|(p, _)| p.len() == path.len() && p.iter().zip(path).all(|(a, b)| seg_fits(a, b)))
-            .max_by_key(|(p, _)| p.iter().filter(|s| matches!(s, Seg::Key(_) | Seg::Index(_))).count())
+            .filter(|(p, _)| {
+                p.len() == path.len() && p.iter().zip(path).all(|(a, b)| seg_fits(a, b))
+            })
+            .max_by_key(|(p, _)| {
+                p.iter()
+                    .filter(|s| matches!(s, Seg::Key(_) | Seg::Index(_)))
+                    .count()
+            })
             .map(|(_, r)| r)
     }
 }
@@ -153,13 +162,20 @@ fn parse_rule(v: &Value) -> Result<Rule, String> {
             min: n("min"),
             max: n("max"),
         },
-        Some("contentType" | "semver" | "notEmpty" | "arrayContains" | "eachKey" | "eachValue"
-        | "statusCode") => Rule::Ignore,
+        Some(
+            "contentType" | "semver" | "notEmpty" | "arrayContains" | "eachKey" | "eachValue"
+            | "statusCode",
+        ) => Rule::Ignore,
         None if v.get("min").is_some() || v.get("max").is_some() => Rule::Type {
             min: n("min"),
             max: n("max"),
         },
-        other => return Err(format!("unknown matching rule {:?}", other.unwrap_or("(none)"))),
+        other => {
+            return Err(format!(
+                "unknown matching rule {:?}",
+                other.unwrap_or("(none)")
+            ))
+        }
     })
 }
 
@@ -307,12 +323,21 @@ fn apply(
     match rule {
         Rule::Type { min, max } => {
             if kind(exp) != kind(act) {
-                return Err(format!("{} is a {}, expected a {}", at(), kind(act), kind(exp)));
+                return Err(format!(
+                    "{} is a {}, expected a {}",
+                    at(),
+                    kind(act),
+                    kind(exp)
+                ));
             }
             match (exp, act) {
                 (Value::Array(e), Value::Array(a)) => {
                     if min.is_some_and(|m| a.len() < m) || max.is_some_and(|m| a.len() > m) {
-                        return Err(format!("{} has {} elements, outside min/max", at(), a.len()));
+                        return Err(format!(
+                            "{} has {} elements, outside min/max",
+                            at(),
+                            a.len()
+                        ));
                     }
                     let Some(template) = e.first() else {
                         return Ok(());
@@ -367,7 +392,11 @@ fn apply(
             _ => Err(format!("{} is not an object", at())),
         },
         Rule::Ignore => Ok(()),
-        other => Err(format!("{} = {act} is not {}", at(), format!("{other:?}").to_lowercase())),
+        other => Err(format!(
+            "{} = {act} is not {}",
+            at(),
+            format!("{other:?}").to_lowercase()
+        )),
     }
 }
 
@@ -398,11 +427,18 @@ mod tests {
         let r = rules(&[
             ("$.amount", json!({"matchers": [{"match": "type"}]})),
             ("$.currency", json!({"match": "regex", "regex": "[A-Z]{3}"})),
-            ("$.items", json!({"matchers": [{"match": "type", "min": 1}]})),
+            (
+                "$.items",
+                json!({"matchers": [{"match": "type", "min": 1}]}),
+            ),
         ]);
         let e = json!({"amount": 100, "currency": "EUR", "items": [{"sku": "a"}]});
         let ok = json!({"amount": 7, "currency": "USD", "items": [{"sku": "x"}, {"sku": "y"}]});
-        assert!(compare_body(&e, &ok, &r).is_ok(), "{:?}", compare_body(&e, &ok, &r));
+        assert!(
+            compare_body(&e, &ok, &r).is_ok(),
+            "{:?}",
+            compare_body(&e, &ok, &r)
+        );
         let bad = json!({"amount": "7", "currency": "USD", "items": [{"sku": "x"}]});
         assert!(compare_body(&e, &bad, &r).is_err());
         let bad = json!({"amount": 7, "currency": "usd", "items": [{"sku": "x"}]});

@@ -2,7 +2,6 @@
 //! admin API under `/__admin`, faults and delays, the request log, and hot
 //! reload of the stub files (polled, no watcher crate).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -83,7 +82,13 @@ pub async fn serve(
         .mock
         .wiremock
         .as_ref()
-        .map(|p| if p.is_dir() { p.join("__files") } else { p.parent().unwrap_or(p).join("__files") })
+        .map(|p| {
+            if p.is_dir() {
+                p.join("__files")
+            } else {
+                p.parent().unwrap_or(p).join("__files")
+            }
+        })
         .unwrap_or_default();
     let shared = Arc::new(Shared {
         engine: Engine::new(stubs, opts.mock.provider_state.clone()),
@@ -105,7 +110,11 @@ pub async fn serve(
     for l in listeners {
         tasks.push(tokio::spawn(accept_loop(l, shared.clone())));
     }
-    tasks.push(tokio::spawn(reload_loop(opts.mock.clone(), opts.reload_every, shared.clone())));
+    tasks.push(tokio::spawn(reload_loop(
+        opts.mock.clone(),
+        opts.reload_every,
+        shared.clone(),
+    )));
     let flusher = shared.log.clone();
     tasks.push(tokio::spawn(async move {
         loop {
@@ -172,7 +181,11 @@ async fn answer(
     handle: &Handle,
 ) -> Result<hyper::Response<Full<Bytes>>, FaultClose> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let req = Request {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -236,7 +249,11 @@ async fn reload_loop(mock: Mock, every: Duration, shared: Arc<Shared>) {
                     problems.len()
                 ));
                 for d in &problems.0 {
-                    shared.log(&format!("  {}: {}", d.location(Some(&mock_root(&mock))), d.message));
+                    shared.log(&format!(
+                        "  {}: {}",
+                        d.location(Some(&mock_root(&mock))),
+                        d.message
+                    ));
                 }
             }
         }
@@ -252,7 +269,3 @@ fn mock_root(mock: &Mock) -> PathBuf {
         .and_then(|p| p.parent().map(|x| x.to_path_buf()))
         .unwrap_or_default()
 }
-
-/// Type-checks that `Infallible` is not needed elsewhere.
-#[allow(dead_code)]
-fn _unused(_: Infallible) {}

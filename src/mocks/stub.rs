@@ -126,7 +126,10 @@ impl PathTemplate {
 
 #[derive(Debug, Clone)]
 pub enum StringMatcher {
-    EqualTo { value: String, case_insensitive: bool },
+    EqualTo {
+        value: String,
+        case_insensitive: bool,
+    },
     Contains(String),
     Matches(Regex),
     DoesNotMatch(Regex),
@@ -151,7 +154,10 @@ pub enum BodyMatcher {
         sub: Option<StringMatcher>,
     },
     /// A Pact request body, with its matching rules.
-    Pact { expected: Value, rules: Arc<Rules> },
+    Pact {
+        expected: Value,
+        rules: Arc<Rules>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

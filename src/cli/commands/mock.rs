@@ -81,7 +81,9 @@ async fn shutdown() {
 pub fn to_error(e: MockError) -> Error {
     match e {
         MockError::Invalid(d) => Error::Invalid(d),
-        MockError::PortInUse { .. } | MockError::Bind { .. } => Error::Failed(anyhow::anyhow!("{e}")),
+        MockError::PortInUse { .. } | MockError::Bind { .. } => {
+            Error::Failed(anyhow::anyhow!("{e}"))
+        }
         other => Error::Failed(anyhow::anyhow!("{other}")),
     }
 }

@@ -86,8 +86,9 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
         }),
         Phase::Mocks if m.mocks.is_empty() => Ok(()),
         Phase::Mocks => {
-            let exe = std::env::current_exe()
-                .map_err(|e| Error::Failed(anyhow::anyhow!("cannot find the devenv binary: {e}")))?;
+            let exe = std::env::current_exe().map_err(|e| {
+                Error::Failed(anyhow::anyhow!("cannot find the devenv binary: {e}"))
+            })?;
             let req = crate::mocks::UpRequest::new(m, cx.paths, exe, cx.reporter);
             tokio::task::block_in_place(|| crate::mocks::up(&req))
                 .map(|_| ())

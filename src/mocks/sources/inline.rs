@@ -41,7 +41,10 @@ pub fn load(mock: &Mock) -> Vec<Stub> {
                 .headers
                 .iter()
                 .filter_map(|(k, v)| {
-                    Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(v).ok()?))
+                    Some((
+                        HeaderName::from_bytes(k.as_bytes()).ok()?,
+                        HeaderValue::from_str(v).ok()?,
+                    ))
                 })
                 .collect();
             let body = match (&r.json, &r.body) {

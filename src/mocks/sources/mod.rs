@@ -50,7 +50,10 @@ pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
 /// the server can tell when to reload.
 pub fn fingerprint(mock: &Mock) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     let mut out = Vec::new();
-    for p in [&mock.wiremock, &mock.pact, &mock.openapi].into_iter().flatten() {
+    for p in [&mock.wiremock, &mock.pact, &mock.openapi]
+        .into_iter()
+        .flatten()
+    {
         walk(p, &mut out);
     }
     out
@@ -117,7 +120,13 @@ impl<'a> Ctx<'a> {
 pub fn json_syntax(file: &Path, src: &str, e: &serde_json::Error) -> Diagnostic {
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    Diagnostic::at_line_col(file, src, e.line(), e.column(), format!("invalid JSON: {msg}"))
+    Diagnostic::at_line_col(
+        file,
+        src,
+        e.line(),
+        e.column(),
+        format!("invalid JSON: {msg}"),
+    )
 }
 
 pub fn read(file: &Path) -> Result<String, Diagnostic> {

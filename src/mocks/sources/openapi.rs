@@ -17,7 +17,9 @@ use crate::mocks::stub::{
     Origin, PathTemplate, RequestPattern, ResponseDef, StringMatcher, Stub, UrlMatch,
 };
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
 
 pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
     let src = read(path)?;
@@ -28,12 +30,21 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
         serde_yaml_ng::from_str(&src).map_err(|e| {
             let msg = e.to_string();
             match e.location() {
-                Some(l) => Diagnostic::at_line_col(path, &src, l.line(), l.column(), format!("invalid YAML: {msg}")),
+                Some(l) => Diagnostic::at_line_col(
+                    path,
+                    &src,
+                    l.line(),
+                    l.column(),
+                    format!("invalid YAML: {msg}"),
+                ),
                 None => Diagnostic::file(path, format!("invalid YAML: {msg}")),
             }
         })?
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     compile(&doc, &name, |keys, msg| at_keys(path, &src, keys, msg))
 }
 
@@ -64,8 +75,11 @@ fn compile(
     let version = doc.get("openapi").and_then(Value::as_str).unwrap_or("");
     if !version.starts_with("3.") {
         problems.push(
-            err(&["openapi"], format!("`openapi: {version}` is not OpenAPI 3.x"))
-                .with_hint("devenv serves OpenAPI 3.0 and 3.1 documents (`openapi: 3.1.0`)"),
+            err(
+                &["openapi"],
+                format!("`openapi: {version}` is not OpenAPI 3.x"),
+            )
+            .with_hint("devenv serves OpenAPI 3.0 and 3.1 documents (`openapi: 3.1.0`)"),
         );
         return Err(problems);
     }
@@ -76,24 +90,41 @@ fn compile(
     let mut stubs = Vec::new();
     for (path, item) in paths {
         if !path.starts_with('/') {
-            problems.push(err(&["paths", path], format!("path `{path}` must start with `/`")));
+            problems.push(err(
+                &["paths", path],
+                format!("path `{path}` must start with `/`"),
+            ));
             continue;
         }
         for method in METHODS {
-            let Some(op) = item.get(*method) else { continue };
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
             let Some(responses) = op.get("responses").and_then(Value::as_object) else {
-                problems.push(err(&["paths", path, method], format!("{} {path} has no `responses`", method.to_uppercase())));
+                problems.push(err(
+                    &["paths", path, method],
+                    format!("{} {path} has no `responses`", method.to_uppercase()),
+                ));
                 continue;
             };
             let mut codes: Vec<(&String, u16)> = responses
                 .keys()
                 .filter_map(|c| {
-                    let n = if c == "default" { Some(200) } else { c.parse().ok() };
+                    let n = if c == "default" {
+                        Some(200)
+                    } else {
+                        c.parse().ok()
+                    };
                     match n.filter(|n| (100..=599).contains(n)) {
                         Some(n) => Some((c, n)),
-                        None if c.ends_with("XX") => c[..1].parse::<u16>().ok().map(|d| (c, d * 100)),
+                        None if c.ends_with("XX") => {
+                            c[..1].parse::<u16>().ok().map(|d| (c, d * 100))
+                        }
                         None => {
-                            problems.push(err(&["paths", path, method, c], format!("`{c}` is not a response code")));
+                            problems.push(err(
+                                &["paths", path, method, c],
+                                format!("`{c}` is not a response code"),
+                            ));
                             None
                         }
                     }
@@ -133,12 +164,18 @@ fn compile(
                     };
                     for p in &prefer {
                         let re = Regex::new(&format!("(?:^|[,;\\s]){p}")).expect("escaped");
-                        req.headers.push((HeaderName::from_static("prefer"), StringMatcher::Matches(re)));
+                        req.headers.push((
+                            HeaderName::from_static("prefer"),
+                            StringMatcher::Matches(re),
+                        ));
                     }
                     let label = format!(
                         "{file}: {} {path} -> {status}{}",
                         method.to_uppercase(),
-                        example.as_ref().map(|e| format!(" example {e}")).unwrap_or_default()
+                        example
+                            .as_ref()
+                            .map(|e| format!(" example {e}"))
+                            .unwrap_or_default()
                     );
                     let id = stable_id(&label);
                     stubs.push(Stub {
@@ -148,7 +185,10 @@ fn compile(
                             "response": {"status": status, "body": String::from_utf8_lossy(&body)},
                         }),
                         id,
-                        name: op.get("operationId").and_then(Value::as_str).map(str::to_string),
+                        name: op
+                            .get("operationId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
                         source: label,
                         origin: Origin::File,
                         priority,
@@ -175,7 +215,11 @@ fn compile(
 /// Follows a local `$ref` (`#/components/...`), a few levels deep.
 fn resolve<'v>(doc: &'v Value, mut v: &'v Value) -> &'v Value {
     for _ in 0..8 {
-        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(ptr) => match doc.pointer(ptr) {
                 Some(x) => v = x,
                 None => return v,
@@ -188,7 +232,11 @@ fn resolve<'v>(doc: &'v Value, mut v: &'v Value) -> &'v Value {
 
 /// (example name or None for the default, body, content type) per response.
 fn examples(doc: &Value, resp: &Value) -> Vec<(Option<String>, Bytes, Option<String>)> {
-    let Some(content) = resp.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else {
+    let Some(content) = resp
+        .get("content")
+        .and_then(Value::as_object)
+        .filter(|c| !c.is_empty())
+    else {
         return vec![(None, Bytes::new(), None)];
     };
     let (ctype, media) = content
@@ -208,7 +256,11 @@ fn examples(doc: &Value, resp: &Value) -> Vec<(Option<String>, Bytes, Option<Str
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .filter_map(|(k, ex)| resolve(doc, ex).get("value").map(|v| (k.clone(), v.clone())))
+                .filter_map(|(k, ex)| {
+                    resolve(doc, ex)
+                        .get("value")
+                        .map(|v| (k.clone(), v.clone()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -235,10 +287,18 @@ pub fn generate(doc: &Value, schema: &Value, depth: usize) -> Value {
             return v.clone();
         }
     }
-    if let Some(v) = s.get("examples").and_then(Value::as_array).and_then(|a| a.first()) {
+    if let Some(v) = s
+        .get("examples")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
         return v.clone();
     }
-    if let Some(v) = s.get("enum").and_then(Value::as_array).and_then(|a| a.first()) {
+    if let Some(v) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
         return v.clone();
     }
     if let Some(all) = s.get("allOf").and_then(Value::as_array) {
@@ -257,7 +317,11 @@ pub fn generate(doc: &Value, schema: &Value, depth: usize) -> Value {
     }
     let ty = match s.get("type") {
         Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or("null"),
         _ if s.get("properties").is_some() => "object",
         _ if s.get("items").is_some() => "array",
         _ => "",
@@ -273,7 +337,11 @@ pub fn generate(doc: &Value, schema: &Value, depth: usize) -> Value {
             Value::Object(o)
         }
         "array" => {
-            let n = s.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+            let n = s
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .max(1);
             let item = generate(doc, s.get("items").unwrap_or(&Value::Null), depth + 1);
             Value::Array(vec![item; n as usize])
         }
@@ -309,7 +377,14 @@ mod tests {
             "tag": {"type": ["string", "null"], "examples": ["cat"]},
             "born": {"type": "string", "format": "date"},
             "kind": {"enum": ["dog", "cat"]}}}}}});
-        let v = generate(&doc, &json!({"type": "array", "items": {"$ref": "#/components/schemas/Pet"}}), 0);
-        assert_eq!(v, json!([{"id": 0, "name": "string", "tag": "cat", "born": "2024-01-01", "kind": "dog"}]));
+        let v = generate(
+            &doc,
+            &json!({"type": "array", "items": {"$ref": "#/components/schemas/Pet"}}),
+            0,
+        );
+        assert_eq!(
+            v,
+            json!([{"id": 0, "name": "string", "tag": "cat", "born": "2024-01-01", "kind": "dog"}])
+        );
     }
 }

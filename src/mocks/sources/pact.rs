@@ -31,7 +31,10 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
     let mut stubs = Vec::new();
     let mut problems = Diagnostics::default();
     for f in files {
-        match read(&f).map_err(Diagnostics::from).and_then(|src| load_text(&f, &src)) {
+        match read(&f)
+            .map_err(Diagnostics::from)
+            .and_then(|src| load_text(&f, &src))
+        {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
         }
@@ -46,7 +49,10 @@ fn spec_version(v: &Value) -> u32 {
         .or(m["pact-specification"]["version"].as_str())
         .or(m["pactSpecificationVersion"].as_str())
         .unwrap_or("2.0.0");
-    raw.split('.').next().and_then(|x| x.parse().ok()).unwrap_or(2)
+    raw.split('.')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(2)
 }
 
 pub fn load_text(file: &Path, src: &str) -> Result<Vec<Stub>, Diagnostics> {
@@ -57,7 +63,10 @@ pub fn load_text(file: &Path, src: &str) -> Result<Vec<Stub>, Diagnostics> {
         ctx.err(&[], "a pact file needs an `interactions` array");
         return Err(Diagnostics(ctx.problems));
     };
-    let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let mut stubs = Vec::new();
     for (i, it) in list.iter().enumerate() {
         let at = vec![Seg::Key("interactions".into()), Seg::Index(i)];
@@ -83,7 +92,9 @@ fn k(at: &[Seg], key: &str) -> Vec<Seg> {
 /// Rules of one category (`body`, `header`, `query`, `path`) in v3+ form,
 /// or gathered from v2's flat `$.body.x`, `$.headers.X`, `$.query.q`, `$.path`.
 fn rules_of<'v>(rules: &'v Value, version: u32, category: &str) -> Vec<(String, &'v Value)> {
-    let Some(o) = rules.as_object() else { return Vec::new() };
+    let Some(o) = rules.as_object() else {
+        return Vec::new();
+    };
     if version >= 3 {
         return match o.get(category) {
             Some(Value::Object(c)) if category == "path" && c.contains_key("matchers") => {
@@ -110,8 +121,17 @@ fn rules_of<'v>(rules: &'v Value, version: u32, category: &str) -> Vec<(String, 
         .collect()
 }
 
-fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &str) -> Option<Stub> {
-    let desc = it["description"].as_str().unwrap_or("interaction").to_string();
+fn interaction(
+    it: &Value,
+    at: &[Seg],
+    ctx: &mut Ctx<'_>,
+    version: u32,
+    file: &str,
+) -> Option<Stub> {
+    let desc = it["description"]
+        .as_str()
+        .unwrap_or("interaction")
+        .to_string();
     let Some(req) = it.get("request").and_then(Value::as_object) else {
         ctx.err(at, "an interaction needs a `request` object");
         return None;
@@ -120,7 +140,10 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
     let rules = req.get("matchingRules").cloned().unwrap_or(Value::Null);
     let mut ok = true;
     let mut p = RequestPattern {
-        method: req.get("method").and_then(Value::as_str).map(|m| m.to_ascii_uppercase()),
+        method: req
+            .get("method")
+            .and_then(Value::as_str)
+            .map(|m| m.to_ascii_uppercase()),
         query_exact: true,
         ..Default::default()
     };
@@ -161,15 +184,14 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
             }
             out
         }
-        Some(Value::Object(o)) => o
-            .iter()
-            .map(|(n, v)| (n.clone(), strings(v)))
-            .collect(),
+        Some(Value::Object(o)) => o.iter().map(|(n, v)| (n.clone(), strings(v))).collect(),
         _ => Vec::new(),
     };
     for (name, values) in query {
         let m = match set_of("query", &name, ctx) {
-            Some(set) => pact_rules::string_matcher(&set, values.first().map_or("", String::as_str)),
+            Some(set) => {
+                pact_rules::string_matcher(&set, values.first().map_or("", String::as_str))
+            }
             None => StringMatcher::And(
                 values
                     .iter()
@@ -185,7 +207,10 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
     if let Some(Value::Object(h)) = req.get("headers") {
         for (name, v) in h {
             let Ok(hn) = HeaderName::from_bytes(name.as_bytes()) else {
-                ctx.err(&k(&k(&rat, "headers"), name), format!("`{name}` is not a header name"));
+                ctx.err(
+                    &k(&k(&rat, "headers"), name),
+                    format!("`{name}` is not a header name"),
+                );
                 ok = false;
                 continue;
             };
@@ -194,7 +219,8 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
                 Some(set) => pact_rules::string_matcher(&set, &value),
                 // Media types match without their parameters (charset=...).
                 None if hn == CONTENT_TYPE => StringMatcher::Matches(
-                    Regex::new(&format!(r"^(?i:{})\s*(;.*)?$", regex::escape(&value))).ok()?,
+                    Regex::new(&format!(r"^{}\s*(;.*)?$", any_case(&value)))
+                        .expect("escaped literal"),
                 ),
                 None => StringMatcher::EqualTo {
                     value,
@@ -205,7 +231,11 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
         }
     }
     if let Some(body) = req.get("body") {
-        let expected = if version >= 4 { v4_content(body) } else { body.clone() };
+        let expected = if version >= 4 {
+            v4_content(body)
+        } else {
+            body.clone()
+        };
         let mut r = Rules::default();
         for (path, v) in rules_of(&rules, version, "body") {
             match parse_ruleset(v).and_then(|set| r.add_body(&path, set)) {
@@ -224,7 +254,10 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
         }
     }
     p.provider_state = match version {
-        2 => it.get("providerState").and_then(Value::as_str).map(str::to_string),
+        2 => it
+            .get("providerState")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         _ => it
             .get("providerStates")
             .and_then(Value::as_array)
@@ -236,7 +269,7 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
     if !ok || ctx.problems.len() > before {
         return None;
     }
-    let source = format!("{file}: {desc}");
+    let source = file.to_string();
     let json = json!({
         "name": desc,
         "request": {"method": p.method.clone().unwrap_or("ANY".into()), "urlPath": path},
@@ -261,6 +294,21 @@ fn interaction(it: &Value, at: &[Seg], ctx: &mut Ctx<'_>, version: u32, file: &s
     })
 }
 
+/// `value` as a regex matching it in any ASCII case (the regex crate is
+/// built without Unicode case tables).
+fn any_case(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+            } else {
+                regex::escape(&c.to_string())
+            }
+        })
+        .collect()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::Array(a) => a.iter().map(crate::mocks::matching::json_text).collect(),
@@ -272,9 +320,14 @@ fn strings(v: &Value) -> Vec<String> {
 /// value it stands for (JSON stays JSON, text becomes a string).
 fn v4_content(b: &Value) -> Value {
     match b.get("content") {
-        Some(Value::String(s)) if b["encoded"] == Value::String("base64".into()) || b["encoded"] == Value::Bool(true) => {
+        Some(Value::String(s))
+            if b["encoded"] == Value::String("base64".into())
+                || b["encoded"] == Value::Bool(true) =>
+        {
             use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_default();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .unwrap_or_default();
             Value::String(String::from_utf8_lossy(&bytes).into_owned())
         }
         Some(c) => c.clone(),
@@ -290,15 +343,26 @@ fn response(r: Option<&Value>, at: &[Seg], ctx: &mut Ctx<'_>, version: u32) -> O
     let mut out = ResponseDef::plain(r.get("status").and_then(Value::as_u64).unwrap_or(200) as u16);
     let mut headers = Vec::new();
     let empty = Map::new();
-    for (name, v) in r.get("headers").and_then(Value::as_object).unwrap_or(&empty) {
+    for (name, v) in r
+        .get("headers")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty)
+    {
         for value in strings(v) {
-            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
                 headers.push((n, v));
             }
         }
     }
     if let Some(b) = r.get("body") {
-        let body = if version >= 4 { v4_content(b) } else { b.clone() };
+        let body = if version >= 4 {
+            v4_content(b)
+        } else {
+            b.clone()
+        };
         out.body = match &body {
             Value::String(s) => Bytes::from(s.clone()),
             Value::Null => Bytes::new(),

@@ -118,7 +118,10 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
                 continue;
             }
         };
-        let shown = f.strip_prefix(path.parent().unwrap_or(path)).unwrap_or(&f).to_path_buf();
+        let shown = f
+            .strip_prefix(path.parent().unwrap_or(path))
+            .unwrap_or(&f)
+            .to_path_buf();
         match load_text_named(&f, &shown, &src, &body_dir) {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
@@ -130,7 +133,11 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
 fn layout(path: &Path) -> (Vec<PathBuf>, PathBuf) {
     if path.is_dir() {
         let mappings = path.join("mappings");
-        let dir = if mappings.is_dir() { mappings } else { path.to_path_buf() };
+        let dir = if mappings.is_dir() {
+            mappings
+        } else {
+            path.to_path_buf()
+        };
         (super::files_with_ext(&dir, &["json"]), path.join("__files"))
     } else {
         let parent = path.parent().unwrap_or(Path::new("."));
@@ -150,11 +157,20 @@ pub fn load_text(file: &Path, src: &str, body_dir: &Path) -> Result<Vec<Stub>, D
     load_text_named(file, file, src, body_dir)
 }
 
-fn load_text_named(file: &Path, shown: &Path, src: &str, body_dir: &Path) -> Result<Vec<Stub>, Diagnostics> {
+fn load_text_named(
+    file: &Path,
+    shown: &Path,
+    src: &str,
+    body_dir: &Path,
+) -> Result<Vec<Stub>, Diagnostics> {
     let v: Value = serde_json::from_str(src).map_err(|e| json_syntax(file, src, &e))?;
     let mut ctx = Ctx::new(file, src);
     let list: Vec<(Vec<Seg>, &Value)> = match &v {
-        Value::Array(a) => a.iter().enumerate().map(|(i, x)| (vec![Seg::Index(i)], x)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (vec![Seg::Index(i)], x))
+            .collect(),
         Value::Object(o) if o.contains_key("mappings") => match &o["mappings"] {
             Value::Array(a) => a
                 .iter()
@@ -162,13 +178,19 @@ fn load_text_named(file: &Path, shown: &Path, src: &str, body_dir: &Path) -> Res
                 .map(|(i, x)| (vec![Seg::Key("mappings".into()), Seg::Index(i)], x))
                 .collect(),
             _ => {
-                ctx.err(&[Seg::Key("mappings".into())], "`mappings` must be an array of stubs");
+                ctx.err(
+                    &[Seg::Key("mappings".into())],
+                    "`mappings` must be an array of stubs",
+                );
                 Vec::new()
             }
         },
         Value::Object(_) => vec![(Vec::new(), &v)],
         _ => {
-            ctx.err(&[], "a mapping file holds a stub object, {\"mappings\": [...]} or an array of stubs");
+            ctx.err(
+                &[],
+                "a mapping file holds a stub object, {\"mappings\": [...]} or an array of stubs",
+            );
             Vec::new()
         }
     };
@@ -193,7 +215,13 @@ fn key(at: &[Seg], k: &str) -> Vec<Seg> {
     v
 }
 
-fn unknown_keys(ctx: &mut Ctx<'_>, at: &[Seg], obj: &Map<String, Value>, known: &[&str], what: &str) -> bool {
+fn unknown_keys(
+    ctx: &mut Ctx<'_>,
+    at: &[Seg],
+    obj: &Map<String, Value>,
+    known: &[&str],
+    what: &str,
+) -> bool {
     let mut ok = true;
     for k in obj.keys() {
         if known.contains(&k.as_str()) {
@@ -218,9 +246,18 @@ fn unknown_keys(ctx: &mut Ctx<'_>, at: &[Seg], obj: &Map<String, Value>, known: 
 }
 
 /// One stub from its JSON; problems go to `ctx`.
-pub fn compile(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>, body_dir: &Path, source: String) -> Option<Stub> {
+pub fn compile(
+    v: &Value,
+    at: &[Seg],
+    ctx: &mut Ctx<'_>,
+    body_dir: &Path,
+    source: String,
+) -> Option<Stub> {
     let Some(obj) = v.as_object() else {
-        ctx.err(at, "a stub must be a JSON object with `request` and `response`");
+        ctx.err(
+            at,
+            "a stub must be a JSON object with `request` and `response`",
+        );
         return None;
     };
     let mut ok = unknown_keys(ctx, at, obj, STUB_KEYS, "stub");
@@ -291,7 +328,8 @@ pub fn specificity(r: &RequestPattern) -> u32 {
         UrlMatch::Any => 0,
     };
     url + u32::from(r.method.is_some())
-        + (r.query.len() + r.headers.len() + r.cookies.len() + r.body.len() + r.path_params.len()) as u32
+        + (r.query.len() + r.headers.len() + r.cookies.len() + r.body.len() + r.path_params.len())
+            as u32
 }
 
 fn request(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<RequestPattern> {
@@ -308,10 +346,16 @@ fn request(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<Requ
             ok = false;
         }
     }
-    let urls: Vec<&str> = ["url", "urlPath", "urlPattern", "urlPathPattern", "urlPathTemplate"]
-        .into_iter()
-        .filter(|k| r.contains_key(*k))
-        .collect();
+    let urls: Vec<&str> = [
+        "url",
+        "urlPath",
+        "urlPattern",
+        "urlPathPattern",
+        "urlPathTemplate",
+    ]
+    .into_iter()
+    .filter(|k| r.contains_key(*k))
+    .collect();
     if urls.len() > 1 {
         ctx.err_hint(
             &key(at, urls[1]),
@@ -347,14 +391,19 @@ fn request(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<Requ
     }
     ok &= named_matchers(r, at, "queryParameters", ctx, |n, m| p.query.push((n, m)));
     ok &= named_matchers(r, at, "cookies", ctx, |n, m| p.cookies.push((n, m)));
-    ok &= named_matchers(r, at, "pathParameters", ctx, |n, m| p.path_params.push((n, m)));
+    ok &= named_matchers(r, at, "pathParameters", ctx, |n, m| {
+        p.path_params.push((n, m))
+    });
     let mut headers = Vec::new();
     ok &= named_matchers(r, at, "headers", ctx, |n, m| headers.push((n, m)));
     for (n, m) in headers {
         match HeaderName::from_bytes(n.as_bytes()) {
             Ok(h) => p.headers.push((h, m)),
             Err(_) => {
-                ctx.err(&key(&key(at, "headers"), &n), format!("`{n}` is not a header name"));
+                ctx.err(
+                    &key(&key(at, "headers"), &n),
+                    format!("`{n}` is not a header name"),
+                );
                 ok = false;
             }
         }
@@ -393,7 +442,10 @@ fn named_matchers(
     };
     let fat = key(at, field);
     let Some(o) = v.as_object() else {
-        ctx.err(&fat, format!("`{field}` must be an object of name -> matcher"));
+        ctx.err(
+            &fat,
+            format!("`{field}` must be an object of name -> matcher"),
+        );
         return false;
     };
     let mut ok = true;
@@ -413,7 +465,11 @@ fn anchored(re: &str) -> Result<Regex, regex::Error> {
 /// `{"equalTo": "x"}` and friends.
 pub fn string_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<StringMatcher> {
     let Some(o) = v.as_object() else {
-        ctx.err_hint(at, "a matcher must be an object", "write it like {\"equalTo\": \"value\"}");
+        ctx.err_hint(
+            at,
+            "a matcher must be an object",
+            "write it like {\"equalTo\": \"value\"}",
+        );
         return None;
     };
     let ops: Vec<&String> = o.keys().filter(|k| *k != "caseInsensitive").collect();
@@ -422,7 +478,13 @@ pub fn string_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<String
     };
     let oat = key(at, op);
     if !STRING_MATCHERS.contains(&op.as_str()) {
-        unknown_keys(ctx, at, o, &[STRING_MATCHERS, &["caseInsensitive"]].concat(), "matcher");
+        unknown_keys(
+            ctx,
+            at,
+            o,
+            &[STRING_MATCHERS, &["caseInsensitive"]].concat(),
+            "matcher",
+        );
         return None;
     }
     let text = |ctx: &mut Ctx<'_>| match o[op.as_str()].as_str() {
@@ -442,7 +504,10 @@ pub fn string_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<String
     Some(match op.as_str() {
         "equalTo" => StringMatcher::EqualTo {
             value: text(ctx)?,
-            case_insensitive: o.get("caseInsensitive").and_then(Value::as_bool).unwrap_or(false),
+            case_insensitive: o
+                .get("caseInsensitive")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         },
         "contains" => StringMatcher::Contains(text(ctx)?),
         "matches" => {
@@ -479,7 +544,12 @@ fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<BodyMatcher>
         ctx.err(at, "a body pattern must be an object");
         return None;
     };
-    let extra = ["ignoreArrayOrder", "ignoreExtraElements", "caseInsensitive", "enablePlaceholders"];
+    let extra = [
+        "ignoreArrayOrder",
+        "ignoreExtraElements",
+        "caseInsensitive",
+        "enablePlaceholders",
+    ];
     let op = o.keys().find(|k| !extra.contains(&k.as_str()))?;
     let oat = key(at, op);
     match op.as_str() {
@@ -511,10 +581,16 @@ fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<BodyMatcher>
                     };
                     let mut rest = inner.clone();
                     rest.remove("expression");
-                    (expr.to_string(), Some(string_matcher(&Value::Object(rest), &oat, ctx)?))
+                    (
+                        expr.to_string(),
+                        Some(string_matcher(&Value::Object(rest), &oat, ctx)?),
+                    )
                 }
                 _ => {
-                    ctx.err(&oat, "`matchesJsonPath` takes a JSONPath string or {\"expression\": ...}");
+                    ctx.err(
+                        &oat,
+                        "`matchesJsonPath` takes a JSONPath string or {\"expression\": ...}",
+                    );
                     return None;
                 }
             };
@@ -528,20 +604,34 @@ fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<BodyMatcher>
         }
         k if BODY_MATCHERS.contains(&k) => string_matcher(v, at, ctx).map(BodyMatcher::Text),
         _ => {
-            unknown_keys(ctx, at, o, &[BODY_MATCHERS, &extra].concat(), "body pattern");
+            unknown_keys(
+                ctx,
+                at,
+                o,
+                &[BODY_MATCHERS, &extra].concat(),
+                "body pattern",
+            );
             None
         }
     }
 }
 
-fn response(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>, body_dir: &Path) -> Option<ResponseDef> {
+fn response(
+    r: &Map<String, Value>,
+    at: &[Seg],
+    ctx: &mut Ctx<'_>,
+    body_dir: &Path,
+) -> Option<ResponseDef> {
     let mut ok = unknown_keys(ctx, at, r, RESPONSE_KEYS, "response");
     let mut out = ResponseDef::plain(200);
     if let Some(s) = r.get("status") {
         match s.as_u64().filter(|s| (100..=599).contains(s)) {
             Some(s) => out.status = s as u16,
             None => {
-                ctx.err(&key(at, "status"), "`status` must be an HTTP status (100-599)");
+                ctx.err(
+                    &key(at, "status"),
+                    "`status` must be an HTTP status (100-599)",
+                );
                 ok = false;
             }
         }
@@ -569,13 +659,15 @@ fn response(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>, body_dir: &Pa
                     let n = HeaderName::from_bytes(name.as_bytes());
                     for val in values {
                         match (&n, HeaderValue::from_str(val)) {
-                            (Ok(n), _) if templated && val.contains("{{") => match Template::compile(val) {
-                                Ok(t) => header_templates.push((n.clone(), t)),
-                                Err(e) => {
-                                    ctx.err(&key(&hat, name), e);
-                                    ok = false;
+                            (Ok(n), _) if templated && val.contains("{{") => {
+                                match Template::compile(val) {
+                                    Ok(t) => header_templates.push((n.clone(), t)),
+                                    Err(e) => {
+                                        ctx.err(&key(&hat, name), e);
+                                        ok = false;
+                                    }
                                 }
-                            },
+                            }
                             (Ok(n), Ok(v)) => headers.push((n.clone(), v)),
                             _ => {
                                 ctx.err(&key(&hat, name), "not a valid header name and value");
@@ -626,12 +718,19 @@ fn response(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>, body_dir: &Pa
                     ctx.err(&kat, "`bodyFileName` must be a string");
                     ok = false;
                 }
-                Some(name) if Path::new(name).components().any(|c| matches!(c, std::path::Component::ParentDir)) || Path::new(name).is_absolute() => {
+                Some(name)
+                    if Path::new(name)
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                        || Path::new(name).is_absolute() =>
+                {
                     ctx.err(&kat, format!("`{name}` must stay inside __files"));
                     ok = false;
                 }
                 Some(name) => match std::fs::read(body_dir.join(name)) {
-                    Ok(b) if templated => text_body = Some(String::from_utf8_lossy(&b).into_owned()),
+                    Ok(b) if templated => {
+                        text_body = Some(String::from_utf8_lossy(&b).into_owned())
+                    }
                     Ok(b) => out.body = Bytes::from(b),
                     Err(_) => {
                         ctx.err_hint(
@@ -663,7 +762,10 @@ fn response(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>, body_dir: &Pa
         match d.as_u64() {
             Some(ms) => out.delay = Some(Duration::from_millis(ms)),
             None => {
-                ctx.err(&key(at, "fixedDelayMilliseconds"), "must be a whole number of milliseconds");
+                ctx.err(
+                    &key(at, "fixedDelayMilliseconds"),
+                    "must be a whole number of milliseconds",
+                );
                 ok = false;
             }
         }
@@ -700,18 +802,37 @@ mod tests {
     fn problems(src: &str) -> Vec<String> {
         match load_text(Path::new("m.json"), src, Path::new("/nonexistent")) {
             Ok(_) => Vec::new(),
-            Err(d) => d.0.iter().map(|d| format!("{}:{} {}", d.line, d.column, d.message)).collect(),
+            Err(d) => {
+                d.0.iter()
+                    .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+                    .collect()
+            }
         }
     }
 
     #[test]
     fn accepts_the_three_shapes() {
         let one = r#"{"request": {"url": "/a"}, "response": {"status": 200}}"#;
-        assert_eq!(load_text(Path::new("m"), one, Path::new("/")).unwrap().len(), 1);
+        assert_eq!(
+            load_text(Path::new("m"), one, Path::new("/"))
+                .unwrap()
+                .len(),
+            1
+        );
         let wrapped = format!(r#"{{"mappings": [{one}, {one}]}}"#);
-        assert_eq!(load_text(Path::new("m"), &wrapped, Path::new("/")).unwrap().len(), 2);
+        assert_eq!(
+            load_text(Path::new("m"), &wrapped, Path::new("/"))
+                .unwrap()
+                .len(),
+            2
+        );
         let bare = format!("[{one}]");
-        assert_eq!(load_text(Path::new("m"), &bare, Path::new("/")).unwrap().len(), 1);
+        assert_eq!(
+            load_text(Path::new("m"), &bare, Path::new("/"))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -719,16 +840,22 @@ mod tests {
         let src = "{\n  \"request\": {\n    \"url\": \"/a\",\n    \"headers\": {\"X\": {\"equalsTo\": \"1\"}}\n  }\n}";
         let p = problems(src);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].starts_with("4:23 unknown matcher key `equalsTo`"), "{p:?}");
+        assert!(
+            p[0].starts_with("4:23 unknown matcher key `equalsTo`"),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn missing_body_file_and_bad_regex_are_reported() {
-        let src = r#"{"request": {"urlPattern": "/a(["}, "response": {"bodyFileName": "nope.json"}}"#;
+        let src =
+            r#"{"request": {"urlPattern": "/a(["}, "response": {"bodyFileName": "nope.json"}}"#;
         let p = problems(src);
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p.iter().any(|m| m.contains("invalid regex")));
-        assert!(p.iter().any(|m| m.contains("body file `nope.json` not found")));
+        assert!(p
+            .iter()
+            .any(|m| m.contains("body file `nope.json` not found")));
     }
 
     #[test]
