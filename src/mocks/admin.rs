@@ -115,7 +115,7 @@ pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
             }
         }
         ("GET", ["requests"]) => {
-            let list: Vec<Value> = engine.journal().iter().map(|l| logged_json(l)).collect();
+            let list: Vec<Value> = engine.journal().iter().map(logged_json).collect();
             ok(
                 json!({"requests": list, "meta": {"total": list.len()}, "requestJournalDisabled": false}),
             )
@@ -129,7 +129,7 @@ pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
                 .journal()
                 .iter()
                 .filter(|l| l.stub.is_none())
-                .map(|l| request_json(l))
+                .map(request_json)
                 .collect();
             ok(json!({"requests": list, "requestJournalDisabled": false}))
         }
@@ -139,7 +139,7 @@ pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
         },
         ("POST", ["requests", "find"]) => match pattern(req) {
             Ok(p) => {
-                let list: Vec<Value> = engine.find(&p).iter().map(|l| request_json(l)).collect();
+                let list: Vec<Value> = engine.find(&p).iter().map(request_json).collect();
                 ok(json!({"requests": list, "requestJournalDisabled": false}))
             }
             Err(e) => err(422, e),

@@ -110,7 +110,7 @@ impl JsonPath {
 }
 
 fn ident(s: &str) -> (&str, usize) {
-    let n = s.find(|c: char| c == '.' || c == '[').unwrap_or(s.len());
+    let n = s.find(['.', '[']).unwrap_or(s.len());
     (&s[..n], n)
 }
 

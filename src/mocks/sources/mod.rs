@@ -129,9 +129,9 @@ pub fn json_syntax(file: &Path, src: &str, e: &serde_json::Error) -> Diagnostic 
     )
 }
 
-pub fn read(file: &Path) -> Result<String, Diagnostic> {
+pub fn read(file: &Path) -> Result<String, Diagnostics> {
     std::fs::read_to_string(file)
-        .map_err(|e| Diagnostic::file(file, format!("cannot read the file: {e}")))
+        .map_err(|e| Diagnostic::file(file, format!("cannot read the file: {e}")).into())
 }
 
 /// A stable id (UUID-shaped) for a stub that does not carry one, so ids

@@ -31,10 +31,7 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
     let mut stubs = Vec::new();
     let mut problems = Diagnostics::default();
     for f in files {
-        match read(&f)
-            .map_err(Diagnostics::from)
-            .and_then(|src| load_text(&f, &src))
-        {
+        match read(&f).and_then(|src| load_text(&f, &src)) {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
         }

@@ -114,7 +114,7 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
         let src = match read(&f) {
             Ok(s) => s,
             Err(d) => {
-                problems.push(d);
+                problems.extend(d);
                 continue;
             }
         };
