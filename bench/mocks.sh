@@ -103,6 +103,7 @@ fi
 
 RATIO=$(python3 -c "print(f'{float(\"$D_RPS\")/float(\"$M_RPS\"):.1f}')")
 CPU=$(nproc)
+LOAD=$(cut -d" " -f1-3 /proc/loadavg)
 cat > "$OUT" <<MD
 # Mock server: devenv vs mountebank
 
@@ -110,7 +111,8 @@ One JSON stub (\`GET /v1/health\` -> \`200 {"ok":true}\`), served on loopback
 and hammered with \`wrk -t$THREADS -c$CONNS -d$DURATION --latency\` after a 2 s
 warm-up, on this $CPU-core machine (wrk shares the cores with the server).
 Idle memory is VmRSS 2 s after start-up, before any load. Produced by
-\`bench/mocks.sh\` on $(date -u +%Y-%m-%d).
+\`bench/mocks.sh\` on $(date -u +%Y-%m-%d); load average when it finished: $LOAD
+(other builds share the machine; latency tails grow with the load).
 
 | server | requests/s | p50 | p99 | non-2xx | idle RSS |
 |---|---|---|---|---|---|
