@@ -89,6 +89,9 @@ fn http(
     (status, body)
 }
 
+/// method, path and query, headers, body.
+type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 fn normalised(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .map(|v| v.to_string())
@@ -155,7 +158,7 @@ fn devenv_answers_like_the_real_wiremock_on_the_same_mappings() {
     }
 
     let json = ("Content-Type", "application/json");
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "GET",
             "/v1/payments/42?expand=items",
