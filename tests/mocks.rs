@@ -670,3 +670,53 @@ fn a_service_container_calls_the_mock_by_name_through_the_network_gateway() {
     // The host reaches it on its port too.
     assert_eq!(http(port, "GET", "/v1/health", &[], "").2, r#"{"ok":true}"#);
 }
+
+#[test]
+fn up_restarts_a_changed_mock_and_stops_a_removed_one() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"c\"\n[mocks.a]\nport = \"auto\"\n[[mocks.a.routes]]\npath = \"/v\"\nbody = \"one\"\n\
+         [mocks.b]\nport = \"auto\"\n[[mocks.b.routes]]\npath = \"/v\"\nbody = \"b\"\n",
+    );
+    env.run(["up", "--only", "mocks"]).success();
+    let state = |env: &TestEnv| -> serde_json::Value {
+        serde_json::from_str(&env.read(".devenv/state/mocks.json")).unwrap()
+    };
+    let before = state(&env);
+    let port_a = before["mocks"]["a"]["port"].as_u64().unwrap() as u16;
+    let port_b = before["mocks"]["b"]["port"].as_u64().unwrap() as u16;
+    assert_eq!(http(port_a, "GET", "/v", &[], "").2, "one");
+    env.write(
+        "devenv.toml",
+        "[project]\nname = \"c\"\n[mocks.a]\nport = \"auto\"\n[[mocks.a.routes]]\npath = \"/v\"\nbody = \"two\"\n",
+    );
+    env.run(["up", "--only", "mocks"]).success();
+    let after = state(&env);
+    assert_ne!(after["mocks"]["a"]["pid"], before["mocks"]["a"]["pid"]);
+    assert_eq!(
+        after["mocks"]["a"]["port"].as_u64().unwrap() as u16,
+        port_a,
+        "auto port kept"
+    );
+    assert_eq!(http(port_a, "GET", "/v", &[], "").2, "two");
+    assert!(after["mocks"].get("b").is_none(), "{after}");
+    assert_eq!(
+        http(port_b, "GET", "/v", &[], "").0,
+        0,
+        "removed mock still answers"
+    );
+    let paths = devenv::paths::Paths::new(env.devenv_home(), env.repo());
+    devenv::mocks::down(&paths).unwrap();
+    assert_eq!(http(port_a, "GET", "/v", &[], "").0, 0);
+}
+
+#[test]
+fn up_fails_clearly_when_a_mock_port_is_taken() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let env = TestEnv::new().manifest(&format!(
+        "[project]\nname = \"t\"\n[mocks.a]\nport = {port}\n[[mocks.a.routes]]\npath = \"/v\"\n"
+    ));
+    env.run(["up", "--only", "mocks"])
+        .code(1)
+        .stderr_has(&format!("mock a: port {port} is already in use"));
+}
