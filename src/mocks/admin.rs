@@ -223,7 +223,7 @@ fn pattern(req: &Request) -> Result<RequestPattern, String> {
 }
 
 fn request_json(l: &Arc<Logged>) -> Value {
-    let r = &l.request;
+    let r = &l.request.to_request();
     let mut headers = serde_json::Map::new();
     for (k, v) in &r.headers {
         headers.insert(

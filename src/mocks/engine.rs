@@ -48,10 +48,65 @@ pub struct StubSet {
 /// One journal entry.
 pub struct Logged {
     pub id: u64,
-    pub request: Request,
+    pub request: Journaled,
     pub logged: chrono::DateTime<chrono::Utc>,
     pub stub: Option<Arc<Stub>>,
     pub status: u16,
+}
+
+/// A request as the journal keeps it: its own small copy, so it never pins
+/// the connection's read buffers (which hyper would then reallocate).
+pub struct Journaled {
+    method: Box<str>,
+    path: Box<str>,
+    query: Option<Box<str>>,
+    /// `name\0value\0` pairs.
+    headers: Box<str>,
+    body: Bytes,
+}
+
+impl Journaled {
+    fn new(r: &Request) -> Journaled {
+        let mut headers = String::with_capacity(r.headers.len() * 32);
+        for (k, v) in &r.headers {
+            headers.push_str(k.as_str());
+            headers.push('\0');
+            headers.push_str(v.to_str().unwrap_or(""));
+            headers.push('\0');
+        }
+        Journaled {
+            method: r.method.as_str().into(),
+            path: r.path.as_str().into(),
+            query: r.query.as_deref().map(Into::into),
+            headers: headers.into(),
+            body: if r.body.is_empty() {
+                Bytes::new()
+            } else {
+                Bytes::copy_from_slice(&r.body)
+            },
+        }
+    }
+
+    /// The request again, for matching and the admin API.
+    pub fn to_request(&self) -> Request {
+        let mut headers = hyper::HeaderMap::new();
+        let mut it = self.headers.split('\0');
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                headers.append(k, v);
+            }
+        }
+        Request {
+            method: self.method.to_string(),
+            path: self.path.to_string(),
+            query: self.query.as_deref().map(str::to_string),
+            headers,
+            body: self.body.clone(),
+        }
+    }
 }
 
 /// What to send back for one request.
@@ -234,7 +289,10 @@ impl Engine {
     pub fn find(&self, pattern: &RequestPattern) -> Vec<Arc<Logged>> {
         self.journal()
             .into_iter()
-            .filter(|l| check(pattern, &View::new(&l.request), None, false).failed == 0)
+            .filter(|l| {
+                let r = l.request.to_request();
+                check(pattern, &View::new(&r), None, false).failed == 0
+            })
             .collect()
     }
 
@@ -295,7 +353,7 @@ impl Engine {
         drop(view);
         let logged = Logged {
             id: self.next_request.fetch_add(1, Ordering::Relaxed),
-            request: req,
+            request: Journaled::new(&req),
             logged: chrono::Utc::now(),
             stub: chosen,
             status,
