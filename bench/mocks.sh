@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${DURATION:-10s}
-CONNS=${CONNS:-16}
+CONNS=${CONNS:-8}
 THREADS=${THREADS:-1}
 MB_DIR=${MB_DIR:-/tmp/mockwork/mb}
 WM_DIR=${WM_DIR:-/tmp/mockwork/wm}
