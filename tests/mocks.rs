@@ -102,6 +102,18 @@ fn http(
     (status, head.to_lowercase(), body.to_string())
 }
 
+/// Stops the background mocks `up` started, even when the test fails.
+struct Down(std::path::PathBuf, std::path::PathBuf);
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = devenv::mocks::down(&devenv::paths::Paths::new(&self.0, &self.1));
+    }
+}
+
+fn down_guard(env: &TestEnv) -> Down {
+    Down(env.devenv_home(), env.repo())
+}
+
 fn wiremock_env() -> TestEnv {
     let env = TestEnv::new().manifest(
         "[project]\nname = \"m\"\n[mocks.payments]\nport = \"auto\"\nwiremock = \"mocks/payments\"\n\
@@ -543,6 +555,7 @@ fn changed_mapping_file_is_reloaded_without_a_restart_and_a_broken_one_keeps_the
 #[test]
 fn up_starts_mocks_in_the_background_status_shows_them_and_down_stops_them() {
     let env = wiremock_env();
+    let _down = down_guard(&env);
     env.run(["up", "--only", "mocks"]).success();
     let conns: serde_json::Value =
         serde_json::from_str(&env.read(".devenv/state/connections.json")).unwrap();
@@ -677,6 +690,7 @@ fn up_restarts_a_changed_mock_and_stops_a_removed_one() {
         "[project]\nname = \"c\"\n[mocks.a]\nport = \"auto\"\n[[mocks.a.routes]]\npath = \"/v\"\nbody = \"one\"\n\
          [mocks.b]\nport = \"auto\"\n[[mocks.b.routes]]\npath = \"/v\"\nbody = \"b\"\n",
     );
+    let _down = down_guard(&env);
     env.run(["up", "--only", "mocks"]).success();
     let state = |env: &TestEnv| -> serde_json::Value {
         serde_json::from_str(&env.read(".devenv/state/mocks.json")).unwrap()
