@@ -734,3 +734,30 @@ fn up_fails_clearly_when_a_mock_port_is_taken() {
         .code(1)
         .stderr_has(&format!("mock a: port {port} is already in use"));
 }
+
+#[test]
+fn openapi_3_0_json_generates_bodies_through_refs_allof_and_oneof() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"o3\"\n[mocks.orders]\nport = \"auto\"\nopenapi = \"specs/orders-3.0.json\"\n",
+    );
+    copy_dir(
+        &Path::new(FIXTURES).join("openapi"),
+        &env.repo().join("specs"),
+    );
+    let m = serve(&env, "orders");
+    let (s, _, b) = http(m.port, "GET", "/orders/abc", &[], "");
+    assert_eq!(s, 200, "{b}");
+    let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "created": "2024-01-01T00:00:00Z",
+            "status": "open",
+            "total": 1.5,
+            "lines": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]
+        })
+    );
+    let (s, _, b) = http(m.port, "DELETE", "/orders/abc", &[], "");
+    assert_eq!((s, b.as_str()), (204, ""));
+}
