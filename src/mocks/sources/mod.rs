@@ -6,6 +6,8 @@ mod inline;
 pub mod openapi;
 pub mod pact;
 pub mod wiremock;
+mod wiremock_matchers;
+mod wiremock_response;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

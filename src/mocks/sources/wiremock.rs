@@ -3,23 +3,18 @@
 //! the files `bodyFileName` names.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
-use regex::Regex;
+use hyper::header::HeaderName;
 use serde_json::{Map, Value};
 
+use super::wiremock_matchers::{anchored, body_matcher, named_matchers};
+use super::wiremock_response::response;
 use super::{json_syntax, read, stable_id, Ctx};
 use crate::diagnostic::{did_you_mean, Diagnostics};
 use crate::mocks::json_pos::Seg;
-use crate::mocks::jsonpath::JsonPath;
 use crate::mocks::stub::{
-    BodyMatcher, Fault, Origin, PathTemplate, RequestPattern, ResponseDef, ResponseTemplate,
-    ScenarioRule, StringMatcher, Stub, UrlMatch,
+    Origin, PathTemplate, RequestPattern, ResponseDef, ScenarioRule, Stub, UrlMatch,
 };
-use crate::mocks::template::Template;
 
 const STUB_KEYS: &[&str] = &[
     "id",
@@ -50,7 +45,7 @@ const REQUEST_KEYS: &[&str] = &[
     "bodyPatterns",
     "pathParameters",
 ];
-const RESPONSE_KEYS: &[&str] = &[
+pub(super) const RESPONSE_KEYS: &[&str] = &[
     "status",
     "statusMessage",
     "headers",
@@ -63,7 +58,7 @@ const RESPONSE_KEYS: &[&str] = &[
     "transformers",
     "transformerParameters",
 ];
-const STRING_MATCHERS: &[&str] = &[
+pub(super) const STRING_MATCHERS: &[&str] = &[
     "equalTo",
     "contains",
     "matches",
@@ -72,7 +67,7 @@ const STRING_MATCHERS: &[&str] = &[
     "and",
     "or",
 ];
-const BODY_MATCHERS: &[&str] = &[
+pub(super) const BODY_MATCHERS: &[&str] = &[
     "equalTo",
     "contains",
     "matches",
@@ -209,13 +204,13 @@ fn load_text_named(
     Diagnostics(ctx.problems).into_result(stubs)
 }
 
-fn key(at: &[Seg], k: &str) -> Vec<Seg> {
+pub(super) fn key(at: &[Seg], k: &str) -> Vec<Seg> {
     let mut v = at.to_vec();
     v.push(Seg::Key(k.to_string()));
     v
 }
 
-fn unknown_keys(
+pub(super) fn unknown_keys(
     ctx: &mut Ctx<'_>,
     at: &[Seg],
     obj: &Map<String, Value>,
@@ -428,371 +423,6 @@ fn request(r: &Map<String, Value>, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<Requ
         }
     }
     ok.then_some(p)
-}
-
-fn named_matchers(
-    r: &Map<String, Value>,
-    at: &[Seg],
-    field: &str,
-    ctx: &mut Ctx<'_>,
-    mut add: impl FnMut(String, StringMatcher),
-) -> bool {
-    let Some(v) = r.get(field) else {
-        return true;
-    };
-    let fat = key(at, field);
-    let Some(o) = v.as_object() else {
-        ctx.err(
-            &fat,
-            format!("`{field}` must be an object of name -> matcher"),
-        );
-        return false;
-    };
-    let mut ok = true;
-    for (name, m) in o {
-        match string_matcher(m, &key(&fat, name), ctx) {
-            Some(m) => add(name.clone(), m),
-            None => ok = false,
-        }
-    }
-    ok
-}
-
-fn anchored(re: &str) -> Result<Regex, regex::Error> {
-    Regex::new(&format!("^(?:{re})$"))
-}
-
-/// `{"equalTo": "x"}` and friends.
-pub fn string_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<StringMatcher> {
-    let Some(o) = v.as_object() else {
-        ctx.err_hint(
-            at,
-            "a matcher must be an object",
-            "write it like {\"equalTo\": \"value\"}",
-        );
-        return None;
-    };
-    let ops: Vec<&String> = o.keys().filter(|k| *k != "caseInsensitive").collect();
-    let Some(op) = ops.first() else {
-        return Some(StringMatcher::Present);
-    };
-    let oat = key(at, op);
-    if !STRING_MATCHERS.contains(&op.as_str()) {
-        unknown_keys(
-            ctx,
-            at,
-            o,
-            &[STRING_MATCHERS, &["caseInsensitive"]].concat(),
-            "matcher",
-        );
-        return None;
-    }
-    let text = |ctx: &mut Ctx<'_>| match o[op.as_str()].as_str() {
-        Some(s) => Some(s.to_string()),
-        None => {
-            ctx.err(&oat, format!("`{op}` takes a string"));
-            None
-        }
-    };
-    let regex = |ctx: &mut Ctx<'_>, s: String| match anchored(&s) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            ctx.err(&oat, format!("invalid regex: {e}"));
-            None
-        }
-    };
-    Some(match op.as_str() {
-        "equalTo" => StringMatcher::EqualTo {
-            value: text(ctx)?,
-            case_insensitive: o
-                .get("caseInsensitive")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        },
-        "contains" => StringMatcher::Contains(text(ctx)?),
-        "matches" => {
-            let s = text(ctx)?;
-            StringMatcher::Matches(regex(ctx, s)?)
-        }
-        "doesNotMatch" => {
-            let s = text(ctx)?;
-            StringMatcher::DoesNotMatch(regex(ctx, s)?)
-        }
-        "absent" => StringMatcher::Absent,
-        _ => {
-            let Some(list) = o[op.as_str()].as_array() else {
-                ctx.err(&oat, format!("`{op}` takes an array of matchers"));
-                return None;
-            };
-            let mut ms = Vec::new();
-            for (i, x) in list.iter().enumerate() {
-                let mut iat = oat.clone();
-                iat.push(Seg::Index(i));
-                ms.push(string_matcher(x, &iat, ctx)?);
-            }
-            if op.as_str() == "and" {
-                StringMatcher::And(ms)
-            } else {
-                StringMatcher::Or(ms)
-            }
-        }
-    })
-}
-
-fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<BodyMatcher> {
-    let Some(o) = v.as_object() else {
-        ctx.err(at, "a body pattern must be an object");
-        return None;
-    };
-    let extra = [
-        "ignoreArrayOrder",
-        "ignoreExtraElements",
-        "caseInsensitive",
-        "enablePlaceholders",
-    ];
-    let op = o.keys().find(|k| !extra.contains(&k.as_str()))?;
-    let oat = key(at, op);
-    match op.as_str() {
-        "equalToJson" => {
-            let value = match &o[op.as_str()] {
-                Value::String(s) => match serde_json::from_str(s) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        ctx.err(&oat, format!("`equalToJson` holds invalid JSON: {e}"));
-                        return None;
-                    }
-                },
-                other => other.clone(),
-            };
-            let flag = |k: &str| o.get(k).and_then(Value::as_bool).unwrap_or(false);
-            Some(BodyMatcher::EqualToJson {
-                value,
-                ignore_array_order: flag("ignoreArrayOrder"),
-                ignore_extra: flag("ignoreExtraElements"),
-            })
-        }
-        "matchesJsonPath" => {
-            let (raw, sub) = match &o[op.as_str()] {
-                Value::String(s) => (s.clone(), None),
-                Value::Object(inner) => {
-                    let Some(expr) = inner.get("expression").and_then(Value::as_str) else {
-                        ctx.err(&oat, "`matchesJsonPath` needs an `expression`");
-                        return None;
-                    };
-                    let mut rest = inner.clone();
-                    rest.remove("expression");
-                    (
-                        expr.to_string(),
-                        Some(string_matcher(&Value::Object(rest), &oat, ctx)?),
-                    )
-                }
-                _ => {
-                    ctx.err(
-                        &oat,
-                        "`matchesJsonPath` takes a JSONPath string or {\"expression\": ...}",
-                    );
-                    return None;
-                }
-            };
-            match JsonPath::parse(&raw) {
-                Ok(path) => Some(BodyMatcher::MatchesJsonPath { path, raw, sub }),
-                Err(e) => {
-                    ctx.err(&oat, e);
-                    None
-                }
-            }
-        }
-        k if BODY_MATCHERS.contains(&k) => string_matcher(v, at, ctx).map(BodyMatcher::Text),
-        _ => {
-            unknown_keys(
-                ctx,
-                at,
-                o,
-                &[BODY_MATCHERS, &extra].concat(),
-                "body pattern",
-            );
-            None
-        }
-    }
-}
-
-fn response(
-    r: &Map<String, Value>,
-    at: &[Seg],
-    ctx: &mut Ctx<'_>,
-    body_dir: &Path,
-) -> Option<ResponseDef> {
-    let mut ok = unknown_keys(ctx, at, r, RESPONSE_KEYS, "response");
-    let mut out = ResponseDef::plain(200);
-    if let Some(s) = r.get("status") {
-        match s.as_u64().filter(|s| (100..=599).contains(s)) {
-            Some(s) => out.status = s as u16,
-            None => {
-                ctx.err(
-                    &key(at, "status"),
-                    "`status` must be an HTTP status (100-599)",
-                );
-                ok = false;
-            }
-        }
-    }
-    let templated = r
-        .get("transformers")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("response-template")));
-    let mut headers = Vec::new();
-    let mut header_templates = Vec::new();
-    if let Some(h) = r.get("headers") {
-        let hat = key(at, "headers");
-        match h.as_object() {
-            None => {
-                ctx.err(&hat, "`headers` must be an object");
-                ok = false;
-            }
-            Some(o) => {
-                for (name, v) in o {
-                    let values: Vec<&str> = match v {
-                        Value::String(s) => vec![s.as_str()],
-                        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-                        _ => Vec::new(),
-                    };
-                    let n = HeaderName::from_bytes(name.as_bytes());
-                    for val in values {
-                        match (&n, HeaderValue::from_str(val)) {
-                            (Ok(n), _) if templated && val.contains("{{") => {
-                                match Template::compile(val) {
-                                    Ok(t) => header_templates.push((n.clone(), t)),
-                                    Err(e) => {
-                                        ctx.err(&key(&hat, name), e);
-                                        ok = false;
-                                    }
-                                }
-                            }
-                            (Ok(n), Ok(v)) => headers.push((n.clone(), v)),
-                            _ => {
-                                ctx.err(&key(&hat, name), "not a valid header name and value");
-                                ok = false;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let bodies: Vec<&str> = ["body", "jsonBody", "base64Body", "bodyFileName"]
-        .into_iter()
-        .filter(|k| r.contains_key(*k))
-        .collect();
-    if bodies.len() > 1 {
-        ctx.err_hint(
-            &key(at, bodies[1]),
-            format!("`{}` and `{}` both set the body", bodies[0], bodies[1]),
-            "keep one of them",
-        );
-        ok = false;
-    }
-    let mut text_body: Option<String> = None;
-    match bodies.first().copied() {
-        Some("body") => match &r["body"] {
-            Value::String(s) => text_body = Some(s.clone()),
-            other => text_body = Some(other.to_string()),
-        },
-        Some("jsonBody") => text_body = Some(r["jsonBody"].to_string()),
-        Some("base64Body") => {
-            use base64::Engine as _;
-            match r["base64Body"]
-                .as_str()
-                .map(|s| base64::engine::general_purpose::STANDARD.decode(s))
-            {
-                Some(Ok(b)) => out.body = Bytes::from(b),
-                _ => {
-                    ctx.err(&key(at, "base64Body"), "`base64Body` is not valid base64");
-                    ok = false;
-                }
-            }
-        }
-        Some(_) => {
-            let kat = key(at, "bodyFileName");
-            match r["bodyFileName"].as_str() {
-                None => {
-                    ctx.err(&kat, "`bodyFileName` must be a string");
-                    ok = false;
-                }
-                Some(name)
-                    if Path::new(name)
-                        .components()
-                        .any(|c| matches!(c, std::path::Component::ParentDir))
-                        || Path::new(name).is_absolute() =>
-                {
-                    ctx.err(&kat, format!("`{name}` must stay inside __files"));
-                    ok = false;
-                }
-                Some(name) => match std::fs::read(body_dir.join(name)) {
-                    Ok(b) if templated => {
-                        text_body = Some(String::from_utf8_lossy(&b).into_owned())
-                    }
-                    Ok(b) => out.body = Bytes::from(b),
-                    Err(_) => {
-                        ctx.err_hint(
-                            &kat,
-                            format!("body file `{name}` not found in {}", body_dir.display()),
-                            "put it under __files next to the mappings",
-                        );
-                        ok = false;
-                    }
-                },
-            }
-        }
-        None => {}
-    }
-    let mut body_template = None;
-    if let Some(t) = text_body {
-        if templated && t.contains("{{") {
-            match Template::compile(&t) {
-                Ok(c) => body_template = Some(c),
-                Err(e) => {
-                    ctx.err(&key(at, bodies[0]), e);
-                    ok = false;
-                }
-            }
-        }
-        out.body = Bytes::from(t);
-    }
-    if let Some(d) = r.get("fixedDelayMilliseconds") {
-        match d.as_u64() {
-            Some(ms) => out.delay = Some(Duration::from_millis(ms)),
-            None => {
-                ctx.err(
-                    &key(at, "fixedDelayMilliseconds"),
-                    "must be a whole number of milliseconds",
-                );
-                ok = false;
-            }
-        }
-    }
-    if let Some(f) = r.get("fault") {
-        out.fault = match f.as_str() {
-            Some("CONNECTION_RESET_BY_PEER") => Some(Fault::ConnectionReset),
-            Some("EMPTY_RESPONSE") => Some(Fault::EmptyResponse),
-            _ => {
-                ctx.err_hint(
-                    &key(at, "fault"),
-                    format!("fault {f} is not supported"),
-                    "use CONNECTION_RESET_BY_PEER or EMPTY_RESPONSE",
-                );
-                ok = false;
-                None
-            }
-        };
-    }
-    out.headers = Arc::new(headers);
-    if body_template.is_some() || !header_templates.is_empty() {
-        out.template = Some(ResponseTemplate {
-            body: body_template,
-            headers: header_templates,
-        });
-    }
-    ok.then_some(out)
 }
 
 #[cfg(test)]
