@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 
-use super::matching::check;
+use super::matching::{check, redact_url};
 use super::request::{Request, View};
 use super::stub::{Fault, Origin, RequestPattern, Stub, UrlMatch};
 
@@ -399,7 +399,7 @@ fn respond(stub: &Stub, view: &View<'_>) -> Reply {
         log: format!(
             "{} {} -> {what} {}",
             view.req.method,
-            view.url(),
+            redact_url(view.url()),
             stub.label()
         ),
     }
@@ -441,8 +441,9 @@ fn unmatched(
             .partial_cmp(&(b.0, b.1))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let mut body = format!("No stub matched {} {}\n", view.req.method, view.url());
-    let mut log = format!("{} {} -> 404 unmatched", view.req.method, view.url());
+    let url = redact_url(view.url());
+    let mut body = format!("No stub matched {} {url}\n", view.req.method);
+    let mut log = format!("{} {url} -> 404 unmatched", view.req.method);
     if ranked.is_empty() {
         body.push_str("This mock has no stubs.\n");
         log.push_str(" (no stubs)");

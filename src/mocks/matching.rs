@@ -134,10 +134,14 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
     if !url_ok {
         out.url_failed = true;
         match &p.url {
-            UrlMatch::Url(u) => fail!("url is {}, the stub wants exactly {u}", v.url()),
+            UrlMatch::Url(u) => fail!("url is {}, the stub wants exactly {u}", redact_url(v.url())),
             UrlMatch::Path(u) => fail!("path is {path}, the stub wants {u}"),
             UrlMatch::Pattern(r) => {
-                fail!("url {} does not match /{}/", v.url(), unanchor(r.as_str()))
+                fail!(
+                    "url {} does not match /{}/",
+                    redact_url(v.url()),
+                    unanchor(r.as_str())
+                )
             }
             UrlMatch::PathPattern(r) => {
                 fail!("path {path} does not match /{}/", unanchor(r.as_str()))
@@ -161,7 +165,7 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
             fail!(
                 "query parameter {name}: wanted {}, got {}",
                 m.describe(),
-                shown(&got)
+                shown_for(name, &got)
             );
         }
     }
@@ -192,7 +196,7 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
             fail!(
                 "header {name}: wanted {}, got {}",
                 m.describe(),
-                shown(&got)
+                shown_for(name.as_str(), &got)
             );
         }
     }
@@ -231,6 +235,53 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
         }
     }
     out
+}
+
+/// Header, cookie and query names whose values may be credentials: their
+/// values never reach a diagnostic or the request log.
+pub fn sensitive(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "auth",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "key",
+        "cookie",
+        "session",
+        "signature",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// `url` with the values of sensitive query parameters replaced by `***`.
+pub fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some((path, query)) = url.split_once('?') else {
+        return url.into();
+    };
+    if !query
+        .split('&')
+        .any(|p| sensitive(p.split('=').next().unwrap_or("")))
+    {
+        return url.into();
+    }
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if sensitive(k) => format!("{k}=***"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", parts.join("&")).into()
+}
+
+fn shown_for(name: &str, got: &[&str]) -> String {
+    if sensitive(name) && !got.is_empty() {
+        return format!("{} value(s), not shown", got.len());
+    }
+    shown(got)
 }
 
 fn shown(got: &[&str]) -> String {
@@ -415,5 +466,41 @@ mod tests {
             case_insensitive: true,
         };
         assert!(eq.test_any(["b", "a"].into_iter()));
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+    use crate::mocks::request::Request;
+    use crate::mocks::stub::RequestPattern;
+    use hyper::header::HeaderName;
+
+    #[test]
+    fn credentials_never_reach_diagnostics() {
+        let mut req = Request {
+            method: "GET".into(),
+            path: "/a".into(),
+            query: Some("api_key=s3cr3t&page=2".into()),
+            ..Default::default()
+        };
+        req.headers
+            .insert("authorization", "Bearer s3cr3t".parse().unwrap());
+        let p = RequestPattern {
+            url: UrlMatch::Url("/b".into()),
+            headers: vec![(
+                HeaderName::from_static("authorization"),
+                StringMatcher::EqualTo {
+                    value: "Bearer other".into(),
+                    case_insensitive: false,
+                },
+            )],
+            ..Default::default()
+        };
+        let v = check(&p, &View::new(&req), None, true);
+        let all = v.reasons.join("\n");
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(all.contains("api_key=***&page=2"), "{all}");
+        assert!(all.contains("1 value(s), not shown"), "{all}");
     }
 }
