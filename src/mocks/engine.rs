@@ -43,6 +43,8 @@ struct Stubs {
 pub struct StubSet {
     pub sorted: Vec<Arc<Stub>>,
     has_scenarios: bool,
+    /// Some stub needs a Pact provider state.
+    has_states: bool,
 }
 
 /// One journal entry.
@@ -129,6 +131,7 @@ impl Engine {
             current: RwLock::new(Arc::new(StubSet {
                 sorted: Vec::new(),
                 has_scenarios: false,
+                has_states: false,
             })),
             edit: Mutex::new(Stubs {
                 file: loaded.clone(),
@@ -160,9 +163,11 @@ impl Engine {
                 ))
         });
         let has_scenarios = sorted.iter().any(|s| s.scenario.is_some());
+        let has_states = sorted.iter().any(|s| s.request.provider_state.is_some());
         *self.current.write().expect("lock") = Arc::new(StubSet {
             sorted,
             has_scenarios,
+            has_states,
         });
     }
 
@@ -310,6 +315,7 @@ impl Engine {
             .then(|| self.scenarios.lock().expect("lock"));
         let mut chosen: Option<&Arc<Stub>> = None;
         let mut fallback: Option<&Arc<Stub>> = None;
+        let mut stateless: Option<&Arc<Stub>> = None;
         for stub in &set.sorted {
             if let (Some(sc), Some(map)) = (&stub.scenario, &scenarios) {
                 if let Some(want) = &sc.required {
@@ -328,11 +334,16 @@ impl Engine {
                     }
                     continue;
                 }
+                if set.has_states && state.is_some() && stub.request.provider_state.is_none() {
+                    // A state was picked: an interaction in that state is the better answer.
+                    stateless = stateless.or(Some(stub));
+                    continue;
+                }
                 chosen = Some(stub);
                 break;
             }
         }
-        let chosen = chosen.or(fallback).cloned();
+        let chosen = chosen.or(stateless).or(fallback).cloned();
         let reply = match &chosen {
             Some(stub) => {
                 if let (Some(sc), Some(map)) = (&stub.scenario, scenarios.as_mut()) {
@@ -553,5 +564,75 @@ mod tests {
         assert_eq!(e.handle(get("/f")).status, 404);
         assert_eq!(e.handle(get("/g")).status, 202);
         assert_eq!(e.handle(get("/a")).status, 201);
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::mocks::stub::ResponseDef;
+
+    fn interaction(state: Option<&str>, status: u16, seq: u64) -> Stub {
+        Stub {
+            id: format!("{status}"),
+            name: None,
+            source: "pact".into(),
+            origin: Origin::File,
+            priority: 5,
+            specificity: 9,
+            seq,
+            request: RequestPattern {
+                url: UrlMatch::Path("/p".into()),
+                provider_state: state.map(str::to_string),
+                ..Default::default()
+            },
+            response: ResponseDef::plain(status),
+            scenario: None,
+            json: serde_json::Value::Null,
+        }
+    }
+
+    fn get(state: Option<&str>) -> Request {
+        let mut r = Request {
+            method: "GET".into(),
+            path: "/p".into(),
+            ..Default::default()
+        };
+        if let Some(s) = state {
+            r.headers
+                .insert(PROVIDER_STATE_HEADER, HeaderValue::from_str(s).unwrap());
+        }
+        r
+    }
+
+    #[test]
+    fn provider_states_pick_interactions() {
+        let stubs = vec![
+            interaction(Some("exists"), 200, 0),
+            interaction(Some("gone"), 404, 1),
+            interaction(None, 203, 2),
+        ];
+        let e = Engine::new(stubs, None);
+        assert_eq!(
+            e.handle(get(None)).status,
+            203,
+            "no state: the stateless one"
+        );
+        assert_eq!(e.handle(get(Some("gone"))).status, 404);
+        assert_eq!(e.handle(get(Some("exists"))).status, 200);
+        assert_eq!(
+            e.handle(get(Some("other"))).status,
+            203,
+            "unknown state: stateless"
+        );
+        let e = Engine::new(
+            vec![
+                interaction(Some("exists"), 200, 0),
+                interaction(Some("gone"), 404, 1),
+            ],
+            Some("gone".into()),
+        );
+        assert_eq!(e.handle(get(None)).status, 404, "the mock's default state");
+        assert_eq!(e.handle(get(Some("exists"))).status, 200, "the header wins");
     }
 }
