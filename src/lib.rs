@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod init;
 pub mod manifest;
 pub mod metrics;
+pub mod mocks;
 pub mod paths;
 pub mod progress;
 pub mod services;

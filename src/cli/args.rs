@@ -258,6 +258,12 @@ pub enum MockCommand {
     Serve {
         /// The mock's name from [mocks.NAME]
         name: String,
+        /// Port to listen on (default: the mock's `port`, or its kept auto port)
+        #[arg(long, hide = true)]
+        port: Option<u16>,
+        /// Address to listen on, repeatable (default 127.0.0.1)
+        #[arg(long = "bind", hide = true)]
+        bind: Vec<std::net::IpAddr>,
     },
 }
 

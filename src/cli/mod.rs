@@ -73,7 +73,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Shell => not_yet(app, "shell", "tool activation"),
         Command::Env(_) => not_yet(app, "env", "tool activation"),
         Command::Lock => not_yet(app, "lock", "tool locking"),
-        Command::Mock(_) => not_yet(app, "mock", "the mock server"),
+        Command::Mock(a) => c::mock::run(app, a),
         Command::Metrics(a) => c::metrics::run(app, a),
         Command::Report(a) => c::report::run(app, a),
         Command::Init(a) => c::init::run(app, a),

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod doctor;
 pub mod init;
 pub mod metrics;
+pub mod mock;
 pub mod report;
 pub mod stacks;
 pub mod trust;

@@ -42,6 +42,11 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     // that does not load names no project, so that run is not recorded.
     let start = Start::now(&super::metrics::CLOCK);
     let manifest = app.manifest()?;
+    // Broken mock files are bad input: refuse before anything starts.
+    let problems = crate::mocks::check(&manifest);
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
     let paths = Paths::new(&app.home, &manifest.root);
     let phases: Vec<Phase> = ORDER
         .into_iter()
@@ -124,10 +129,15 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
             what: "starting services",
         }),
         Phase::Mocks if m.mocks.is_empty() => Ok(()),
-        Phase::Mocks => Err(Error::NotAvailable {
-            command: "up",
-            what: "starting mocks",
-        }),
+        Phase::Mocks => {
+            let exe = std::env::current_exe().map_err(|e| {
+                Error::Failed(anyhow::anyhow!("cannot find the devenv binary: {e}"))
+            })?;
+            let req = crate::mocks::UpRequest::new(m, cx.paths, exe, cx.reporter);
+            tokio::task::block_in_place(|| crate::mocks::up(&req))
+                .map(|_| ())
+                .map_err(super::mock::to_error)
+        }
         Phase::Config if m.config.files.is_empty() => Ok(()),
         Phase::Config => Err(Error::NotAvailable {
             command: "up",

@@ -17,7 +17,15 @@ struct Report<'a> {
 pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let path = app.manifest_path()?;
     app.printer.set_base(app.cwd.clone());
-    let result = crate::manifest::load(&path);
+    // Mock files are part of the input: their problems fail validation too.
+    let result = crate::manifest::load(&path).and_then(|m| {
+        let problems = crate::mocks::check(&m);
+        if problems.is_empty() {
+            Ok(m)
+        } else {
+            Err(ManifestError::Invalid(problems))
+        }
+    });
     let file = path.display().to_string();
     match result {
         Ok(m) => {

@@ -1,0 +1,271 @@
+//! The HTTP side: hyper HTTP/1.1 with keep-alive on each bind address, the
+//! admin API under `/__admin`, faults and delays, the request log, and hot
+//! reload of the stub files (polled, no watcher crate).
+
+use std::future::Future;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+
+use super::admin;
+use super::engine::Engine;
+use super::request::Request;
+use super::sources;
+use super::stub::Fault;
+use super::MockError;
+use crate::manifest::Mock;
+
+pub struct ServeOptions {
+    pub mock: Mock,
+    pub addresses: Vec<IpAddr>,
+    pub port: u16,
+    /// How often the stub files are checked for changes.
+    pub reload_every: Duration,
+}
+
+type Log = Arc<Mutex<std::io::BufWriter<Box<dyn Write + Send>>>>;
+
+struct Shared {
+    engine: Engine,
+    log: Log,
+    body_dir: PathBuf,
+}
+
+impl Shared {
+    fn log(&self, line: &str) {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if let Ok(mut w) = self.log.lock() {
+            let _ = writeln!(w, "{now} {line}");
+        }
+    }
+}
+
+/// A fault ends the connection without an answer.
+#[derive(Debug)]
+struct FaultClose;
+impl std::fmt::Display for FaultClose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fault injected")
+    }
+}
+impl std::error::Error for FaultClose {}
+
+/// Binds every address, then serves until `shutdown` resolves. The request
+/// log goes to `log`, one line per request.
+pub async fn serve(
+    opts: ServeOptions,
+    log: Box<dyn Write + Send>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), MockError> {
+    let stubs = sources::load(&opts.mock).map_err(MockError::Invalid)?;
+    let count = stubs.len();
+    let mut listeners = Vec::new();
+    for ip in &opts.addresses {
+        let addr = SocketAddr::new(*ip, opts.port);
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|source| MockError::Bind { addr, source })?;
+        listeners.push(l);
+    }
+    let body_dir = opts
+        .mock
+        .wiremock
+        .as_ref()
+        .map(|p| {
+            if p.is_dir() {
+                p.join("__files")
+            } else {
+                p.parent().unwrap_or(p).join("__files")
+            }
+        })
+        .unwrap_or_default();
+    let shared = Arc::new(Shared {
+        engine: Engine::new(stubs, opts.mock.provider_state.clone()),
+        log: Arc::new(Mutex::new(std::io::BufWriter::new(log))),
+        body_dir,
+    });
+    let addrs: Vec<String> = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| format!("http://{a}"))
+        .collect();
+    shared.log(&format!(
+        "mock {} serving {count} stub(s) on {}",
+        opts.mock.name,
+        addrs.join(", ")
+    ));
+    flush(&shared.log);
+    let mut tasks = Vec::new();
+    for l in listeners {
+        tasks.push(tokio::spawn(accept_loop(l, shared.clone())));
+    }
+    tasks.push(tokio::spawn(reload_loop(
+        opts.mock.clone(),
+        opts.reload_every,
+        shared.clone(),
+    )));
+    let flusher = shared.log.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            flush(&flusher);
+        }
+    }));
+    shutdown.await;
+    shared.log(&format!("mock {} stopping", opts.mock.name));
+    flush(&shared.log);
+    for t in tasks {
+        t.abort();
+    }
+    Ok(())
+}
+
+fn flush(log: &Log) {
+    if let Ok(mut w) = log.lock() {
+        let _ = w.flush();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(_) => {
+                // Out of file descriptors and the like: back off, keep serving.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _ = connection(stream, shared).await;
+        });
+    }
+}
+
+async fn connection(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    // A second handle on the socket, so a CONNECTION_RESET_BY_PEER fault can
+    // set SO_LINGER 0 (close = RST) on a stream hyper owns.
+    let std_stream = stream.into_std()?;
+    let handle = Arc::new(Mutex::new(Some(std_stream.try_clone()?)));
+    let stream = TcpStream::from_std(std_stream)?;
+    let svc = service_fn(move |req| {
+        let shared = shared.clone();
+        let handle = handle.clone();
+        async move { answer(req, &shared, &handle).await }
+    });
+    http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc)
+        .await
+        .map_err(std::io::Error::other)
+}
+
+type Handle = Mutex<Option<std::net::TcpStream>>;
+
+async fn answer(
+    req: hyper::Request<Incoming>,
+    shared: &Shared,
+    handle: &Handle,
+) -> Result<hyper::Response<Full<Bytes>>, FaultClose> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let req = Request {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body,
+    };
+    if req.path == admin::PREFIX || req.path.starts_with("/__admin/") {
+        let r = admin::handle(&shared.engine, &req, &shared.body_dir);
+        let mut resp = hyper::Response::new(Full::new(Bytes::from(r.body.to_string())));
+        *resp.status_mut() = hyper::StatusCode::from_u16(r.status).unwrap_or_default();
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return Ok(resp);
+    }
+    let reply = shared.engine.handle(req);
+    shared.log(&reply.log);
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
+    match reply.fault {
+        Some(Fault::ConnectionReset) => {
+            if let Some(s) = handle.lock().ok().and_then(|mut h| h.take()) {
+                if let Ok(t) = TcpStream::from_std(s) {
+                    #[allow(deprecated)] // zero linger never blocks the thread
+                    let _ = t.set_linger(Some(Duration::ZERO));
+                }
+            }
+            return Err(FaultClose);
+        }
+        Some(Fault::EmptyResponse) => return Err(FaultClose),
+        None => {}
+    }
+    let mut resp = hyper::Response::new(Full::new(reply.body));
+    *resp.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap_or_default();
+    let h = resp.headers_mut();
+    for (k, v) in reply.headers.iter().chain(&reply.extra_headers) {
+        h.append(k.clone(), v.clone());
+    }
+    Ok(resp)
+}
+
+async fn reload_loop(mock: Mock, every: Duration, shared: Arc<Shared>) {
+    let mut seen = sources::fingerprint(&mock);
+    loop {
+        tokio::time::sleep(every).await;
+        let now = sources::fingerprint(&mock);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match sources::load(&mock) {
+            Ok(stubs) => {
+                let n = stubs.len();
+                shared.engine.replace_file_stubs(stubs);
+                shared.log(&format!("reloaded {n} stub(s)"));
+            }
+            Err(problems) => {
+                shared.log(&format!(
+                    "reload failed, still serving the previous stubs: {} problem(s)",
+                    problems.len()
+                ));
+                for d in &problems.0 {
+                    shared.log(&format!(
+                        "  {}: {}",
+                        d.location(Some(&mock_root(&mock))),
+                        d.message
+                    ));
+                }
+            }
+        }
+        flush(&shared.log);
+    }
+}
+
+fn mock_root(mock: &Mock) -> PathBuf {
+    [&mock.wiremock, &mock.pact, &mock.openapi]
+        .into_iter()
+        .flatten()
+        .next()
+        .and_then(|p| p.parent().map(|x| x.to_path_buf()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,176 @@
+//! Stub sources: inline routes, WireMock mappings, Pact files, OpenAPI
+//! specs. Each turns its files into compiled `Stub`s or reports every
+//! problem with file and line:column.
+
+mod inline;
+pub mod openapi;
+pub mod pact;
+pub mod wiremock;
+mod wiremock_matchers;
+mod wiremock_response;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use super::json_pos::{self, Seg};
+use super::stub::Stub;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::manifest::Mock;
+
+/// Every stub of one mock, in load order (sequence numbers from 0).
+pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
+    let mut stubs = Vec::new();
+    let mut problems = Diagnostics::default();
+    stubs.extend(inline::load(mock));
+    if let Some(p) = &mock.wiremock {
+        match wiremock::load_path(p) {
+            Ok(s) => stubs.extend(s),
+            Err(d) => problems.extend(d),
+        }
+    }
+    if let Some(p) = &mock.pact {
+        match pact::load_path(p) {
+            Ok(s) => stubs.extend(s),
+            Err(d) => problems.extend(d),
+        }
+    }
+    if let Some(p) = &mock.openapi {
+        match openapi::load_path(p) {
+            Ok(s) => stubs.extend(s),
+            Err(d) => problems.extend(d),
+        }
+    }
+    for (i, s) in stubs.iter_mut().enumerate() {
+        s.seq = i as u64;
+    }
+    problems.into_result(stubs)
+}
+
+/// The files a mock's stubs come from, with their modification times, so
+/// the server can tell when to reload.
+pub fn fingerprint(mock: &Mock) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+    let mut out = Vec::new();
+    for p in [&mock.wiremock, &mock.pact, &mock.openapi]
+        .into_iter()
+        .flatten()
+    {
+        walk(p, &mut out);
+    }
+    out
+}
+
+fn walk(p: &Path, out: &mut Vec<(PathBuf, Option<SystemTime>, u64)>) {
+    let Ok(meta) = std::fs::metadata(p) else {
+        out.push((p.to_path_buf(), None, 0));
+        return;
+    };
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        out.push((p.to_path_buf(), meta.modified().ok(), 0));
+        for e in entries {
+            walk(&e, out);
+        }
+    } else {
+        out.push((p.to_path_buf(), meta.modified().ok(), meta.len()));
+    }
+}
+
+/// Problems found in one parsed file, pinned to pointers into its text.
+pub struct Ctx<'a> {
+    pub file: &'a Path,
+    pub src: &'a str,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(file: &'a Path, src: &'a str) -> Self {
+        Ctx {
+            file,
+            src,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn err(&mut self, at: &[Seg], message: impl Into<String>) {
+        self.push(at, message.into(), None);
+    }
+
+    pub fn err_hint(&mut self, at: &[Seg], message: impl Into<String>, hint: impl Into<String>) {
+        self.push(at, message.into(), Some(hint.into()));
+    }
+
+    fn push(&mut self, at: &[Seg], message: String, hint: Option<String>) {
+        // Point at the deepest part of the pointer the text still has.
+        let span = (0..=at.len())
+            .rev()
+            .find_map(|n| json_pos::locate(self.src, &at[..n]))
+            .unwrap_or(0..0);
+        let mut d = Diagnostic::at(self.file, self.src, span, message);
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.problems.push(d);
+    }
+}
+
+/// A JSON syntax error as a diagnostic at its line and column.
+pub fn json_syntax(file: &Path, src: &str, e: &serde_json::Error) -> Diagnostic {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    Diagnostic::at_line_col(
+        file,
+        src,
+        e.line(),
+        e.column(),
+        format!("invalid JSON: {msg}"),
+    )
+}
+
+pub fn read(file: &Path) -> Result<String, Diagnostics> {
+    std::fs::read_to_string(file)
+        .map_err(|e| Diagnostic::file(file, format!("cannot read the file: {e}")).into())
+}
+
+/// A stable id (UUID-shaped) for a stub that does not carry one, so ids
+/// survive reloads.
+pub fn stable_id(seed: &str) -> String {
+    let h = Sha256::digest(seed.as_bytes());
+    let x = hex::encode(&h[..16]);
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        &x[17..20],
+        &x[20..32]
+    )
+}
+
+/// Files below `dir` with extension `ext`, sorted, recursively.
+pub fn files_with_ext(dir: &Path, ext: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "__files") {
+                    stack.push(p);
+                }
+            } else if p
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| ext.contains(&x))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,207 @@
+//! A compiled stub: what a request must look like and what to answer.
+//! Built once per load (matchers pre-compiled, bodies pre-encoded) and shared
+//! read-only between connections.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use regex::Regex;
+use serde_json::Value;
+
+use super::jsonpath::JsonPath;
+use super::pact_rules::Rules;
+use super::template::Template;
+
+/// Where a stub came from; file stubs are replaced on reload, admin ones kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    Admin,
+}
+
+#[derive(Debug)]
+pub struct Stub {
+    pub id: String,
+    pub name: Option<String>,
+    /// For messages: `mocks/payments/get.json`, `route 1 in devenv.toml`, ...
+    pub source: String,
+    pub origin: Origin,
+    /// Lower wins, like WireMock (default 5).
+    pub priority: i64,
+    /// Higher wins among equal priorities: exact URLs beat patterns.
+    pub specificity: u32,
+    /// Insertion order; later wins ties, like WireMock.
+    pub seq: u64,
+    pub request: RequestPattern,
+    pub response: ResponseDef,
+    pub scenario: Option<ScenarioRule>,
+    /// The stub's JSON (WireMock form) for `GET /__admin/mappings`.
+    pub json: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioRule {
+    pub name: String,
+    pub required: Option<String>,
+    pub new_state: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct RequestPattern {
+    /// Upper case; `None` is ANY.
+    pub method: Option<String>,
+    pub url: UrlMatch,
+    pub query: Vec<(String, StringMatcher)>,
+    /// Pact: query parameters not declared are a mismatch.
+    pub query_exact: bool,
+    pub headers: Vec<(HeaderName, StringMatcher)>,
+    pub cookies: Vec<(String, StringMatcher)>,
+    /// Matchers on `urlPathTemplate` parameters.
+    pub path_params: Vec<(String, StringMatcher)>,
+    pub body: Vec<BodyMatcher>,
+    /// Pact: the provider state this interaction needs.
+    pub provider_state: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub enum UrlMatch {
+    #[default]
+    Any,
+    /// Path plus query, exactly (WireMock `url`).
+    Url(String),
+    /// Path only, exactly (`urlPath`).
+    Path(String),
+    /// Path plus query against a regex (`urlPattern`).
+    Pattern(Regex),
+    /// Path only against a regex (`urlPathPattern`).
+    PathPattern(Regex),
+    /// `/v1/items/{id}` (`urlPathTemplate`, OpenAPI paths).
+    Template(PathTemplate),
+}
+
+#[derive(Debug, Clone)]
+pub struct PathTemplate {
+    pub raw: String,
+    /// Literal segments, or `Err(name)` for a parameter.
+    pub segments: Vec<Result<String, String>>,
+}
+
+impl PathTemplate {
+    pub fn parse(raw: &str) -> PathTemplate {
+        let segments = raw
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') && s.ends_with('}') && s.len() > 2 {
+                    Err(s[1..s.len() - 1].to_string())
+                } else {
+                    Ok(s.to_string())
+                }
+            })
+            .collect();
+        PathTemplate {
+            raw: raw.to_string(),
+            segments,
+        }
+    }
+
+    /// The parameters' values when `path` fits the template.
+    pub fn captures<'p>(&self, path: &'p str) -> Option<Vec<(&str, &'p str)>> {
+        let mut out = Vec::new();
+        let mut parts = path.trim_start_matches('/').split('/');
+        for seg in &self.segments {
+            let p = parts.next()?;
+            match seg {
+                Ok(lit) if lit == p => {}
+                Ok(_) => return None,
+                Err(name) if !p.is_empty() => out.push((name.as_str(), p)),
+                Err(_) => return None,
+            }
+        }
+        parts.next().is_none().then_some(out)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum StringMatcher {
+    EqualTo {
+        value: String,
+        case_insensitive: bool,
+    },
+    Contains(String),
+    Matches(Regex),
+    DoesNotMatch(Regex),
+    Absent,
+    /// Present with any value (an empty matcher object).
+    Present,
+    And(Vec<StringMatcher>),
+    Or(Vec<StringMatcher>),
+}
+
+#[derive(Debug)]
+pub enum BodyMatcher {
+    Text(StringMatcher),
+    EqualToJson {
+        value: Value,
+        ignore_array_order: bool,
+        ignore_extra: bool,
+    },
+    MatchesJsonPath {
+        path: JsonPath,
+        raw: String,
+        sub: Option<StringMatcher>,
+    },
+    /// A Pact request body, with its matching rules.
+    Pact {
+        expected: Value,
+        rules: Arc<Rules>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    ConnectionReset,
+    EmptyResponse,
+}
+
+#[derive(Debug)]
+pub struct ResponseDef {
+    pub status: u16,
+    pub headers: Arc<Vec<(HeaderName, HeaderValue)>>,
+    pub body: Bytes,
+    pub delay: Option<Duration>,
+    pub fault: Option<Fault>,
+    /// Set when `transformers` asks for `response-template`.
+    pub template: Option<ResponseTemplate>,
+}
+
+#[derive(Debug)]
+pub struct ResponseTemplate {
+    pub body: Option<Template>,
+    pub headers: Vec<(HeaderName, Template)>,
+}
+
+impl ResponseDef {
+    pub fn plain(status: u16) -> ResponseDef {
+        ResponseDef {
+            status,
+            headers: Arc::new(Vec::new()),
+            body: Bytes::new(),
+            delay: None,
+            fault: None,
+            template: None,
+        }
+    }
+}
+
+impl Stub {
+    /// How a stub is named in diagnostics and the request log.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("\"{n}\" ({})", self.source),
+            None => self.source.clone(),
+        }
+    }
+}

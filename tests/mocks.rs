@@ -1,0 +1,763 @@
+//! The mock server end to end: the real binary serving real fixture files
+//! (WireMock mappings, Pact files written by @pact-foundation/pact 17.1.4,
+//! an OpenAPI 3.1 spec), called over real sockets.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::TestEnv;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks");
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A foreground `devenv mock serve`, killed on drop.
+struct Served {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(env: &TestEnv, name: &str) -> Served {
+    let port = free_port();
+    let child = env
+        .command(["mock", "serve", name, "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut s = Served { child, port };
+    loop {
+        if let Ok(Some(st)) = s.child.try_wait() {
+            panic!("mock serve exited: {st}");
+        }
+        if http(s.port, "GET", "/__admin/health", &[], "").0 == 200 {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One HTTP/1.1 request; (status, raw headers, body). Status 0 when the
+/// connection ends without an answer.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, String::new(), String::new());
+    };
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    if s.write_all(req.as_bytes()).is_err() {
+        return (0, String::new(), String::new());
+    }
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return (0, text, String::new());
+    };
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_lowercase(), body.to_string())
+}
+
+/// Stops the background mocks `up` started, even when the test fails.
+struct Down(std::path::PathBuf, std::path::PathBuf);
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = devenv::mocks::down(&devenv::paths::Paths::new(&self.0, &self.1));
+    }
+}
+
+fn down_guard(env: &TestEnv) -> Down {
+    Down(env.devenv_home(), env.repo())
+}
+
+fn wiremock_env() -> TestEnv {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"m\"\n[mocks.payments]\nport = \"auto\"\nwiremock = \"mocks/payments\"\n\
+         [[mocks.payments.routes]]\nmethod = \"GET\"\npath = \"/v1/health\"\njson = { ok = true }\n",
+    );
+    copy_dir(
+        &Path::new(FIXTURES).join("wiremock"),
+        &env.repo().join("mocks/payments"),
+    );
+    env
+}
+
+#[test]
+fn wiremock_mappings_round_trip_every_matcher_and_response_feature() {
+    let env = wiremock_env();
+    let m = serve(&env, "payments");
+    let p = m.port;
+    let json = [("Accept", "application/json")];
+
+    // urlPathTemplate + headers.contains + templating of path, query and headers.
+    let (s, h, b) = http(
+        p,
+        "GET",
+        "/v1/payments/42?expand=items",
+        &[("Accept", "application/json"), ("X-Trace", "t-9")],
+        "",
+    );
+    assert_eq!(s, 200, "{b}");
+    assert!(h.contains("x-payment: 42"), "{h}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&b).unwrap(),
+        serde_json::json!({"id": "42", "q": "items", "trace": "t-9"})
+    );
+    // priority 1 + url (path and query exactly) + bodyFileName.
+    let (s, _, b) = http(p, "GET", "/v1/payments/p-1?source=file", &json, "");
+    assert_eq!(
+        (s, b.trim()),
+        (200, r#"{"id": "p-1", "amount": 1250, "currency": "EUR"}"#)
+    );
+    // queryParameters matches / absent, cookies equalTo.
+    assert_eq!(
+        http(
+            p,
+            "GET",
+            "/v1/search?q=abc",
+            &[("Cookie", "a=b; session=s1")],
+            ""
+        )
+        .2,
+        "found"
+    );
+    assert_eq!(
+        http(
+            p,
+            "GET",
+            "/v1/search?q=abc&debug=1",
+            &[("Cookie", "session=s1")],
+            ""
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        http(
+            p,
+            "GET",
+            "/v1/search?q=ABC",
+            &[("Cookie", "session=s1")],
+            ""
+        )
+        .0,
+        404
+    );
+    assert_eq!(http(p, "GET", "/v1/search?q=abc", &[], "").0, 404);
+    // equalToJson (ignoreArrayOrder, ignoreExtraElements), matchesJsonPath with a filter and a sub-matcher, jsonPath templating.
+    let ct = [("Content-Type", "APPLICATION/JSON")];
+    let (s, _, b) = http(
+        p,
+        "POST",
+        "/v1/payments?x=1",
+        &ct,
+        r#"{"amount": 500, "items": [2, 1], "currency": "EUR", "extra": true}"#,
+    );
+    assert_eq!((s, b.as_str()), (201, r#"{"id":"EUR-new"}"#));
+    assert_eq!(
+        http(
+            p,
+            "POST",
+            "/v1/payments",
+            &ct,
+            r#"{"amount": 501, "items": [2, 1], "currency": "EUR"}"#
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        http(
+            p,
+            "POST",
+            "/v1/payments",
+            &ct,
+            r#"{"amount": 500, "items": [2, 1], "currency": "USD"}"#
+        )
+        .0,
+        404
+    );
+    // urlPathPattern, body contains / doesNotMatch, header doesNotMatch.
+    assert_eq!(
+        http(
+            p,
+            "PUT",
+            "/v1/notes/7",
+            &[("X-Mode", "live")],
+            "hello there"
+        )
+        .0,
+        204
+    );
+    assert_eq!(
+        http(
+            p,
+            "PUT",
+            "/v1/notes/7",
+            &[("X-Mode", "live")],
+            "hello secret"
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        http(p, "PUT", "/v1/notes/7", &[("X-Mode", "dry-run")], "hello").0,
+        404
+    );
+    assert_eq!(
+        http(p, "PUT", "/v1/notes/x", &[("X-Mode", "live")], "hello").0,
+        404
+    );
+    // ANY + base64Body.
+    let (s, h, _) = http(p, "DELETE", "/v1/logo", &[], "");
+    assert!(s == 200 && h.contains("content-length: 8"), "{h}");
+    // fixedDelayMilliseconds is honoured (at least the delay).
+    let t = std::time::Instant::now();
+    assert_eq!(http(p, "GET", "/v1/slow", &[], "").2, "late");
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    // Inline route from devenv.toml next to the mappings.
+    assert_eq!(http(p, "GET", "/v1/health", &[], "").2, r#"{"ok":true}"#);
+}
+
+#[test]
+fn faults_reset_the_connection_or_answer_nothing() {
+    let env = wiremock_env();
+    let m = serve(&env, "payments");
+    let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
+    s.write_all(b"GET /v1/fault/reset HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let r = s.read(&mut buf);
+    assert!(
+        matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "expected a reset, got {r:?}"
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
+    s.write_all(b"GET /v1/fault/empty HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(
+        got.is_empty(),
+        "EMPTY_RESPONSE sent {:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+#[test]
+fn unmatched_request_gets_404_naming_the_nearest_stubs_and_why() {
+    let env = wiremock_env();
+    let m = serve(&env, "payments");
+    let (s, h, b) = http(
+        m.port,
+        "GET",
+        "/v1/payments/42",
+        &[("Accept", "text/html")],
+        "",
+    );
+    assert_eq!(s, 404);
+    assert!(h.contains("content-type: text/plain"), "{h}");
+    assert!(b.starts_with("No stub matched GET /v1/payments/42"), "{b}");
+    assert!(b.contains("\"payment by id\""), "{b}");
+    assert!(
+        b.contains("header accept: wanted contains \"json\", got \"text/html\""),
+        "{b}"
+    );
+    // The journal knows it was unmatched.
+    let (_, _, j) = http(m.port, "GET", "/__admin/requests/unmatched", &[], "");
+    assert!(j.contains("/v1/payments/42"), "{j}");
+}
+
+#[test]
+fn scenario_states_move_and_reset_and_the_journal_counts() {
+    let env = wiremock_env();
+    let m = serve(&env, "payments");
+    let p = m.port;
+    assert_eq!(http(p, "GET", "/v1/refunds/status", &[], "").2, "none");
+    assert_eq!(http(p, "POST", "/v1/refunds", &[], "").0, 202);
+    assert_eq!(http(p, "GET", "/v1/refunds/status", &[], "").2, "refunded");
+    // The POST needs state Started: now unmatched.
+    assert_eq!(http(p, "POST", "/v1/refunds", &[], "").0, 404);
+    let (_, _, sc) = http(p, "GET", "/__admin/scenarios", &[], "");
+    assert!(sc.contains(r#""state":"refunded""#), "{sc}");
+    assert_eq!(http(p, "POST", "/__admin/scenarios/reset", &[], "").0, 200);
+    assert_eq!(http(p, "GET", "/v1/refunds/status", &[], "").2, "none");
+
+    let count = |body: &str| -> u64 {
+        let (_, _, b) = http(p, "POST", "/__admin/requests/count", &[], body);
+        serde_json::from_str::<serde_json::Value>(&b).unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        count(r#"{"method": "GET", "url": "/v1/refunds/status"}"#),
+        3
+    );
+    assert_eq!(
+        count(r#"{"method": "POST", "urlPathPattern": "/v1/refunds"}"#),
+        2
+    );
+    assert_eq!(http(p, "DELETE", "/__admin/requests", &[], "").0, 200);
+    assert_eq!(count(r#"{"method": "ANY"}"#), 0);
+}
+
+#[test]
+fn admin_api_adds_lists_and_removes_mappings_like_wiremock() {
+    let env = wiremock_env();
+    let m = serve(&env, "payments");
+    let p = m.port;
+    let (s, _, b) = http(
+        p,
+        "POST",
+        "/__admin/mappings",
+        &[],
+        r#"{"request": {"method": "GET", "url": "/added"}, "response": {"status": 418, "body": "tea"}}"#,
+    );
+    assert_eq!(s, 201, "{b}");
+    let id = serde_json::from_str::<serde_json::Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(http(p, "GET", "/added", &[], "").0, 418);
+    let (_, _, list) = http(p, "GET", "/__admin/mappings", &[], "");
+    assert!(list.contains(&id), "{list}");
+    assert_eq!(
+        http(p, "DELETE", &format!("/__admin/mappings/{id}"), &[], "").0,
+        200
+    );
+    assert_eq!(http(p, "GET", "/added", &[], "").0, 404);
+    // A bad stub is refused with the reason.
+    let (s, _, b) = http(
+        p,
+        "POST",
+        "/__admin/mappings",
+        &[],
+        r#"{"request": {"url": "/x", "headers": {"A": {"equalsTo": "1"}}}}"#,
+    );
+    assert_eq!(s, 422);
+    assert!(b.contains("equalsTo"), "{b}");
+    // Reset brings the file stubs back.
+    assert_eq!(http(p, "DELETE", "/__admin/mappings", &[], "").0, 200);
+    assert_eq!(http(p, "GET", "/v1/health", &[], "").0, 404);
+    assert_eq!(http(p, "POST", "/__admin/reset", &[], "").0, 200);
+    assert_eq!(http(p, "GET", "/v1/health", &[], "").0, 200);
+}
+
+fn pact_env(file: &str, state: Option<&str>) -> TestEnv {
+    let extra = state
+        .map(|s| format!("provider_state = \"{s}\"\n"))
+        .unwrap_or_default();
+    let env = TestEnv::new().manifest(&format!(
+        "[project]\nname = \"p\"\n[mocks.payments]\nport = \"auto\"\npact = \"pacts/{file}\"\n{extra}"
+    ));
+    std::fs::create_dir_all(env.repo().join("pacts")).unwrap();
+    std::fs::copy(
+        Path::new(FIXTURES).join("pact").join(file),
+        env.repo().join("pacts").join(file),
+    )
+    .unwrap();
+    env
+}
+
+#[test]
+fn pact_files_of_each_spec_version_serve_their_interactions() {
+    for file in [
+        "checkout-payments-v2.json",
+        "checkout-payments-v3.json",
+        "checkout-payments-v4.json",
+    ] {
+        let env = pact_env(file, None);
+        let m = serve(&env, "payments");
+        let p = m.port;
+        let accept = [("Accept", "application/json")];
+        let (s, _, b) = http(p, "GET", "/v1/payments/42", &accept, "");
+        assert_eq!(s, 200, "{file}: {b}");
+        assert!(b.contains(r#""currency":"EUR""#), "{file}: {b}");
+        let state = [
+            ("Accept", "application/json"),
+            ("X-Pact-Provider-State", "no payments"),
+        ];
+        let (s, _, b) = http(p, "GET", "/v1/payments/42", &state, "");
+        if file.contains("v4") {
+            // The v4 fixture has one interaction; another state does not match it.
+            assert_eq!(s, 404, "{file}: {b}");
+            assert!(b.contains("provider state"), "{b}");
+            continue;
+        }
+        assert_eq!((s, b.as_str()), (404, r#"{"error":"not found"}"#), "{file}");
+        let ct = [("Content-Type", "application/json; charset=utf-8")];
+        // Matching rules loosen the request: any integer, any 3 capitals, one or more items.
+        let body = r#"{"amount": 7, "currency": "USD", "items": [{"sku": "q"}, {"sku": "r"}]}"#;
+        let (s, _, b) = http(p, "POST", "/v1/payments?dryRun=true", &ct, body);
+        assert_eq!(s, 201, "{file}: {b}");
+        assert!(b.contains("created"), "{b}");
+        // ...but not beyond them.
+        let bad = r#"{"amount": 7.5, "currency": "USD", "items": [{"sku": "q"}]}"#;
+        assert_eq!(
+            http(p, "POST", "/v1/payments?dryRun=true", &ct, bad).0,
+            404,
+            "{file}"
+        );
+        let extra = r#"{"amount": 7, "currency": "USD", "items": [{"sku": "q"}], "x": 1}"#;
+        assert_eq!(
+            http(p, "POST", "/v1/payments?dryRun=true", &ct, extra).0,
+            404,
+            "{file}"
+        );
+        assert_eq!(
+            http(p, "POST", "/v1/payments", &ct, body).0,
+            404,
+            "{file}: query is required"
+        );
+    }
+}
+
+#[test]
+fn pact_provider_state_setting_picks_the_interaction() {
+    let env = pact_env("checkout-payments-v3.json", Some("no payments"));
+    let m = serve(&env, "payments");
+    let (s, _, _) = http(
+        m.port,
+        "GET",
+        "/v1/payments/42",
+        &[("Accept", "application/json")],
+        "",
+    );
+    assert_eq!(s, 404);
+}
+
+#[test]
+fn openapi_serves_examples_prefer_picks_others_and_schemas_generate_bodies() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"o\"\n[mocks.pets]\nport = \"auto\"\nopenapi = \"specs/pets.yaml\"\n",
+    );
+    copy_dir(
+        &Path::new(FIXTURES).join("openapi"),
+        &env.repo().join("specs"),
+    );
+    let m = serve(&env, "pets");
+    let p = m.port;
+    let (s, h, b) = http(p, "GET", "/pets/1", &[], "");
+    assert_eq!((s, b.as_str()), (200, r#"{"id":1,"name":"Rex"}"#));
+    assert!(h.contains("content-type: application/json"), "{h}");
+    assert_eq!(
+        http(p, "GET", "/pets/1", &[("Prefer", "example=tom")], "").2,
+        r#"{"id":2,"name":"Tom"}"#
+    );
+    let (s, _, b) = http(p, "GET", "/pets/1", &[("Prefer", "code=404")], "");
+    assert_eq!((s, b.as_str()), (404, r#"{"error":"no such pet"}"#));
+    assert_eq!(
+        http(p, "GET", "/pets", &[], "").2,
+        r#"[{"id":0,"name":"string","tag":"string"}]"#
+    );
+    assert_eq!(http(p, "POST", "/pets", &[], "").0, 404);
+}
+
+#[test]
+fn invalid_mock_files_fail_validate_and_up_with_file_line_and_column() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"bad\"\n[mocks.a]\nport = \"auto\"\nwiremock = \"mocks/unknown-matcher.json\"\n\
+         [mocks.b]\nport = \"auto\"\nwiremock = \"mocks/syntax.json\"\n[mocks.c]\nport = \"auto\"\nopenapi = \"mocks/broken.yaml\"\n",
+    );
+    copy_dir(
+        &Path::new(FIXTURES).join("invalid"),
+        &env.repo().join("mocks"),
+    );
+    env.run(["validate"])
+        .code(2)
+        .stderr_has("mocks/unknown-matcher.json:4:28")
+        .stderr_has("unknown matcher key `equalsTo`")
+        .stderr_has("did you mean `equalTo`?")
+        .stderr_has("mocks/syntax.json:3:")
+        .stderr_has("mocks/broken.yaml:");
+    let j = env.run(["validate", "--json"]).code(2).json();
+    assert_eq!(j["valid"], false);
+    assert_eq!(j["problems"].as_array().unwrap().len(), 3, "{j}");
+    env.run(["up", "--only", "mocks"])
+        .code(2)
+        .stderr_has("unknown matcher key");
+    assert!(
+        !env.exists(".devenv/state/mocks.json"),
+        "up changed things: {:?}",
+        env.repo_files()
+    );
+}
+
+#[test]
+fn changed_mapping_file_is_reloaded_without_a_restart_and_a_broken_one_keeps_the_old_stubs() {
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"r\"\n[mocks.m]\nport = \"auto\"\nwiremock = \"mocks\"\n");
+    env.write(
+        "mocks/a.json",
+        r#"{"request": {"url": "/v"}, "response": {"body": "one"}}"#,
+    );
+    let m = serve(&env, "m");
+    assert_eq!(http(m.port, "GET", "/v", &[], "").2, "one");
+    env.write(
+        "mocks/a.json",
+        r#"{"request": {"url": "/v"}, "response": {"body": "two!"}}"#,
+    );
+    while http(m.port, "GET", "/v", &[], "").2 != "two!" {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    env.write(
+        "mocks/a.json",
+        r#"{"request": {"url": "/v"}, "response": {"body": "#,
+    );
+    // Give the poller several rounds; the old stubs keep answering.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(http(m.port, "GET", "/v", &[], "").2, "two!");
+}
+
+#[test]
+fn up_starts_mocks_in_the_background_status_shows_them_and_down_stops_them() {
+    let env = wiremock_env();
+    let _down = down_guard(&env);
+    env.run(["up", "--only", "mocks"]).success();
+    let conns: serde_json::Value =
+        serde_json::from_str(&env.read(".devenv/state/connections.json")).unwrap();
+    let port = conns["mocks"]["payments"]["port"].as_u64().unwrap() as u16;
+    assert_eq!(
+        conns["mocks"]["payments"]["url"],
+        format!("http://127.0.0.1:{port}")
+    );
+    assert_eq!(http(port, "GET", "/v1/health", &[], "").2, r#"{"ok":true}"#);
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read(".devenv/state/mocks.json")).unwrap();
+    let pid = state["mocks"]["payments"]["pid"].as_u64().unwrap();
+    // Idempotent: the same process keeps serving.
+    env.run(["up", "--only", "mocks"]).success();
+    let again: serde_json::Value =
+        serde_json::from_str(&env.read(".devenv/state/mocks.json")).unwrap();
+    assert_eq!(again["mocks"]["payments"]["pid"].as_u64().unwrap(), pid);
+    // The request log has one line per request.
+    let _ = http(port, "GET", "/nope", &[], "");
+    let log = env.repo().join(".devenv/logs/mock-payments.log");
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("GET /nope -> 404 unmatched")
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Only loopback: the mock is not bound to other interfaces.
+    let listening = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let hex_port = format!(":{port:04X}");
+    assert!(
+        listening
+            .lines()
+            .filter(|l| l.contains(&hex_port) && l.contains(" 0A "))
+            .all(|l| l.contains("0100007F:")),
+        "{listening}"
+    );
+    let paths = devenv::paths::Paths::new(env.devenv_home(), env.repo());
+    let manifest = devenv::manifest::load(&env.repo().join("devenv.toml")).unwrap();
+    let st = devenv::mocks::status(&manifest, &paths);
+    assert_eq!((st[0].state, st[0].ready), ("running", true));
+    assert_eq!(
+        devenv::mocks::down(&paths).unwrap(),
+        vec!["payments".to_string()]
+    );
+    assert_eq!(http(port, "GET", "/v1/health", &[], "").0, 0);
+    assert_eq!(devenv::mocks::status(&manifest, &paths)[0].state, "missing");
+}
+
+#[test]
+fn a_service_container_calls_the_mock_by_name_through_the_network_gateway() {
+    if !common::engine_available(
+        "a_service_container_calls_the_mock_by_name_through_the_network_gateway",
+    ) {
+        return;
+    }
+    let net = "devenv_mocks_test_by_name";
+    let _ = common::docker(&["network", "rm", net]);
+    assert!(common::docker(&[
+        "network",
+        "create",
+        "--label",
+        "dev.devenv.project=mocks-by-name",
+        net
+    ])
+    .status
+    .success());
+    struct Cleanup(&'static str);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = common::docker(&["rm", "-f", "devenv_mocks_test_by_name_c"]);
+            let _ = common::docker(&["network", "rm", self.0]);
+        }
+    }
+    let _cleanup = Cleanup(net);
+    let out = common::docker(&[
+        "network",
+        "inspect",
+        net,
+        "--format",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ]);
+    let gateway = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!gateway.is_empty(), "no gateway: {out:?}");
+    let env = wiremock_env();
+    let port = free_port();
+    let child = env
+        .command([
+            "mock",
+            "serve",
+            "payments",
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--bind",
+            &gateway,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let m = Served { child, port };
+    while http(m.port, "GET", "/__admin/health", &[], "").0 != 200 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = common::docker(&[
+        "run",
+        "--rm",
+        "--name",
+        "devenv_mocks_test_by_name_c",
+        "--network",
+        net,
+        "--add-host",
+        &format!("payments:{gateway}"),
+        &format!("{}/library/busybox:latest", common::REGISTRY),
+        "wget",
+        "-qO-",
+        &format!("http://payments:{port}/v1/health"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"ok":true}"#,
+        "{out:?}"
+    );
+    // The host reaches it on its port too.
+    assert_eq!(http(port, "GET", "/v1/health", &[], "").2, r#"{"ok":true}"#);
+}
+
+#[test]
+fn up_restarts_a_changed_mock_and_stops_a_removed_one() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"c\"\n[mocks.a]\nport = \"auto\"\n[[mocks.a.routes]]\npath = \"/v\"\nbody = \"one\"\n\
+         [mocks.b]\nport = \"auto\"\n[[mocks.b.routes]]\npath = \"/v\"\nbody = \"b\"\n",
+    );
+    let _down = down_guard(&env);
+    env.run(["up", "--only", "mocks"]).success();
+    let state = |env: &TestEnv| -> serde_json::Value {
+        serde_json::from_str(&env.read(".devenv/state/mocks.json")).unwrap()
+    };
+    let before = state(&env);
+    let port_a = before["mocks"]["a"]["port"].as_u64().unwrap() as u16;
+    let port_b = before["mocks"]["b"]["port"].as_u64().unwrap() as u16;
+    assert_eq!(http(port_a, "GET", "/v", &[], "").2, "one");
+    env.write(
+        "devenv.toml",
+        "[project]\nname = \"c\"\n[mocks.a]\nport = \"auto\"\n[[mocks.a.routes]]\npath = \"/v\"\nbody = \"two\"\n",
+    );
+    env.run(["up", "--only", "mocks"]).success();
+    let after = state(&env);
+    assert_ne!(after["mocks"]["a"]["pid"], before["mocks"]["a"]["pid"]);
+    assert_eq!(
+        after["mocks"]["a"]["port"].as_u64().unwrap() as u16,
+        port_a,
+        "auto port kept"
+    );
+    assert_eq!(http(port_a, "GET", "/v", &[], "").2, "two");
+    assert!(after["mocks"].get("b").is_none(), "{after}");
+    assert_eq!(
+        http(port_b, "GET", "/v", &[], "").0,
+        0,
+        "removed mock still answers"
+    );
+    let paths = devenv::paths::Paths::new(env.devenv_home(), env.repo());
+    devenv::mocks::down(&paths).unwrap();
+    assert_eq!(http(port_a, "GET", "/v", &[], "").0, 0);
+}
+
+#[test]
+fn up_fails_clearly_when_a_mock_port_is_taken() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let env = TestEnv::new().manifest(&format!(
+        "[project]\nname = \"t\"\n[mocks.a]\nport = {port}\n[[mocks.a.routes]]\npath = \"/v\"\n"
+    ));
+    env.run(["up", "--only", "mocks"])
+        .code(1)
+        .stderr_has(&format!("mock a: port {port} is already in use"));
+}
+
+#[test]
+fn openapi_3_0_json_generates_bodies_through_refs_allof_and_oneof() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"o3\"\n[mocks.orders]\nport = \"auto\"\nopenapi = \"specs/orders-3.0.json\"\n",
+    );
+    copy_dir(
+        &Path::new(FIXTURES).join("openapi"),
+        &env.repo().join("specs"),
+    );
+    let m = serve(&env, "orders");
+    let (s, _, b) = http(m.port, "GET", "/orders/abc", &[], "");
+    assert_eq!(s, 200, "{b}");
+    let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({
+            "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "created": "2024-01-01T00:00:00Z",
+            "status": "open",
+            "total": 1.5,
+            "lines": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]
+        })
+    );
+    let (s, _, b) = http(m.port, "DELETE", "/orders/abc", &[], "");
+    assert_eq!((s, b.as_str()), (204, ""));
+}
