@@ -69,10 +69,10 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Logs(_) => not_yet(app, "logs", "container management"),
         Command::Doctor(_) => not_yet(app, "doctor", "pre-flight checks"),
         Command::Render(_) => not_yet(app, "render", "config rendering"),
-        Command::Exec(_) => not_yet(app, "exec", "tool activation"),
-        Command::Shell => not_yet(app, "shell", "tool activation"),
-        Command::Env(_) => not_yet(app, "env", "tool activation"),
-        Command::Lock => not_yet(app, "lock", "tool locking"),
+        Command::Exec(a) => c::exec::run(app, a.command),
+        Command::Shell => c::shell::run(app),
+        Command::Env(a) => c::env::run(app, a.shell),
+        Command::Lock => c::lock::run(app),
         Command::Mock(_) => not_yet(app, "mock", "the mock server"),
         Command::Metrics(_) => not_yet(app, "metrics", "setup metrics"),
         Command::Report(_) => not_yet(app, "report", "metrics reporting"),
@@ -81,10 +81,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
             what: "repository detection",
         }),
         Command::Trust => not_yet(app, "trust", "hook trust"),
-        Command::Gc => Err(Error::NotAvailable {
-            command: "gc",
-            what: "the tool store",
-        }),
+        Command::Gc => c::gc::run(app),
     }
 }
 

@@ -2,6 +2,11 @@
 //! and hands the results to the printer.
 
 pub mod completions;
+pub mod env;
+pub mod exec;
+pub mod gc;
+pub mod lock;
+pub mod shell;
 pub mod stacks;
 pub mod up;
 pub mod validate;

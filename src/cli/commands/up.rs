@@ -25,6 +25,8 @@ pub struct UpContext<'a> {
     pub frozen: bool,
     pub offline: bool,
     pub yes: bool,
+    /// Mirror, timeouts and parallelism for tool downloads.
+    pub tools: crate::tools::Settings,
 }
 
 const ORDER: [Phase; 5] = [
@@ -38,6 +40,9 @@ const ORDER: [Phase; 5] = [
 pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     let manifest = app.manifest()?;
     let paths = Paths::new(&app.home, &manifest.root);
+    // Before anything else changes: a missing or too old system tool stops here.
+    check_requires(&manifest)?;
+    let tool_settings = super::lock::settings(args.frozen, args.offline)?;
     let phases: Vec<Phase> = ORDER
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.contains(p))
@@ -53,6 +58,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
         frozen: args.frozen,
         offline: args.offline,
         yes: args.yes,
+        tools: tool_settings,
     };
     let runtime = super::runtime()?;
     runtime.block_on(interruptible(async {
@@ -69,11 +75,8 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
 async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
     let m = cx.manifest;
     match phase {
-        Phase::Tools if m.tools.is_empty() && m.requires.is_empty() => Ok(()),
-        Phase::Tools => Err(Error::NotAvailable {
-            command: "up",
-            what: "installing pinned tools",
-        }),
+        Phase::Tools if m.tools.is_empty() && !cx.paths.bin_dir().exists() => Ok(()),
+        Phase::Tools => Ok(crate::tools::install(m, cx.paths, cx.reporter, &cx.tools).await?),
         Phase::Services if m.services.is_empty() => Ok(()),
         Phase::Services => Err(Error::NotAvailable {
             command: "up",
@@ -95,6 +98,27 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
             what: "running setup hooks",
         }),
     }
+}
+
+/// `[requires]`: every unmet requirement named, with what was found and
+/// the range wanted. Exit 3.
+fn check_requires(manifest: &Manifest) -> Result<(), Error> {
+    if manifest.requires.is_empty() {
+        return Ok(());
+    }
+    let unmet = crate::tools::requires::check(
+        &manifest.requires,
+        std::env::var_os("PATH").as_ref(),
+        &manifest.root,
+    );
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = unmet.iter().map(|u| u.to_string()).collect();
+    Err(Error::prerequisite(
+        lines.join("\n"),
+        "install or upgrade it, then run `devenv up` again",
+    ))
 }
 
 /// Runs `work` until it ends or Ctrl-C arrives; Ctrl-C drops the work (its
