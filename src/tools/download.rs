@@ -74,6 +74,22 @@ impl Http {
         }
     }
 
+    /// reqwest's own message hides the cause ("error sending request");
+    /// the cause (connection refused, dns, tls) is what the user needs.
+    fn req(url: &str, e: reqwest::Error) -> FetchError {
+        let mut msg = String::new();
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg = s.to_string();
+            src = s.source();
+        }
+        if msg.is_empty() {
+            msg = e.to_string();
+        }
+        let msg = msg.replace(&format!(" for url ({url})"), "");
+        Self::net(url, msg)
+    }
+
     /// GET a small text document, with retries.
     pub async fn text(&self, url: &str) -> Result<String, FetchError> {
         let mut last = None;
@@ -85,7 +101,7 @@ impl Http {
                 let resp = tokio::time::timeout(self.timeout, self.client.get(url).send())
                     .await
                     .map_err(|_| Self::net(url, "timed out"))?
-                    .map_err(|e| Self::net(url, e))?;
+                    .map_err(|e| Self::req(url, e))?;
                 if !resp.status().is_success() {
                     return Err(FetchError::Status {
                         url: url.to_string(),
@@ -95,7 +111,7 @@ impl Http {
                 tokio::time::timeout(self.timeout, resp.text())
                     .await
                     .map_err(|_| Self::net(url, "timed out"))?
-                    .map_err(|e| Self::net(url, e))
+                    .map_err(|e| Self::req(url, e))
             }
             .await;
             match r {
@@ -117,7 +133,7 @@ impl Http {
             let r = tokio::time::timeout(self.timeout, self.client.head(url).send()).await;
             let e = match r {
                 Err(_) => Self::net(url, "timed out"),
-                Ok(Err(e)) => Self::net(url, e),
+                Ok(Err(e)) => Self::req(url, e),
                 Ok(Ok(resp)) if resp.status().is_success() => {
                     return Ok(resp
                         .headers()
@@ -194,7 +210,7 @@ impl Http {
         let resp = tokio::time::timeout(self.timeout, req.send())
             .await
             .map_err(|_| Self::net(url, "no answer (timed out)"))?
-            .map_err(|e| Self::net(url, e))?;
+            .map_err(|e| Self::req(url, e))?;
         let status = resp.status();
         if status == StatusCode::PARTIAL_CONTENT && *have > 0 {
             // resuming: keep what we have
