@@ -415,3 +415,42 @@ fn gc_removes_entries_only_a_deleted_project_used() {
         .success()
         .stdout_has("keepme 1.0");
 }
+
+#[test]
+fn http_proxy_is_honoured_and_no_proxy_bypasses_it() {
+    let proxy = Server::start();
+    let body = script("proxied", "1.0");
+    // A proxy sees the absolute URL in the request line.
+    proxy.file("http://tools.devenv-test.invalid/proxied", body.clone());
+    let env = TestEnv::new()
+        .manifest(&format!(
+            "[project]\nname = \"proxied\"\n\n[tools.proxied]\nversion = \"1.0\"\nurl = \"http://tools.devenv-test.invalid/proxied\"\nsha256 = {{ \"linux-x86_64\" = \"{}\" }}\n",
+            sha256(&body)
+        ))
+        .env("HTTP_PROXY", &proxy.base())
+        .env("http_proxy", &proxy.base())
+        .env("NO_PROXY", "")
+        .env("no_proxy", "");
+    env.run(["up"]).success();
+    assert_eq!(proxy.gets("http://tools.devenv-test.invalid/proxied"), 1);
+    env.run(["exec", "--", "proxied"])
+        .success()
+        .stdout_has("proxied 1.0");
+
+    // NO_PROXY: a dead proxy is not used for 127.0.0.1.
+    let server = Server::start();
+    let dead = Server::start();
+    let dead_url = dead.base();
+    drop(dead);
+    let direct = TestEnv::new()
+        .manifest(&format!(
+            "[project]\nname = \"direct\"\n\n{}",
+            bare_tool(&server, "direct")
+        ))
+        .env("HTTP_PROXY", &dead_url)
+        .env("http_proxy", &dead_url)
+        .env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1");
+    direct.run(["up"]).success();
+    assert_eq!(server.gets("/direct"), 1);
+}
