@@ -454,3 +454,13 @@ fn http_proxy_is_honoured_and_no_proxy_bypasses_it() {
     direct.run(["up"]).success();
     assert_eq!(server.gets("/direct"), 1);
 }
+
+#[test]
+fn a_broken_lockfile_is_bad_input() {
+    let env = TestEnv::new()
+        .manifest(INDEX_MANIFEST)
+        .file("devenv.lock", "version = 1\n[tools.node\n");
+    env.run(["up"])
+        .code(2)
+        .stderr_has("devenv.lock is not a valid lockfile");
+}

@@ -113,3 +113,27 @@ pub fn project_env(
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_env_puts_the_bin_dir_first_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("devenv.toml"),
+            "[project]\nname = \"envy\"\n",
+        )
+        .unwrap();
+        let m = crate::manifest::load(&dir.path().join("devenv.toml")).unwrap();
+        let paths = Paths::new(dir.path().join("home"), &m.root);
+        let bin = paths.bin_dir();
+        let base = std::env::join_paths([PathBuf::from("/usr/bin"), bin.clone()]).unwrap();
+        let env = project_env(&m, &paths, Some(&base));
+        let path: Vec<PathBuf> = std::env::split_paths(&env[0].1).collect();
+        assert_eq!(path, vec![bin, PathBuf::from("/usr/bin")]);
+        assert_eq!(env[1], ("DEVENV_PROJECT".into(), OsString::from("envy")));
+        assert_eq!(env[2].0, "DEVENV_ROOT");
+    }
+}

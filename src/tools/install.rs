@@ -38,7 +38,8 @@ pub async fn install(
     reporter: &dyn Reporter,
     settings: &Settings,
 ) -> Result<(), ToolsError> {
-    let lock = Lockfile::read(&paths.root)?;
+    // An unreadable lock is bad input (exit 2), like a broken devenv.toml.
+    let lock = Lockfile::read(&paths.root).map_err(|e| ToolsError::Frozen(format!("{e:#}")))?;
     if settings.frozen {
         match &lock {
             None => {
@@ -488,5 +489,75 @@ fn human(bytes: u64) -> String {
         format!("{:.1} KiB", bytes as f64 / 1024.0)
     } else {
         format!("{bytes} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::UrlTool;
+    use crate::progress::Recorder;
+
+    fn manifest(root: &Path, tools: Vec<Tool>) -> Manifest {
+        let text = "[project]\nname = \"unit\"\n";
+        std::fs::write(root.join("devenv.toml"), text).unwrap();
+        let mut m = crate::manifest::load(&root.join("devenv.toml")).unwrap();
+        m.tools = tools;
+        m
+    }
+
+    #[test]
+    fn events_report_downloads_then_cache_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        let bin = dir.path().join("hello");
+        std::fs::write(&bin, b"#!/bin/sh\necho hello\n").unwrap();
+        let tool = Tool {
+            name: "hello".into(),
+            version: "1.0".into(),
+            source: ToolSource::Url(UrlTool {
+                url: format!("file://{}", bin.display()),
+                bin: vec![],
+                sha256: [(
+                    "linux-x86_64".to_string(),
+                    super::super::sha256_hex(b"#!/bin/sh\necho hello\n"),
+                )]
+                .into(),
+                strip_components: 0,
+                platforms: Default::default(),
+            }),
+            allow_unverified: false,
+        };
+        let m = manifest(&root, vec![tool]);
+        let paths = Paths::new(dir.path().join("home"), &root);
+        let settings = Settings::new(super::super::Platform::parse("linux-x86_64").unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let rec = Recorder::default();
+        rt.block_on(install(&m, &paths, &rec, &settings)).unwrap();
+        rt.block_on(install(&m, &paths, &rec, &settings)).unwrap();
+        let events = rec.events.lock().unwrap().clone();
+        assert_eq!(events.len(), 2);
+        match (&events[0], &events[1]) {
+            (
+                Event::Tool {
+                    downloaded: true,
+                    bytes: 21,
+                    ..
+                },
+                Event::Tool {
+                    downloaded: false,
+                    bytes: 0,
+                    ..
+                },
+            ) => {}
+            other => panic!("{other:?}"),
+        }
+        let status = super::super::status(&m, &paths);
+        assert!(status[0].installed);
+        assert_eq!(status[0].path, Some(paths.bin_dir().join("hello")));
     }
 }
