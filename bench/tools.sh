@@ -34,7 +34,7 @@ for dir in /usr/lib/x86_64-linux-gnu/perl-base /usr/share/perl /usr/lib/python3*
     name=tool$i
     t="$WORK/src/$name-1.0"
     mkdir -p "$t/bin" "$t/share"
-    cp -r "$dir" "$t/share/" 2>/dev/null || true
+    cp -rL "$dir" "$t/share/" 2>/dev/null || true
     cp /bin/true "$t/bin/$name"
     tar -C "$WORK/src" -czf "$WORK/srv/$name-1.0.tar.gz" "$name-1.0"
     [ "$i" = 4 ] && break

@@ -30,28 +30,31 @@ pub fn unpack(
     strip: u32,
     bare_name: &str,
 ) -> Result<(), ArchiveError> {
-    match kind {
+    let links = match kind {
         ArchiveKind::Bare => {
             // A bare file has no entries to check.
             let target = dest.join(bare_name);
             fs::copy(file, &target)?;
             set_mode(&target, 0o755)?;
-            Ok(())
+            false
         }
         ArchiveKind::TarGz => {
-            let f = io::BufReader::new(fs::File::open(file)?);
-            unpack_tar(flate2::read::GzDecoder::new(f), dest, strip)
+            let f = io::BufReader::with_capacity(1 << 16, fs::File::open(file)?);
+            unpack_tar(flate2::bufread::GzDecoder::new(f), dest, strip)?
         }
         ArchiveKind::TarXz => {
             let mut f = io::BufReader::new(fs::File::open(file)?);
             let mut out = Vec::new();
             lzma_rs::xz_decompress(&mut f, &mut out)
                 .map_err(|e| ArchiveError::Corrupt(format!("xz: {e}")))?;
-            unpack_tar(io::Cursor::new(out), dest, strip)
+            unpack_tar(io::Cursor::new(out), dest, strip)?
         }
-        ArchiveKind::Zip => unpack_zip(file, dest, strip),
-    }?;
-    check_tree(dest)
+        ArchiveKind::Zip => unpack_zip(file, dest, strip)?,
+    };
+    if links {
+        check_tree(dest)?;
+    }
+    Ok(())
 }
 
 /// After unpacking: every link in the tree must resolve inside it. Catches
@@ -81,20 +84,57 @@ fn check_tree(dest: &Path) -> Result<(), ArchiveError> {
     Ok(())
 }
 
-/// Refuses to write through a link that an earlier entry created.
-fn no_link_parents(dest: &Path, rel: &Path, raw: &Path) -> Result<(), ArchiveError> {
-    let mut at = dest.to_path_buf();
-    let parts: Vec<_> = rel.components().collect();
-    for c in &parts[..parts.len().saturating_sub(1)] {
-        at.push(c);
-        if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+/// What one unpack has written so far: the links (so no later entry is
+/// written through one) and the directories (so each is created once).
+#[derive(Default)]
+struct Written {
+    links: Vec<PathBuf>,
+    dirs: std::collections::HashSet<PathBuf>,
+}
+
+impl Written {
+    /// Refuses to write through a link that an earlier entry created.
+    fn check(&self, rel: &Path, raw: &Path) -> Result<(), ArchiveError> {
+        if self
+            .links
+            .iter()
+            .any(|l| rel.starts_with(l) && rel != l.as_path())
+        {
             return Err(ArchiveError::Unsafe {
                 entry: raw.display().to_string(),
                 reason: "is written through a link",
             });
         }
+        Ok(())
     }
-    Ok(())
+
+    fn parent_of(&mut self, target: &Path) -> io::Result<()> {
+        if let Some(parent) = target.parent() {
+            if !self.dirs.contains(parent) {
+                fs::create_dir_all(parent)?;
+                self.dirs.insert(parent.to_path_buf());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates a new file (never following a link an earlier entry put there).
+fn create_file(target: &Path, mode: u32) -> io::Result<fs::File> {
+    let open = || {
+        let mut o = fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
+        o.open(target)
+    };
+    match open() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(target)?;
+            open()
+        }
+        r => r,
+    }
 }
 
 /// The entry's path with `strip` leading components dropped, checked to be
@@ -152,7 +192,8 @@ fn check_link(entry: &Path, at: &Path, target: &Path) -> Result<(), ArchiveError
     Ok(())
 }
 
-fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<(), ArchiveError> {
+fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<bool, ArchiveError> {
+    let mut written = Written::default();
     let mut archive = tar::Archive::new(reader);
     let entries = archive
         .entries()
@@ -166,11 +207,9 @@ fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<(), ArchiveE
         let Some(rel) = safe_path(&raw, strip)? else {
             continue;
         };
-        no_link_parents(dest, &rel, &raw)?;
+        written.check(&rel, &raw)?;
         let target = dest.join(&rel);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
+        written.parent_of(&target)?;
         let kind = entry.header().entry_type();
         match kind {
             tar::EntryType::Directory => fs::create_dir_all(&target)?,
@@ -183,6 +222,7 @@ fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<(), ArchiveE
                 check_link(&raw, &rel, &link)?;
                 let _ = fs::remove_file(&target);
                 symlink(&link, &target)?;
+                written.links.push(rel);
             }
             tar::EntryType::Link => {
                 let link = entry
@@ -202,19 +242,18 @@ fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<(), ArchiveE
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let mode = entry.header().mode().unwrap_or(0o644) & 0o777;
-                let _ = fs::remove_file(&target);
-                let mut out = fs::File::create(&target)?;
+                let mut out = create_file(&target, mode | 0o400)?;
                 io::copy(&mut entry, &mut out)?;
-                set_mode(&target, mode | 0o400)?;
             }
             // pax headers, fifos, devices: nothing a tool needs.
             _ => {}
         }
     }
-    Ok(())
+    Ok(!written.links.is_empty())
 }
 
-fn unpack_zip(file: &Path, dest: &Path, strip: u32) -> Result<(), ArchiveError> {
+fn unpack_zip(file: &Path, dest: &Path, strip: u32) -> Result<bool, ArchiveError> {
+    let mut written = Written::default();
     let mut zip = zip::ZipArchive::new(io::BufReader::new(fs::File::open(file)?))
         .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
     for i in 0..zip.len() {
@@ -225,11 +264,9 @@ fn unpack_zip(file: &Path, dest: &Path, strip: u32) -> Result<(), ArchiveError> 
         let Some(rel) = safe_path(&raw, strip)? else {
             continue;
         };
-        no_link_parents(dest, &rel, &raw)?;
+        written.check(&rel, &raw)?;
         let target = dest.join(&rel);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
+        written.parent_of(&target)?;
         let mode = f.unix_mode();
         if f.is_dir() {
             fs::create_dir_all(&target)?;
@@ -239,14 +276,14 @@ fn unpack_zip(file: &Path, dest: &Path, strip: u32) -> Result<(), ArchiveError> 
             check_link(&raw, &rel, Path::new(&link))?;
             let _ = fs::remove_file(&target);
             symlink(Path::new(&link), &target)?;
+            written.links.push(rel);
         } else {
-            let _ = fs::remove_file(&target);
-            let mut out = fs::File::create(&target)?;
+            let mode = mode.map(|m| m & 0o777).unwrap_or(0o644) | 0o400;
+            let mut out = create_file(&target, mode)?;
             io::copy(&mut f, &mut out)?;
-            set_mode(&target, mode.map(|m| m & 0o777).unwrap_or(0o644) | 0o400)?;
         }
     }
-    Ok(())
+    Ok(!written.links.is_empty())
 }
 
 #[cfg(unix)]
@@ -282,6 +319,93 @@ mod tests {
         assert_eq!(p("a/", 1).unwrap(), None);
         assert!(p("a/../../etc/passwd", 0).is_err());
         assert!(p("/etc/passwd", 0).is_err());
+    }
+
+    fn tar_with(entries: &[(&str, Option<&str>)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, link) in entries {
+            let mut h = tar::Header::new_gnu();
+            match link {
+                Some(l) => {
+                    h.set_entry_type(tar::EntryType::Symlink);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, l).unwrap();
+                }
+                None => {
+                    h.set_size(2);
+                    h.set_mode(0o755);
+                    b.append_data(&mut h, path, &b"x\n"[..]).unwrap();
+                }
+            }
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn unpack_tar_bytes(bytes: Vec<u8>) -> (tempfile::TempDir, Result<(), ArchiveError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.tar");
+        fs::write(&file, bytes).unwrap();
+        let dest = dir.path().join("out");
+        fs::create_dir(&dest).unwrap();
+        let r = unpack_tar(fs::File::open(&file).unwrap(), &dest, 0).and_then(|links| {
+            if links {
+                check_tree(&dest)
+            } else {
+                Ok(())
+            }
+        });
+        (dir, r)
+    }
+
+    #[test]
+    fn writing_through_a_link_is_refused() {
+        let (dir, r) = unpack_tar_bytes(tar_with(&[
+            ("sub/a", None),
+            ("d", Some("sub")),
+            ("d/f", None),
+        ]));
+        assert!(
+            matches!(
+                r,
+                Err(ArchiveError::Unsafe {
+                    reason: "is written through a link",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        assert!(!dir.path().join("out/sub/f").exists());
+    }
+
+    #[test]
+    fn chained_links_that_escape_are_refused() {
+        // Each link is inside lexically; together they leave the tree.
+        let (_dir, r) = unpack_tar_bytes(tar_with(&[
+            ("sub/a", None),
+            ("sub/up", Some("..")),
+            ("esc", Some("sub/up/..")),
+        ]));
+        assert!(matches!(r, Err(ArchiveError::Unsafe { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn links_inside_and_modes_are_kept() {
+        let (dir, r) = unpack_tar_bytes(tar_with(&[
+            ("lib/npm.js", None),
+            ("bin/npm", Some("../lib/npm.js")),
+        ]));
+        r.unwrap();
+        let out = dir.path().join("out");
+        assert_eq!(fs::read(out.join("bin/npm")).unwrap(), b"x\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(out.join("lib/npm.js"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o100, 0o100, "{mode:o}");
+        }
     }
 
     #[test]

@@ -200,7 +200,8 @@ impl Http {
                 .await
             {
                 Ok(()) => {
-                    file.sync_all().map_err(io)?;
+                    // No fsync: a torn cache file fails its sum next time
+                    // and is downloaded again.
                     return Ok(Downloaded {
                         sha256: hex::encode(hasher.finalize()),
                         bytes: have,
