@@ -126,6 +126,16 @@ pub async fn install(
         });
     }
 
+    // Claim the entries for this project before using them, so a `gc`
+    // running meanwhile keeps them.
+    let claimed: BTreeSet<String> = done
+        .values()
+        .map(|t| t.entry.clone())
+        .chain(jobs.iter().map(|j| j.entry.clone()))
+        .collect();
+    store::record_project(paths, claimed)
+        .map_err(|e| anyhow::anyhow!("cannot record this project for gc: {e}"))?;
+
     let results: Vec<Result<(String, InstalledTool), ToolsError>> =
         futures_util::stream::iter(jobs)
             .map(|job| {
