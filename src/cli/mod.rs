@@ -69,19 +69,16 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Logs(_) => not_yet(app, "logs", "container management"),
         Command::Doctor(a) => c::doctor::run(app, a.json),
         Command::Render(_) => not_yet(app, "render", "config rendering"),
-        Command::Exec(_) => not_yet(app, "exec", "tool activation"),
-        Command::Shell => not_yet(app, "shell", "tool activation"),
-        Command::Env(_) => not_yet(app, "env", "tool activation"),
-        Command::Lock => not_yet(app, "lock", "tool locking"),
+        Command::Exec(a) => c::exec::run(app, a.command),
+        Command::Shell => c::shell::run(app),
+        Command::Env(a) => c::env::run(app, a.shell),
+        Command::Lock => c::lock::run(app),
         Command::Mock(a) => c::mock::run(app, a),
         Command::Metrics(a) => c::metrics::run(app, a),
         Command::Report(a) => c::report::run(app, a),
         Command::Init(a) => c::init::run(app, a),
         Command::Trust => c::trust::run(app),
-        Command::Gc => Err(Error::NotAvailable {
-            command: "gc",
-            what: "the tool store",
-        }),
+        Command::Gc => c::gc::run(app),
     }
 }
 

@@ -43,7 +43,7 @@ pub struct RunRequest<'a> {
     pub kind: HookKind,
     /// Variables set for every hook (PATH with the pinned tools first, the
     /// project env); the rest of the environment is inherited.
-    pub env: &'a [(String, String)],
+    pub env: &'a [(String, std::ffi::OsString)],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +244,7 @@ mod tests {
         let paths = Paths::new(dir.path().join("home"), dir.path());
         let rec = Recorder::default();
         let hooks = [hook("echo hello $GREETING_TARGET; echo oops >&2", &[])];
-        let env = [("GREETING_TARGET".to_string(), "world".to_string())];
+        let env = [("GREETING_TARGET".to_string(), "world".into())];
         let req = RunRequest {
             paths: &paths,
             hooks: &hooks,

@@ -3,10 +3,15 @@
 
 pub mod completions;
 pub mod doctor;
+pub mod env;
+pub mod exec;
+pub mod gc;
 pub mod init;
+pub mod lock;
 pub mod metrics;
 pub mod mock;
 pub mod report;
+pub mod shell;
 pub mod stacks;
 pub mod trust;
 pub mod up;

@@ -27,6 +27,8 @@ pub struct UpContext<'a> {
     pub frozen: bool,
     pub offline: bool,
     pub yes: bool,
+    /// Mirror, timeouts and parallelism for tool downloads.
+    pub tools: crate::tools::Settings,
 }
 
 const ORDER: [Phase; 5] = [
@@ -48,6 +50,9 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
         return Err(Error::Invalid(problems));
     }
     let paths = Paths::new(&app.home, &manifest.root);
+    // Before anything else changes: a missing or too old system tool stops here.
+    check_requires(&manifest)?;
+    let tool_settings = super::lock::settings(args.frozen, args.offline)?;
     let phases: Vec<Phase> = ORDER
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.contains(p))
@@ -85,6 +90,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
             frozen: args.frozen,
             offline: args.offline,
             yes: args.yes,
+            tools: tool_settings,
         };
         runtime.block_on(interruptible(async {
             for phase in &phases {
@@ -118,11 +124,8 @@ fn phase_name(phase: Phase) -> &'static str {
 async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
     let m = cx.manifest;
     match phase {
-        Phase::Tools if m.tools.is_empty() && m.requires.is_empty() => Ok(()),
-        Phase::Tools => Err(Error::NotAvailable {
-            command: "up",
-            what: "installing pinned tools",
-        }),
+        Phase::Tools if m.tools.is_empty() && !cx.paths.bin_dir().exists() => Ok(()),
+        Phase::Tools => Ok(crate::tools::install(m, cx.paths, cx.reporter, &cx.tools).await?),
         Phase::Services if m.services.is_empty() => Ok(()),
         Phase::Services => Err(Error::NotAvailable {
             command: "up",
@@ -150,7 +153,7 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
 
 /// Runs hooks off the async workers: they are plain blocking processes.
 fn run_hooks(cx: &UpContext<'_>, list: &[HookEntry], kind: HookKind) -> Result<(), Error> {
-    let env = project_env(cx.paths, cx.manifest);
+    let env = crate::tools::project_env(cx.manifest, cx.paths, std::env::var_os("PATH").as_ref());
     let req = hooks::RunRequest {
         paths: cx.paths,
         hooks: list,
@@ -162,19 +165,25 @@ fn run_hooks(cx: &UpContext<'_>, list: &[HookEntry], kind: HookKind) -> Result<(
         .map_err(super::trust::hook_error)
 }
 
-/// PATH with the pinned tools first, and the project's own variables.
-pub fn project_env(paths: &Paths, m: &Manifest) -> Vec<(String, String)> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![paths.bin_dir()];
-    dirs.extend(std::env::split_paths(&path));
-    let joined = std::env::join_paths(dirs)
-        .map(|p| p.to_string_lossy().to_string())
-        .unwrap_or_default();
-    vec![
-        ("PATH".to_string(), joined),
-        ("DEVENV_PROJECT".to_string(), m.project.name.clone()),
-        ("DEVENV_ROOT".to_string(), paths.root.display().to_string()),
-    ]
+/// `[requires]`: every unmet requirement named, with what was found and
+/// the range wanted. Exit 3.
+fn check_requires(manifest: &Manifest) -> Result<(), Error> {
+    if manifest.requires.is_empty() {
+        return Ok(());
+    }
+    let unmet = crate::tools::requires::check(
+        &manifest.requires,
+        std::env::var_os("PATH").as_ref(),
+        &manifest.root,
+    );
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = unmet.iter().map(|u| u.to_string()).collect();
+    Err(Error::prerequisite(
+        lines.join("\n"),
+        "install or upgrade it, then run `devenv up` again",
+    ))
 }
 
 /// Runs `work` until it ends or Ctrl-C arrives; Ctrl-C drops the work (its

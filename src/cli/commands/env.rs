@@ -1,0 +1,75 @@
+//! `devenv env --shell bash|zsh|fish|json`: the project environment as
+//! something to eval, e.g. `eval "$(devenv env --shell bash)"` in `.envrc`.
+
+use std::ffi::OsString;
+
+use crate::cli::args::ShellKind;
+use crate::cli::App;
+use crate::error::Error;
+use crate::paths::Paths;
+use crate::tools;
+
+pub fn run(app: &mut App, shell: ShellKind) -> Result<i32, Error> {
+    let manifest = app.manifest()?;
+    let paths = Paths::new(&app.home, &manifest.root);
+    let env = tools::project_env(&manifest, &paths, std::env::var_os("PATH").as_ref());
+    match shell {
+        ShellKind::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string_lossy().into()))
+                .collect();
+            app.printer.json(&map);
+        }
+        _ => {
+            for line in render(shell, &env) {
+                app.printer.data(&line);
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// One line per variable in the shell's syntax, values single-quoted.
+pub fn render(shell: ShellKind, env: &[(String, OsString)]) -> Vec<String> {
+    env.iter()
+        .map(|(k, v)| {
+            let v = v.to_string_lossy();
+            match shell {
+                ShellKind::Fish if k == "PATH" => {
+                    let parts: Vec<String> = std::env::split_paths(v.as_ref())
+                        .map(|p| quote(&p.to_string_lossy()))
+                        .collect();
+                    format!("set -gx PATH {};", parts.join(" "))
+                }
+                ShellKind::Fish => format!("set -gx {k} {};", quote(&v)),
+                _ => format!("export {k}={}", quote(&v)),
+            }
+        })
+        .collect()
+}
+
+/// Single quotes, with `'` written as `'\''` (bash, zsh and fish all read it).
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_odd_values() {
+        let env = vec![("X".to_string(), OsString::from("a'b $c"))];
+        assert_eq!(render(ShellKind::Bash, &env), vec![r"export X='a'\''b $c'"]);
+        assert_eq!(
+            render(ShellKind::Fish, &env),
+            vec![r"set -gx X 'a'\''b $c';"]
+        );
+        let path = vec![("PATH".to_string(), OsString::from("/a:/b"))];
+        assert_eq!(
+            render(ShellKind::Fish, &path),
+            vec!["set -gx PATH '/a' '/b';"]
+        );
+    }
+}
