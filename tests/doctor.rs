@@ -57,3 +57,21 @@ fn an_unreachable_mirror_is_a_warning_with_exit_1() {
         .stdout_has("WARN  registry")
         .stdout_has("127.0.0.1:9");
 }
+
+#[test]
+fn a_missing_required_tool_is_a_failure_with_exit_3() {
+    let env = TestEnv::new()
+        .manifest("[requires]\nno-such-tool-anywhere = \">=1\"\nsh = \"*\"\n")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    let run = env.run(["doctor", "--json"]).code(3);
+    let checks = run.json()["checks"].as_array().unwrap().clone();
+    let missing = checks
+        .iter()
+        .find(|c| c["name"] == "requires no-such-tool-anywhere")
+        .unwrap();
+    assert_eq!(missing["status"], "fail");
+    assert!(missing["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not found on PATH"));
+}

@@ -200,6 +200,27 @@ pub fn activation(inputs: &Inputs<'_>) -> Check {
     }
 }
 
+/// `[requires]`: each system tool present and recent enough.
+pub fn requirements(inputs: &Inputs<'_>) -> Vec<Check> {
+    let m = inputs.manifest;
+    let path = std::ffi::OsString::from(&inputs.path_var);
+    let unmet = crate::tools::requires::check(&m.requires, Some(&path), &m.root);
+    m.requires
+        .iter()
+        .map(|r| {
+            let name = format!("requires {}", r.name);
+            match unmet.iter().find(|u| u.name == r.name) {
+                Some(u) => Check::fail(
+                    name,
+                    u.to_string(),
+                    format!("install or upgrade `{}`", r.name),
+                ),
+                None => Check::pass(name, format!("found, satisfies {}", r.raw)),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Status;

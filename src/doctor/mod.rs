@@ -5,7 +5,9 @@ mod checks;
 
 use serde::Serialize;
 
-pub use checks::{activation, clock_skew, disk_free, engine, registry, store_writable, Inputs};
+pub use checks::{
+    activation, clock_skew, disk_free, engine, registry, requirements, store_writable, Inputs,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -31,6 +31,7 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
         checks.push(doctor::disk_free(&app.home));
         checks.push(doctor::store_writable(&paths));
         checks.push(doctor::activation(&inputs));
+        checks.extend(doctor::requirements(&inputs));
         checks
     });
     if json {
