@@ -14,6 +14,7 @@ pub mod error;
 pub mod manifest;
 pub mod paths;
 pub mod progress;
+pub mod render;
 pub mod services;
 pub mod stacks;
 pub mod state;

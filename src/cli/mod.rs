@@ -68,7 +68,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Status(_) => not_yet(app, "status", "container management"),
         Command::Logs(_) => not_yet(app, "logs", "container management"),
         Command::Doctor(_) => not_yet(app, "doctor", "pre-flight checks"),
-        Command::Render(_) => not_yet(app, "render", "config rendering"),
+        Command::Render(a) => c::render::run(app, a),
         Command::Exec(_) => not_yet(app, "exec", "tool activation"),
         Command::Shell => not_yet(app, "shell", "tool activation"),
         Command::Env(_) => not_yet(app, "env", "tool activation"),

@@ -2,6 +2,7 @@
 //! and hands the results to the printer.
 
 pub mod completions;
+pub mod render;
 pub mod stacks;
 pub mod up;
 pub mod validate;

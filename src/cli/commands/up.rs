@@ -37,6 +37,12 @@ const ORDER: [Phase; 5] = [
 
 pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     let manifest = app.manifest()?;
+    // Template syntax (and devenv.local.toml) is bad input: report it
+    // before any phase changes anything.
+    let problems = crate::render::check(&manifest);
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
     let paths = Paths::new(&app.home, &manifest.root);
     let phases: Vec<Phase> = ORDER
         .into_iter()
@@ -85,10 +91,7 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
             what: "starting mocks",
         }),
         Phase::Config if m.config.files.is_empty() => Ok(()),
-        Phase::Config => Err(Error::NotAvailable {
-            command: "up",
-            what: "rendering config files",
-        }),
+        Phase::Config => super::render::config_phase(cx).await,
         Phase::Hooks if m.hooks.setup.is_empty() => Ok(()),
         Phase::Hooks => Err(Error::NotAvailable {
             command: "up",

@@ -21,6 +21,20 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let file = path.display().to_string();
     match result {
         Ok(m) => {
+            // Templates and devenv.local.toml are part of the check.
+            let problems = crate::render::check(&m);
+            if !problems.is_empty() {
+                if json {
+                    app.printer.json(&Report {
+                        valid: false,
+                        file,
+                        project: Some(m.project.name.clone()),
+                        problems: &problems.0,
+                    });
+                    return Ok(2);
+                }
+                return Err(Error::Invalid(problems));
+            }
             if json {
                 app.printer.json(&Report {
                     valid: true,
