@@ -38,6 +38,15 @@ pub fn environment(root: &Path) -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
     env.set_auto_escape_callback(|_| AutoEscape::None);
+    // Config formats (JSON, YAML, TOML, .env) spell booleans in lower case,
+    // not Python's `True`.
+    env.set_formatter(|out, state, value| match value.kind() {
+        minijinja::value::ValueKind::Bool => {
+            let text = if value.is_true() { "true" } else { "false" };
+            out.write_str(text).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     env.set_loader(minijinja::path_loader(root));
     super::filters::register(&mut env);
     env

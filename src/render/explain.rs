@@ -73,10 +73,11 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
         overrides: Vec::new(),
         leaves: Vec::new(),
     };
-    let not_found = |known: Vec<String>, at: &str| {
-        let hint = match did_you_mean(&path[path.len() - 1], known.iter().map(String::as_str)) {
+    // `idx`: the segment of `path` that does not exist; `known`: what does.
+    let not_found_at = |idx: usize, known: Vec<String>, at: &str| {
+        let hint = match did_you_mean(&path[idx], known.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{}`?", {
-                let mut p = path[..path.len() - 1].to_vec();
+                let mut p = path[..idx].to_vec();
                 p.push(s.to_string());
                 display_key(&p)
             }),
@@ -85,6 +86,7 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
         };
         RenderError::usage(format!("`{}` is not defined{at}", display_key(&path)), hint)
     };
+    let not_found = |known: Vec<String>, at: &str| not_found_at(path.len() - 1, known, at);
     let keys_of = |v: &Value, p: &[String]| -> Vec<String> {
         walk(v, p)
             .and_then(Value::as_object)
@@ -105,11 +107,25 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
                     "what `devenv up` started (.devenv/state/connections.json)",
                 )),
                 None => {
-                    let parent = &rest[..rest.len().saturating_sub(1)];
-                    Err(not_found(
-                        keys_of(root, parent),
-                        " among the running services and mocks (run `devenv up` first)",
-                    ))
+                    let idx = (0..rest.len())
+                        .find(|&n| walk(root, &rest[..=n]).is_none())
+                        .unwrap_or(0);
+                    let declared = if path[0] == "services" {
+                        i.req.manifest.service(&rest[0]).is_some()
+                    } else {
+                        i.req.manifest.mock(&rest[0]).is_some()
+                    };
+                    let at = if idx == 0 && declared {
+                        format!(
+                            ": `{}` is declared but has not been started (run `devenv up` first)",
+                            rest[0]
+                        )
+                    } else if idx == 0 {
+                        format!(" among the running {}", path[0])
+                    } else {
+                        String::new()
+                    };
+                    Err(not_found_at(idx + 1, keys_of(root, &rest[..idx]), &at))
                 }
             }
         }
@@ -157,11 +173,11 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
                 path.clone()
             };
             let Some(ex) = i.merged.explain(&vpath) else {
-                let mut known = i.merged.siblings(&vpath);
-                if vpath.len() == 1 {
+                let (idx, mut known) = i.merged.siblings(&vpath);
+                if idx == 0 && vpath.len() == path.len() {
                     known.extend(RESERVED.iter().map(|s| s.to_string()));
                 }
-                return Err(not_found(known, ""));
+                return Err(not_found_at(idx + path.len() - vpath.len(), known, ""));
             };
             Ok(match ex {
                 Explanation::Leaf { value, chain } => {

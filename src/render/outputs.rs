@@ -106,7 +106,9 @@ impl Assessed {
                         && !l.starts_with("---")
                 })
                 .count();
-            return format!("({changed} changed line(s) not shown: the file holds secrets)\n");
+            return format!(
+                "(the diff is not shown because the file holds secrets; {changed} line(s) differ)\n"
+            );
         }
         diff::unified(
             old,

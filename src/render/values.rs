@@ -125,16 +125,17 @@ impl Merged {
         Some(Explanation::Leaf { value, chain })
     }
 
-    /// The keys next to where `path` stops matching, for "did you mean".
-    pub fn siblings(&self, path: &[String]) -> Vec<String> {
+    /// Where `path` stops matching: the index of the first missing segment
+    /// and the keys that exist at that level, for "did you mean".
+    pub fn siblings(&self, path: &[String]) -> (usize, Vec<String>) {
         let mut cur = &self.values;
-        for seg in &path[..path.len().saturating_sub(1)] {
+        for (i, seg) in path.iter().enumerate() {
             match cur.get(seg).and_then(Value::as_object) {
-                Some(m) => cur = m,
-                None => return cur.keys().cloned().collect(),
+                Some(m) if i + 1 < path.len() => cur = m,
+                _ => return (i, cur.keys().cloned().collect()),
             }
         }
-        cur.keys().cloned().collect()
+        (path.len().saturating_sub(1), cur.keys().cloned().collect())
     }
 }
 
