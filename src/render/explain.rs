@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::redact::MASK;
 use super::values::{display_key, parse_key, Explanation, Merged};
-use super::{engine::RESERVED, secrets, RenderError, Request};
+use super::{engine::RESERVED, RenderError, Request};
 use crate::diagnostic::did_you_mean;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,15 +149,7 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
                     .collect();
                 return Err(not_found(known, " in [secrets]"));
             }
-            let resolved = secrets::Resolver {
-                secrets: &i.req.manifest.secrets,
-                vars: &i.req.vars,
-                paths: i.req.paths,
-                project_id: &i.req.manifest.project.id,
-                prompter: i.req.prompter,
-                redactor: i.req.redactor,
-            }
-            .resolve(&[name])?;
+            let resolved = super::resolver(i.req).resolve(&[name])?;
             match resolved.origins.get(name) {
                 Some(origin) => Ok(simple(MASK.to_string(), &origin.to_string())),
                 None => Ok(simple(

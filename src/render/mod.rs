@@ -211,9 +211,21 @@ fn read_template(root: &Path, path: &Path) -> Result<engine::Source, Diagnostics
     })
 }
 
+fn resolver<'a>(req: &'a Request<'a>) -> secrets::Resolver<'a> {
+    secrets::Resolver {
+        secrets: &req.manifest.secrets,
+        vars: &req.vars,
+        paths: req.paths,
+        project_id: &req.manifest.project.id,
+        prompter: req.prompter,
+        redactor: req.redactor,
+    }
+}
+
 /// The merged values for the request's environment, with where each came from.
 pub async fn values(req: &Request<'_>, reporter: &dyn Reporter) -> Result<Merged, RenderError> {
     check_environment(req)?;
+    resolver(req).learn_known();
     let m = req.manifest;
     let mut layers = vec![Layer::new(
         "[config.values] in devenv.toml",
@@ -400,15 +412,7 @@ pub async fn render(
             }
         }
     }
-    let resolved = secrets::Resolver {
-        secrets: &req.manifest.secrets,
-        vars: &req.vars,
-        paths: req.paths,
-        project_id: &req.manifest.project.id,
-        prompter: req.prompter,
-        redactor: req.redactor,
-    }
-    .resolve(&needed)?;
+    let resolved = resolver(req).resolve(&needed)?;
 
     let (services, mocks) = connection_values(req.paths);
     let cx = engine::Context::new(engine::ContextInput {

@@ -120,6 +120,22 @@ pub fn store_path(paths: &Paths, project_id: &str) -> PathBuf {
 }
 
 impl Resolver<'_> {
+    /// Teaches the redactor every secret value available without running a
+    /// command or asking (the environment, the kept file), so a value that
+    /// also turns up elsewhere (a `--set`, a remote source) is masked too.
+    pub fn learn_known(&self) {
+        for s in self.secrets {
+            if let Some(v) = s.env.as_ref().and_then(|var| self.vars.get(var)) {
+                self.redactor.add(v);
+            }
+        }
+        let kept: BTreeMap<String, String> =
+            crate::state::read_json(&store_path(self.paths, self.project_id));
+        for v in kept.values() {
+            self.redactor.add(v);
+        }
+    }
+
     /// Finds the named secrets (unknown names are ignored: the template's
     /// undefined-variable error names them). Optional ones may be absent.
     pub fn resolve(&self, names: &[&str]) -> Result<Resolved, SecretError> {
