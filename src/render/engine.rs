@@ -59,6 +59,12 @@ pub fn parse(env: &Environment<'static>, src: &Source) -> Result<(), Diagnostics
         .map_err(|e| syntax_diagnostic(&e, src).into())
 }
 
+/// Compiles `src` into `env` under its name, for `secret_use` and `render`.
+pub fn add(env: &mut Environment<'static>, src: &Source) -> Result<(), Diagnostics> {
+    env.add_template_owned(src.name.clone(), src.text.clone())
+        .map_err(|e| syntax_diagnostic(&e, src).into())
+}
+
 /// Whether a template refers to `secrets` at all, and which names.
 pub enum SecretUse {
     None,
@@ -68,7 +74,7 @@ pub enum SecretUse {
 }
 
 pub fn secret_use(env: &Environment<'static>, src: &Source) -> SecretUse {
-    let Ok(tpl) = env.template_from_named_str(&src.name, &src.text) else {
+    let Ok(tpl) = env.get_template(&src.name) else {
         return SecretUse::All;
     };
     let vars = tpl.undeclared_variables(true);
@@ -156,7 +162,7 @@ pub fn render(
     redactor: &Redactor,
 ) -> Result<Output, Diagnostics> {
     let tpl = env
-        .template_from_named_str(&src.name, &src.text)
+        .get_template(&src.name)
         .map_err(|e| Diagnostics::from(syntax_diagnostic(&e, src)))?;
     let secrets = Arc::new(Secrets {
         values: cx.secrets.clone(),
@@ -478,7 +484,8 @@ mod tests {
     }
 
     fn run(text: &str, c: &Context) -> Result<Output, Box<Diagnostic>> {
-        let env = environment(Path::new("/repo"));
+        let mut env = environment(Path::new("/repo"));
+        add(&mut env, &src(text)).map_err(|mut d| Box::new(d.0.remove(0)))?;
         render(&env, &src(text), c, &Redactor::new()).map_err(|mut d| Box::new(d.0.remove(0)))
     }
 
@@ -557,7 +564,8 @@ mod tests {
         let c = cx(json!({}), &[("KEY", "not-a-number")]);
         let r = Redactor::new();
         r.add("not-a-number");
-        let env = environment(Path::new("/repo"));
+        let mut env = environment(Path::new("/repo"));
+        add(&mut env, &src("{% include secrets.KEY %}")).unwrap();
         // minijinja quotes the name of a template it cannot include.
         let d = render(&env, &src("{% include secrets.KEY %}"), &c, &r).unwrap_err();
         let text = format!("{d:?}");
@@ -575,20 +583,18 @@ mod tests {
 
     #[test]
     fn secret_use_is_found_without_rendering() {
-        let env = environment(Path::new("/repo"));
-        assert!(matches!(secret_use(&env, &src("{{ a }}")), SecretUse::None));
-        match secret_use(&env, &src("{{ secrets.A }}{{ secrets.B | b64encode }}")) {
+        let uses = |text: &str| {
+            let mut env = environment(Path::new("/repo"));
+            add(&mut env, &src(text)).unwrap();
+            secret_use(&env, &src(text))
+        };
+        assert!(matches!(uses("{{ a }}"), SecretUse::None));
+        match uses("{{ secrets.A }}{{ secrets.B | b64encode }}") {
             SecretUse::Names(n) => assert_eq!(n.into_iter().collect::<Vec<_>>(), ["A", "B"]),
             _ => panic!(),
         }
-        assert!(matches!(
-            secret_use(&env, &src("{{ secrets['A'] }}")),
-            SecretUse::All
-        ));
-        assert!(matches!(
-            secret_use(&env, &src("{% include 'x' %}")),
-            SecretUse::All
-        ));
+        assert!(matches!(uses("{{ secrets['A'] }}"), SecretUse::All));
+        assert!(matches!(uses("{% include 'x' %}"), SecretUse::All));
     }
 
     #[test]

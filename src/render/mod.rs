@@ -157,7 +157,18 @@ pub fn referenced_vars(m: &Manifest) -> Vec<String> {
         .secrets
         .iter()
         .filter_map(|s| s.env.clone())
-        .chain(m.config.sources.iter().filter_map(|s| s.token_env.clone()))
+        .chain(
+            m.config
+                .sources
+                .iter()
+                .filter_map(|s| match (&s.token_env, s.kind) {
+                    (Some(v), _) => Some(v.clone()),
+                    (None, crate::manifest::SourceKind::Consul) => {
+                        Some(sources::CONSUL_TOKEN_VAR.to_string())
+                    }
+                    (None, _) => None,
+                }),
+        )
         .collect();
     v.sort();
     v.dedup();
@@ -353,9 +364,15 @@ fn project_value(m: &Manifest) -> Value {
     })
 }
 
-/// The templates for the request's environment, read and parsed.
-fn templates(req: &Request<'_>) -> Result<Vec<(engine::Source, PathBuf)>, RenderError> {
-    let env = engine::environment(&req.manifest.root);
+/// The templates for the request's environment, read and compiled once
+/// into one minijinja environment.
+type Compiled = (
+    minijinja::Environment<'static>,
+    Vec<(engine::Source, PathBuf)>,
+);
+
+fn templates(req: &Request<'_>) -> Result<Compiled, RenderError> {
+    let mut env = engine::environment(&req.manifest.root);
     let mut out = Vec::new();
     let mut problems = Diagnostics::default();
     for f in &req.manifest.config.files {
@@ -363,7 +380,7 @@ fn templates(req: &Request<'_>) -> Result<Vec<(engine::Source, PathBuf)>, Render
             continue;
         }
         match read_template(&req.manifest.root, &f.template) {
-            Ok(src) => match engine::parse(&env, &src) {
+            Ok(src) => match engine::add(&mut env, &src) {
                 Ok(()) => out.push((src, f.output.clone())),
                 Err(d) => problems.extend(d),
             },
@@ -373,7 +390,9 @@ fn templates(req: &Request<'_>) -> Result<Vec<(engine::Source, PathBuf)>, Render
     if let Err(d) = local::load(&req.manifest.root) {
         problems.extend(d);
     }
-    problems.into_result(out).map_err(RenderError::Invalid)
+    problems
+        .into_result((env, out))
+        .map_err(RenderError::Invalid)
 }
 
 /// Renders every template for the environment in memory, then writes
@@ -384,9 +403,8 @@ pub async fn render(
     reporter: &dyn Reporter,
 ) -> Result<Outcome, RenderError> {
     check_environment(req)?;
-    let tpls = templates(req)?;
+    let (env, tpls) = templates(req)?;
     let merged = values(req, reporter).await?;
-    let env = engine::environment(&req.manifest.root);
 
     // Only the secrets some template refers to are looked up (and asked for).
     let mut needed: Vec<&str> = Vec::new();
@@ -423,10 +441,11 @@ pub async fn render(
         mocks,
         secrets: resolved.values,
     });
+    let rendered = render_all(&env, &tpls, &cx, req.redactor);
     let mut planned = Vec::new();
     let mut problems = Diagnostics::default();
-    for (src, output) in &tpls {
-        match engine::render(&env, src, &cx, req.redactor) {
+    for ((src, output), result) in tpls.iter().zip(rendered) {
+        match result {
             Ok(out) => planned.push(outputs::Planned {
                 rel: outputs::rel_path(output, &req.manifest.root),
                 path: output.clone(),
@@ -487,6 +506,39 @@ pub async fn render(
         }
     }
     Ok(outcome)
+}
+
+/// Renders the templates on every core, results in template order.
+fn render_all(
+    env: &minijinja::Environment<'static>,
+    tpls: &[(engine::Source, PathBuf)],
+    cx: &engine::Context,
+    redactor: &Redactor,
+) -> Vec<Result<engine::Output, Diagnostics>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = tpls.len().div_ceil(threads.max(1)).max(8);
+    if tpls.len() <= chunk {
+        return tpls
+            .iter()
+            .map(|(src, _)| engine::render(env, src, cx, redactor))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = tpls
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(src, _)| engine::render(env, src, cx, redactor))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a render thread panicked"))
+            .collect()
+    })
 }
 
 /// What `--explain KEY` prints, for values, connection details, secrets

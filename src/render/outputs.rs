@@ -29,6 +29,18 @@ pub struct Record {
     pub environment: String,
     /// The render read a secret: the file is 0600 and its diff is not shown.
     pub secret: bool,
+    /// What a run that was interrupted while writing was about to write:
+    /// a file holding it is devenv's own, not a hand edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
+}
+
+impl Record {
+    /// Whether `bytes` are what devenv wrote (or was writing) here.
+    pub fn wrote(&self, bytes: &[u8]) -> bool {
+        let h = sha256(bytes);
+        self.sha256 == h || self.pending.as_ref() == Some(&h)
+    }
 }
 
 impl RenderState {
@@ -141,7 +153,7 @@ pub fn assess(planned: Vec<Planned>, state: &RenderState) -> Vec<Assessed> {
                 }
             } else {
                 match record {
-                    Some(r) if r.sha256 == sha256(&bytes) => Status::Stale,
+                    Some(r) if r.wrote(&bytes) => Status::Stale,
                     Some(_) => Status::HandEdited,
                     None => Status::Foreign,
                 }
@@ -187,12 +199,35 @@ fn mode_for(_: &Assessed) -> Option<u32> {
 /// Writes every output that needs it (callers have already refused
 /// hand-edited ones unless forced) and records what was written. Returns
 /// the outputs written.
+///
+/// What is about to be written is recorded first, so if the run is
+/// interrupted half-way the next one recognises those files as its own.
 pub fn write_all(
     assessed: &[Assessed],
     environment: &str,
     paths: &Paths,
     state: &mut RenderState,
 ) -> std::io::Result<Vec<String>> {
+    let mut pending = false;
+    for a in assessed.iter().filter(|a| a.status.needs_write()) {
+        let p = &a.planned;
+        let entry = state
+            .outputs
+            .entry(p.rel.clone())
+            .or_insert_with(|| Record {
+                sha256: String::new(),
+                template: p.template.clone(),
+                environment: environment.to_string(),
+                secret: p.secret,
+                pending: None,
+            });
+        entry.pending = Some(sha256(p.text.as_bytes()));
+        entry.secret |= p.secret;
+        pending = true;
+    }
+    if pending {
+        state.save(paths)?;
+    }
     let mut written = Vec::new();
     for a in assessed {
         let p = &a.planned;
@@ -203,7 +238,7 @@ pub fn write_all(
                     state.created_dirs.push(rel);
                 }
             }
-            crate::state::write_atomic_mode(&p.path, p.text.as_bytes(), mode_for(a)).map_err(
+            crate::state::write_atomic_unsynced(&p.path, p.text.as_bytes(), mode_for(a)).map_err(
                 |e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", p.rel)),
             )?;
             written.push(p.rel.clone());
@@ -215,6 +250,7 @@ pub fn write_all(
                 template: p.template.clone(),
                 environment: environment.to_string(),
                 secret: p.secret,
+                pending: None,
             },
         );
     }
@@ -261,7 +297,7 @@ pub fn remove(paths: &Paths) -> std::io::Result<Removed> {
     for (rel, record) in &state.outputs {
         let path = paths.root.join(rel);
         match std::fs::read(&path) {
-            Ok(bytes) if sha256(&bytes) == record.sha256 => {
+            Ok(bytes) if record.wrote(&bytes) => {
                 std::fs::remove_file(&path)?;
                 out.removed.push(path);
             }
@@ -363,6 +399,7 @@ mod tests {
                 template: "t".into(),
                 environment: "local".into(),
                 secret: false,
+                pending: None,
             },
         );
         let a = assess(
@@ -389,6 +426,21 @@ mod tests {
         let again = assess(vec![planned(root, "s.env", "K=v\n", true)], &state);
         assert_eq!(again[0].status, Status::Mode);
         assert!(!again[0].diff().contains("K=v"));
+    }
+
+    #[test]
+    fn a_file_written_by_an_interrupted_run_is_still_devenvs_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let paths = Paths::new(root.join("home"), root);
+        let mut state = RenderState::default();
+        let a = assess(vec![planned(root, "a.env", "A=1\n", false)], &state);
+        write_all(&a, "local", &paths, &mut state).unwrap();
+        // A run that recorded its intent, wrote the file, then died.
+        state.outputs.get_mut("a.env").unwrap().pending = Some(sha256(b"A=2\n"));
+        std::fs::write(root.join("a.env"), "A=2\n").unwrap();
+        let next = assess(vec![planned(root, "a.env", "A=3\n", false)], &state);
+        assert_eq!(next[0].status, Status::Stale);
     }
 
     #[test]

@@ -18,6 +18,9 @@ use crate::manifest::{SourceKind, ValueSource};
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 
+/// The token a Consul source sends when it names no `token_env`.
+pub const CONSUL_TOKEN_VAR: &str = "CONSUL_HTTP_TOKEN";
+
 #[derive(Debug, thiserror::Error)]
 #[error("value source `{name}` is not available: {reason}")]
 pub struct SourceError {
@@ -196,6 +199,11 @@ async fn fetch(
     reporter: &dyn Reporter,
 ) -> Result<Value, String> {
     let token = match &s.token_env {
+        // Like the consul CLI: CONSUL_HTTP_TOKEN when nothing else is named.
+        None if s.kind == SourceKind::Consul => vars
+            .get(CONSUL_TOKEN_VAR)
+            .filter(|t| !t.is_empty())
+            .cloned(),
         Some(var) => match vars.get(var).filter(|t| !t.is_empty()) {
             Some(t) => Some(t.clone()),
             None => {
