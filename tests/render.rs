@@ -501,3 +501,11 @@ fn services_that_are_not_up_get_a_hint() {
         .stderr_has("`services` has no `db`")
         .stderr_has("devenv up");
 }
+
+#[test]
+fn nothing_to_render_is_not_an_error() {
+    let t = TestEnv::new().manifest("[project]\nname = \"empty\"\n");
+    t.run(["render"]).success().stderr_has("nothing to render");
+    t.run(["render", "--check"]).success();
+    t.run(["up", "--only", "config"]).success();
+}

@@ -90,9 +90,15 @@ fn consul_kv_values_layer_above_config_values_and_are_cached_for_offline() {
         .stdout_has("database.pool = 12\n  from [config.sources.consul]")
         .stdout_has("2 from [config.values]");
 
-    // The last good answer is kept...
+    // The last good answer is kept (0600: it may hold credentials)...
     let cache = t.repo().join(".devenv/state/sources/consul.json");
     assert!(cache.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     // ...and used offline without asking the server.
     let asked = consul.requests().len();
     t.write("app.env.j2", &format!("{TEMPLATE}# offline\n"));
@@ -110,6 +116,17 @@ fn consul_kv_values_layer_above_config_values_and_are_cached_for_offline() {
         .stderr_has("warning: source `consul`")
         .stderr_has("using the copy from");
     assert!(t.read("app.env").contains("DB=db.staging.internal:12"));
+}
+
+#[test]
+fn check_does_not_write_the_source_cache() {
+    let consul = consul_server(consul_kv(), None);
+    let t = TestEnv::new()
+        .manifest(&consul_manifest(&consul.url()))
+        .file("app.env.j2", TEMPLATE);
+    t.run(["render", "--env", "staging", "--check"]).code(1);
+    assert_eq!(consul.requests().len(), 1);
+    assert!(!t.exists(".devenv"), "--check writes nothing");
 }
 
 #[test]

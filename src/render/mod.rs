@@ -235,6 +235,15 @@ fn resolver<'a>(req: &'a Request<'a>) -> secrets::Resolver<'a> {
 
 /// The merged values for the request's environment, with where each came from.
 pub async fn values(req: &Request<'_>, reporter: &dyn Reporter) -> Result<Merged, RenderError> {
+    merged_values(req, reporter, true).await
+}
+
+/// `write_cache` is false for `--check`, which writes nothing at all.
+async fn merged_values(
+    req: &Request<'_>,
+    reporter: &dyn Reporter,
+    write_cache: bool,
+) -> Result<Merged, RenderError> {
     check_environment(req)?;
     resolver(req).learn_known();
     let m = req.manifest;
@@ -254,7 +263,7 @@ pub async fn values(req: &Request<'_>, reporter: &dyn Reporter) -> Result<Merged
         let opts = sources::FetchOptions {
             offline: req.offline,
             vars: &req.vars,
-            write_cache: true,
+            write_cache,
         };
         for f in sources::load(&wanted, req.paths, &opts, reporter).await? {
             layers.push(Layer::new(format!("[config.sources.{}]", f.name), f.values));
@@ -404,7 +413,7 @@ pub async fn render(
 ) -> Result<Outcome, RenderError> {
     check_environment(req)?;
     let (env, tpls) = templates(req)?;
-    let merged = values(req, reporter).await?;
+    let merged = merged_values(req, reporter, mode != Mode::Check).await?;
 
     // Only the secrets some template refers to are looked up (and asked for).
     let mut needed: Vec<&str> = Vec::new();

@@ -82,6 +82,13 @@ pub fn run(app: &mut App, args: RenderArgs) -> Result<i32, Error> {
             .data(redactor.redact(explained.to_string().trim_end()).as_ref());
         return Ok(0);
     }
+    if manifest.config.files.is_empty() {
+        reporter.message(
+            Level::Info,
+            "nothing to render: devenv.toml has no [[config.files]]",
+        );
+        return Ok(0);
+    }
     let mode = if args.check {
         Mode::Check
     } else {
