@@ -84,11 +84,25 @@ cd "$repo"
 lines=$(cat out/*.env | wc -l)
 echo "rendered $(ls out | wc -l) files, $lines lines" >&2
 
+# The filesystem's share: creating 100 files through a temp file + rename,
+# nothing else (the floor for any tool writing 100 files atomically).
+cat > "$work/touch100.py" <<'EOF'
+import os, sys, tempfile
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+for i in range(100):
+    fd, p = tempfile.mkstemp(dir=d)
+    os.write(fd, b"x" * 9000)
+    os.close(fd)
+    os.replace(p, os.path.join(d, f"t{i:03}.env"))
+EOF
+
 json="$work/hyperfine.json"
 hyperfine --warmup 3 --min-runs 30 --export-json "$json" -N \
-    --prepare "rm -rf $repo/out $repo/.devenv $repo-py" \
+    --prepare "rm -rf $repo/out $repo/.devenv $repo-py $work/touch" \
     -n "devenv render (100 files written)" "$devenv render -q" \
     -n "python3 jinja2 (peer: same templates, files written)" "python3 $work/jinja2_render.py $repo" \
+    -n "baseline: python3 creating 100 files atomically, no rendering" "python3 $work/touch100.py $work/touch" \
     >&2
 
 json2="$work/hyperfine2.json"
@@ -102,7 +116,7 @@ python3 - "$json" "$json2" "$here/results/render.md" "$lines" <<'EOF'
 import json, sys, platform, subprocess
 first = json.load(open(sys.argv[1]))["results"]
 second = json.load(open(sys.argv[2]))["results"]
-rows = [first[0], second[0], second[1], first[1]]
+rows = [first[0], second[0], second[1], first[1], first[2]]
 cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 out = ["# Render benchmark", "",
        f"100 templates x 200 lines ({sys.argv[4]} output lines): values, nested keys, "

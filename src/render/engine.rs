@@ -74,6 +74,17 @@ pub enum SecretUse {
 }
 
 pub fn secret_use(env: &Environment<'static>, src: &Source) -> SecretUse {
+    let includes = ["include", "import", "extends", "from"].iter().any(|kw| {
+        src.text.contains(&format!("{{% {kw}")) || src.text.contains(&format!("{{%- {kw}"))
+    });
+    if includes {
+        return SecretUse::All;
+    }
+    // Listing a template's variables parses it again: skip that for the
+    // many templates that never mention secrets.
+    if !src.text.contains("secrets") {
+        return SecretUse::None;
+    }
     let Ok(tpl) = env.get_template(&src.name) else {
         return SecretUse::All;
     };
@@ -86,12 +97,6 @@ pub fn secret_use(env: &Environment<'static>, src: &Source) -> SecretUse {
         if let Some(name) = v.strip_prefix("secrets.") {
             names.insert(name.split('.').next().unwrap_or(name).to_string());
         }
-    }
-    let includes = ["include", "import", "extends", "from"].iter().any(|kw| {
-        src.text.contains(&format!("{{% {kw}")) || src.text.contains(&format!("{{%- {kw}"))
-    });
-    if includes {
-        return SecretUse::All;
     }
     if names.is_empty() {
         SecretUse::None
