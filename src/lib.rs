@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod mocks;
 pub mod paths;
 pub mod progress;
+pub mod render;
 pub mod services;
 pub mod stacks;
 pub mod state;

@@ -29,11 +29,45 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temp file in the same directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(path, bytes, None)
+}
+
+/// Like `write_atomic`, with the file's permission bits set on the temp file
+/// before it takes the final name, so a secret file is never readable by
+/// others even for a moment. `None` leaves the temp file's 0600.
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
+    write_atomic_inner(path, bytes, mode, true)
+}
+
+/// Like `write_atomic_mode` without waiting for the disk: still never torn
+/// by a crash of the process, but not flushed before returning. For files
+/// that are regenerated anyway (rendered config), where a hundred fsyncs
+/// would cost more than the rendering.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
+    write_atomic_inner(path, bytes, mode, false)
+}
+
+fn write_atomic_inner(
+    path: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+    sync: bool,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.as_file().sync_all()?;
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -72,7 +72,7 @@ fn completions_are_generated_for_each_shell() {
 #[test]
 fn commands_not_built_yet_say_so_with_exit_1() {
     let env = TestEnv::new().manifest("[project]\nname = \"x\"\n");
-    env.run(["render"]).code(1).stderr_has("not available yet");
+    env.run(["status"]).code(1).stderr_has("not available yet");
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Status(_) => not_yet(app, "status", "container management"),
         Command::Logs(_) => not_yet(app, "logs", "container management"),
         Command::Doctor(a) => c::doctor::run(app, a.json),
-        Command::Render(_) => not_yet(app, "render", "config rendering"),
+        Command::Render(a) => c::render::run(app, a),
         Command::Exec(a) => c::exec::run(app, a.command),
         Command::Shell => c::shell::run(app),
         Command::Env(a) => c::env::run(app, a.shell),

@@ -10,6 +10,7 @@ pub mod init;
 pub mod lock;
 pub mod metrics;
 pub mod mock;
+pub mod render;
 pub mod report;
 pub mod shell;
 pub mod stacks;

@@ -44,8 +44,9 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     // that does not load names no project, so that run is not recorded.
     let start = Start::now(&super::metrics::CLOCK);
     let manifest = app.manifest()?;
-    // Broken mock files are bad input: refuse before anything starts.
-    let problems = crate::mocks::check(&manifest);
+    // Broken mock files and templates are bad input: report every problem
+    // before any phase changes anything.
+    let problems = super::validate::file_problems(&manifest);
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
     }
@@ -142,10 +143,7 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
                 .map_err(super::mock::to_error)
         }
         Phase::Config if m.config.files.is_empty() => Ok(()),
-        Phase::Config => Err(Error::NotAvailable {
-            command: "up",
-            what: "rendering config files",
-        }),
+        Phase::Config => super::render::config_phase(cx).await,
         Phase::Hooks if m.hooks.setup.is_empty() => Ok(()),
         Phase::Hooks => run_hooks(cx, &m.hooks.setup, HookKind::Setup),
     }

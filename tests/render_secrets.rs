@@ -1,0 +1,362 @@
+//! Secrets in templates: where they come from, the 0600 files they end up
+//! in, and that no command ever prints them.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Run, TestEnv};
+
+const SECRET: &str = "sk_test_Zq8uV3wY1x";
+
+const MANIFEST: &str = r#"
+[project]
+name = "pay"
+
+[config.values]
+log_level = "info"
+
+[[config.files]]
+template = "templates/app.env.j2"
+output = ".env"
+
+[[config.files]]
+template = "templates/public.j2"
+output = "public.txt"
+
+[secrets.STRIPE_KEY]
+env = "STRIPE_KEY"
+prompt = "Stripe test-mode key"
+"#;
+
+fn project() -> TestEnv {
+    TestEnv::new()
+        .manifest(MANIFEST)
+        .file(
+            "templates/app.env.j2",
+            "LOG_LEVEL={{ log_level }}\nSTRIPE_KEY={{ secrets.STRIPE_KEY | quote }}\nSTRIPE_B64={{ secrets.STRIPE_KEY | b64encode }}\n",
+        )
+        .file("templates/public.j2", "level={{ log_level }}\n")
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[track_caller]
+fn assert_no_secret(r: &Run, value: &str) {
+    assert!(
+        !r.stdout.contains(value) && !r.stderr.contains(value),
+        "the secret leaked in `devenv {}`:\n--- stdout\n{}\n--- stderr\n{}",
+        r.args.join(" "),
+        r.stdout,
+        r.stderr
+    );
+}
+
+/// Files under `dir` that contain `value`.
+fn files_containing(dir: &Path, value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .map(|b| String::from_utf8_lossy(&b).contains(value))
+                .unwrap_or(false)
+            {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_secret_from_the_environment_is_rendered_0600_and_never_printed() {
+    let t = project().env("STRIPE_KEY", SECRET);
+    let runs = vec![
+        t.run(["render", "-v"]).success(),
+        t.run(["render", "--check"]).success(),
+        t.run(["render", "--explain", "secrets.STRIPE_KEY"])
+            .success()
+            .stdout_has("secrets.STRIPE_KEY = ••••••")
+            .stdout_has("from environment variable STRIPE_KEY"),
+        t.run(["validate"]).success(),
+        t.run(["validate", "--json"]).success(),
+        t.run(["up", "--only", "config", "-v"]).success(),
+        t.run(["up"]).success(),
+    ];
+    for r in &runs {
+        assert_no_secret(r, SECRET);
+    }
+    let env = t.read(".env");
+    assert!(env.contains(&format!("STRIPE_KEY={SECRET}\n")), "{env}");
+    #[cfg(unix)]
+    {
+        assert_eq!(
+            mode(&t.repo().join(".env")),
+            0o600,
+            "a file that used a secret"
+        );
+        assert_eq!(
+            mode(&t.repo().join("public.txt")),
+            0o644,
+            "a file that did not"
+        );
+    }
+    // Only the rendered file holds it: not the state, not the logs.
+    assert_eq!(files_containing(&t.repo(), SECRET), [".env"]);
+    assert!(files_containing(&t.devenv_home(), SECRET).is_empty());
+}
+
+#[test]
+fn a_secret_never_shows_in_errors_diffs_or_explain() {
+    let t = project().env("STRIPE_KEY", SECRET);
+    t.run(["render"]).success();
+
+    // A hand edit of a file holding secrets: the diff is not shown.
+    t.write(".env", &format!("STRIPE_KEY={SECRET}\nEXTRA=1\n"));
+    let r = t.run(["render", "--set", "log_level=debug"]).code(1);
+    let r = r.stderr_has("edited by hand").stderr_has("holds secrets");
+    assert_no_secret(&r, SECRET);
+    let r = t.run(["render", "--check"]).code(1);
+    assert_no_secret(&r, SECRET);
+    t.run(["render", "--force"]).success();
+
+    // A value that happens to equal the secret is masked in --explain.
+    let r = t
+        .run([
+            "render",
+            "--explain",
+            "copy",
+            "--set",
+            &format!("copy={SECRET}"),
+        ])
+        .success();
+    assert_no_secret(&r, SECRET);
+
+    // minijinja quotes the name of a template it cannot include.
+    t.write("templates/public.j2", "{% include secrets.STRIPE_KEY %}\n");
+    let r = t.run(["render"]).code(2).stderr_has("••••••");
+    assert_no_secret(&r, SECRET);
+    let r = t.run(["up"]).code(2);
+    assert_no_secret(&r, SECRET);
+
+    // Its base64 form is masked too.
+    t.write(
+        "templates/public.j2",
+        "{% include secrets.STRIPE_KEY | b64encode %}\n",
+    );
+    let r = t.run(["render"]).code(2);
+    assert_no_secret(&r, SECRET);
+    assert_no_secret(&r, "c2tfdGVzdF9acTh1VjN3WTF4");
+}
+
+#[test]
+fn a_missing_secret_without_a_terminal_exits_3_naming_it() {
+    let t = project();
+    let r = t
+        .run(["render"])
+        .code(3)
+        .stderr_has("secret `STRIPE_KEY` is not available")
+        .stderr_has("export STRIPE_KEY=...")
+        .stderr_has("on a terminal");
+    assert!(!r.stderr.contains("panicked"));
+    assert!(
+        !t.exists(".env") && !t.exists("public.txt"),
+        "nothing written"
+    );
+    t.run(["up"]).code(3).stderr_has("STRIPE_KEY");
+}
+
+#[test]
+fn a_secret_no_template_uses_is_not_asked_for() {
+    let t = TestEnv::new()
+        .manifest(
+            &MANIFEST
+                .replace(
+                    "template = \"templates/app.env.j2\"\noutput = \".env\"\n\n",
+                    "",
+                )
+                .replace("[[config.files]]\n[[config.files]]", "[[config.files]]"),
+        )
+        .file("templates/public.j2", "level={{ log_level }}\n");
+    t.run(["render"]).success();
+    assert_eq!(t.read("public.txt"), "level=info\n");
+}
+
+#[test]
+fn a_secret_from_a_command() {
+    let t = TestEnv::new()
+        .manifest(
+            r#"
+[[config.files]]
+template = "t.j2"
+output = "out.env"
+[secrets.DB_PASSWORD]
+command = ["sh", "-c", "printf 'cmd-secret-4471\n'"]
+"#,
+        )
+        .file("t.j2", "PASSWORD={{ secrets.DB_PASSWORD }}\n");
+    let r = t.run(["render"]).success();
+    assert_no_secret(&r, "cmd-secret-4471");
+    assert_eq!(t.read("out.env"), "PASSWORD=cmd-secret-4471\n");
+    #[cfg(unix)]
+    assert_eq!(mode(&t.repo().join("out.env")), 0o600);
+
+    // A failing command is a missing prerequisite, with its stderr.
+    t.write(
+        "devenv.toml",
+        r#"
+[[config.files]]
+template = "t.j2"
+output = "out.env"
+[secrets.DB_PASSWORD]
+command = ["sh", "-c", "echo 'vault: permission denied' >&2; exit 2"]
+"#,
+    );
+    t.run(["render"])
+        .code(3)
+        .stderr_has("DB_PASSWORD")
+        .stderr_has("vault: permission denied");
+}
+
+#[test]
+fn an_optional_secret_may_be_absent() {
+    let t = TestEnv::new()
+        .manifest(
+            r#"
+[[config.files]]
+template = "t.j2"
+output = "out.env"
+[secrets.SENTRY_DSN]
+env = "SENTRY_DSN"
+optional = true
+"#,
+        )
+        .file(
+            "t.j2",
+            "DSN={{ secrets.SENTRY_DSN | default('') }}\n{% if secrets.SENTRY_DSN is defined %}on{% else %}off{% endif %}\n",
+        );
+    t.run(["render"]).success();
+    assert_eq!(t.read("out.env"), "DSN=\noff\n");
+    let t = t.env("SENTRY_DSN", "https://k@sentry.example/1");
+    t.run(["render"]).success();
+    assert_eq!(t.read("out.env"), "DSN=https://k@sentry.example/1\non\n");
+}
+
+/// Runs devenv on a pseudo-terminal (python3's `pty`), types `typed` at the
+/// first prompt naming `wait_for`, and returns (exit code, all output).
+fn run_on_a_terminal(t: &TestEnv, args: &[&str], wait_for: &str, typed: &str) -> (i32, String) {
+    const DRIVER: &str = r#"
+import json, os, pty, select, sys, time
+argv = json.loads(os.environ["PTY_ARGV"])
+wait_for = os.environ["PTY_WAIT_FOR"].encode()
+typed = os.environ["PTY_TYPED"].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+sent = False
+# Only a guard against a hung child; nothing is asserted about time.
+give_up = time.time() + 300
+while time.time() < give_up:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if fd in r:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    if not sent and wait_for in out:
+        time.sleep(0.3)
+        os.write(fd, typed + b"\r")
+        sent = True
+else:
+    os.kill(pid, 9)
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut argv = vec![env!("CARGO_BIN_EXE_devenv").to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .current_dir(t.repo())
+        .env("DEVENV_HOME", t.devenv_home())
+        .env("HOME", t.home())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("STRIPE_KEY")
+        .env("PTY_ARGV", serde_json::to_string(&argv).unwrap())
+        .env("PTY_WAIT_FOR", wait_for)
+        .env("PTY_TYPED", typed)
+        .output()
+        .expect("python3 runs the pseudo-terminal driver");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_prompt_asks_once_on_a_terminal_and_keeps_the_secret_private() {
+    let t = project();
+    let typed = "sk_typed_S3cr3t_0042";
+    let (code, output) = run_on_a_terminal(&t, &["render"], "Stripe test-mode key", typed);
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains("Stripe test-mode key (STRIPE_KEY)"),
+        "{output}"
+    );
+    assert!(
+        !output.contains(typed),
+        "the typed secret was echoed:\n{output}"
+    );
+    assert!(t.read(".env").contains(typed));
+    #[cfg(unix)]
+    assert_eq!(mode(&t.repo().join(".env")), 0o600);
+
+    // Kept under DEVENV_HOME, private, never in the repository.
+    let kept = t.devenv_home().join("secrets/pay.json");
+    assert!(std::fs::read_to_string(&kept).unwrap().contains(typed));
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&kept), 0o600);
+        assert_eq!(mode(kept.parent().unwrap()), 0o700);
+    }
+    assert_eq!(files_containing(&t.repo(), typed), [".env"]);
+
+    // Asked once: later runs, even without a terminal, use the kept value.
+    t.run(["render", "--set", "log_level=debug"]).success();
+    assert!(t.read(".env").contains(typed));
+    let r = t
+        .run(["render", "--explain", "secrets.STRIPE_KEY"])
+        .success()
+        .stdout_has("kept under DEVENV_HOME");
+    assert_no_secret(&r, typed);
+    // The environment still wins over the kept value.
+    let t = t.env("STRIPE_KEY", SECRET);
+    t.run(["render"]).success();
+    assert!(t.read(".env").contains(SECRET));
+}
+
+#[test]
+fn up_asks_on_a_terminal_too() {
+    let t = project();
+    let typed = "sk_up_typed_777";
+    let (code, output) = run_on_a_terminal(&t, &["up"], "STRIPE_KEY", typed);
+    assert_eq!(code, 0, "{output}");
+    assert!(!output.contains(typed), "{output}");
+    assert!(t.read(".env").contains(typed));
+}
