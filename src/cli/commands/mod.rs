@@ -2,7 +2,11 @@
 //! and hands the results to the printer.
 
 pub mod completions;
+pub mod down;
+pub mod logs;
+pub mod reset;
 pub mod stacks;
+pub mod status;
 pub mod up;
 pub mod validate;
 

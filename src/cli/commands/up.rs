@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::manifest::Manifest;
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
+use crate::services::{self, images::ImagePolicy, EngineConfig};
 
 /// What every phase gets.
 #[allow(dead_code)] // read by the phases as they land in the core modules
@@ -75,10 +76,7 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
             what: "installing pinned tools",
         }),
         Phase::Services if m.services.is_empty() => Ok(()),
-        Phase::Services => Err(Error::NotAvailable {
-            command: "up",
-            what: "starting services",
-        }),
+        Phase::Services => services_phase(cx).await,
         Phase::Mocks if m.mocks.is_empty() => Ok(()),
         Phase::Mocks => Err(Error::NotAvailable {
             command: "up",
@@ -95,6 +93,40 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
             what: "running setup hooks",
         }),
     }
+}
+
+/// Brings the `[services]` up. The mirror comes from
+/// `DEVENV_REGISTRY_MIRROR`, else `[settings] registry_mirror`.
+async fn services_phase(cx: &UpContext<'_>) -> Result<(), Error> {
+    let engine = super::down::connect_engine().await?;
+    let mirror = std::env::var("DEVENV_REGISTRY_MIRROR")
+        .ok()
+        .filter(|m| !m.is_empty())
+        .or_else(|| cx.manifest.settings.registry_mirror.clone());
+    let req = services::UpRequest {
+        manifest: cx.manifest,
+        paths: cx.paths,
+        reporter: cx.reporter,
+        mirror,
+        images: ImagePolicy {
+            pull: cx.manifest.settings.pull,
+            offline: cx.offline,
+            docker_config_dir: EngineConfig::from_env().docker_config_dir,
+        },
+        // The lead fills these from the mocks phase: each mock's name ->
+        // the network gateway (`services::network::ensure`), and the mock
+        // names as already-ready dependencies.
+        extra_hosts: Vec::new(),
+        external_ready: Vec::new(),
+    };
+    let report = services::up(&engine, &req)
+        .await
+        .map_err(super::down::services_error)?;
+    if report.changed_nothing() {
+        cx.reporter
+            .message(Level::Detail, "services: all running and unchanged");
+    }
+    Ok(())
 }
 
 /// Runs `work` until it ends or Ctrl-C arrives; Ctrl-C drops the work (its
