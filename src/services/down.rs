@@ -112,7 +112,12 @@ pub(crate) async fn stop_and_remove(engine: &Engine, name_or_id: &str) -> Result
         .docker
         .remove_container(
             name_or_id,
-            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+            Some(
+                RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .v(true)
+                    .build(),
+            ),
         )
         .await
     {

@@ -402,6 +402,7 @@ async fn check_ports(
 }
 
 struct Failure {
+    job: bool,
     reason: String,
     exit_code: Option<i64>,
     log: Vec<String>,
@@ -418,7 +419,9 @@ async fn converge(
     proven: Option<String>,
 ) -> std::result::Result<Option<String>, Failure> {
     let name = plan.spec.name.as_str();
+    let job = plan.spec.is_job();
     let fail = |reason: String| Failure {
+        job,
         reason,
         exit_code: None,
         log: Vec::new(),
@@ -466,7 +469,8 @@ async fn converge(
             Ok(code) => {
                 task.finish(false, &format!("exited with code {code}"));
                 Err(Failure {
-                    reason: format!("job exited with code {code}"),
+                    job,
+                    reason: format!("exited with code {code}"),
                     exit_code: Some(code),
                     log: super::logs::tail(engine, name, Some(TAIL)).await,
                 })
@@ -478,6 +482,12 @@ async fn converge(
         };
     }
     task.set_message("waiting until ready");
+    let done = match plan.action {
+        Action::Create => "ready (created)",
+        Action::Recreate => "ready (recreated: definition changed)",
+        Action::Start => "ready (started)",
+        _ => "ready",
+    };
     let ip = container_ip(engine, name, &plan.spec.network).await;
     let target = Target {
         engine,
@@ -488,7 +498,7 @@ async fn converge(
     };
     match ready::wait(&target, plan.service.ready.as_ref()).await {
         Ok(()) => {
-            task.finish(true, "ready");
+            task.finish(true, done);
             let id = engine
                 .docker
                 .inspect_container(
@@ -503,6 +513,7 @@ async fn converge(
         Err(nr) => {
             task.finish(false, &nr.reason);
             Err(Failure {
+                job,
                 reason: nr.reason,
                 exit_code: nr.exit_code,
                 log: super::logs::tail(engine, name, Some(TAIL)).await,
@@ -596,10 +607,14 @@ fn failure_text(failed: &BTreeMap<String, Failure>, blocked: &BTreeMap<String, S
         if !s.is_empty() {
             s.push('\n');
         }
-        s.push_str(&format!(
-            "service `{name}` did not become ready: {}",
-            f.reason
-        ));
+        if f.job {
+            s.push_str(&format!("job `{name}` failed: {}", f.reason));
+        } else {
+            s.push_str(&format!(
+                "service `{name}` did not become ready: {}",
+                f.reason
+            ));
+        }
         if let Some(code) = f.exit_code {
             s.push_str(&format!("\n  exit code: {code}"));
         }
