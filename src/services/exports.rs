@@ -46,7 +46,7 @@ pub fn endpoint(s: &Service, ports: &[Published]) -> ServiceEndpoint {
 pub fn save(paths: &Paths, services: BTreeMap<String, ServiceEndpoint>) -> std::io::Result<()> {
     let mut c = Connections::load(paths);
     c.services = services;
-    c.save(paths)
+    super::save_json_if_changed(&paths.state_file(Connections::FILE), &c)
 }
 
 #[cfg(test)]

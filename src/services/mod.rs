@@ -115,3 +115,16 @@ pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
         }
     )
 }
+
+/// Writes a state file only when its content changes: an fsync per file
+/// would otherwise dominate a no-op `up`.
+pub(crate) fn save_json_if_changed<T: serde::Serialize>(
+    path: &std::path::Path,
+    value: &T,
+) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    crate::state::write_atomic(path, &bytes)
+}

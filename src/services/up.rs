@@ -275,8 +275,8 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     record.ready.retain(|k, _| m.service(k).is_some());
     let save = || -> std::io::Result<()> {
         req.paths.ensure_state_dir()?;
-        book.save(req.paths)?;
-        state::write_json(&req.paths.state_file(READY_FILE), &record)?;
+        super::save_json_if_changed(&req.paths.state_file(PortBook::FILE), &book)?;
+        super::save_json_if_changed(&req.paths.state_file(READY_FILE), &record)?;
         let endpoints = m
             .services
             .iter()
