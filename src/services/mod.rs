@@ -16,6 +16,7 @@ pub mod network;
 pub mod ports;
 mod ready;
 mod spec;
+mod start;
 pub mod status;
 mod up;
 
