@@ -569,3 +569,32 @@ ready = { http = "/health", port = 8080 }
     env.run(["logs", "nope"]).code(2).stderr_has("known: web");
     env.run(["status"]).success().stdout_has("web");
 }
+
+#[test]
+fn a_missing_tag_fails_naming_the_reference_tried_and_creates_nothing() {
+    if !engine_available("missing_tag") {
+        return;
+    }
+    let project = "svc-missing-tag";
+    let _c = Cleanup(project.into());
+    let env = TestEnv::new().manifest(&manifest(
+        project,
+        "[services.a]\nimage = \"busybox:no-such-tag\"\n",
+    ));
+    env.run(["up"])
+        .code(1)
+        .stderr_has(&format!("{REGISTRY}/library/busybox:no-such-tag"));
+    assert!(containers(project).is_empty());
+
+    // pull = "never": a missing image is named, nothing is pulled.
+    env.write(
+        "devenv.toml",
+        &format!(
+            "[project]\nname = \"{project}\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\npull = \"never\"\n[services.a]\nimage = \"busybox:never-pulled\"\n"
+        ),
+    );
+    env.run(["up"])
+        .code(1)
+        .stderr_has("pull policy is `never`")
+        .stderr_has("busybox:never-pulled");
+}
