@@ -517,16 +517,25 @@ fn a_created_but_never_started_container_is_started_by_the_next_up() {
     let env = TestEnv::new().manifest(&manifest(project, &format!("[services.a]\n{IDLE}\n")));
     env.run(["up"]).success();
     let name = format!("devenv_{project}_a");
-    // Make the state an interrupted run leaves between create and start.
-    docker(&["stop", "-t", "1", &name]);
-    let out = docker(&[
-        "container",
-        "inspect",
-        "--format",
-        "{{json .Config.Labels}}",
-        &name,
+    // Make the state an interrupted run leaves between create and start:
+    // a container with our labels (and current hash) that never started.
+    let labels: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&inspect(&name, "{{json .Config.Labels}}")).unwrap();
+    assert!(labels.contains_key("dev.devenv.config-hash"));
+    docker(&["rm", "-f", &name]);
+    let mut args = vec!["create".to_string(), "--name".into(), name.clone()];
+    for (k, v) in &labels {
+        args.push("--label".into());
+        args.push(format!("{k}={v}"));
+    }
+    args.extend([
+        format!("{REGISTRY}/library/busybox:latest"),
+        "sleep".into(),
+        "60".into(),
     ]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("dev.devenv.config-hash"));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(docker(&argv).status.success());
+    assert_eq!(inspect(&name, "{{.State.Status}}"), "created");
     env.run(["up"]).success();
     assert_eq!(inspect(&name, "{{.State.Running}}"), "true");
 }
