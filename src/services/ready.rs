@@ -1,7 +1,7 @@
 //! Readiness, probed by devenv itself rather than through the engine's
 //! healthcheck (whose 30 s default interval would dominate start-up).
 //!
-//! Polling starts at 50 ms and backs off by 1.5x up to 1 s, until the
+//! Polling starts at 50 ms and backs off by 1.5x up to 250 ms, until the
 //! service's timeout. Between failed probes the container's state is checked,
 //! so a container that exits stops the wait at once, with its exit code.
 //!
@@ -45,7 +45,8 @@ pub struct NotReady {
 }
 
 const FIRST_DELAY: Duration = Duration::from_millis(50);
-const MAX_DELAY: Duration = Duration::from_secs(1);
+// Low cap: a probe costs a few ms, a late one costs the user up to the cap.
+const MAX_DELAY: Duration = Duration::from_millis(250);
 
 /// Waits until `ready` passes, the container exits, or the timeout ends.
 /// Without a probe, a running container is ready.
