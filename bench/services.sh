@@ -69,6 +69,7 @@ services:
   cache:
     image: $REG/library/redis:7
     ports: ["127.0.0.1:36379:6379"]
+    volumes: ["cachedata:/data"]
     healthcheck: { test: ["CMD", "redis-cli", "ping"], interval: 1s, timeout: 5s, retries: 120 }
   web:
     image: $REG/library/busybox:latest
@@ -84,6 +85,7 @@ services:
       web: { condition: service_healthy }
 volumes:
   data: {}
+  cachedata: {}
 YAML
 
 say() { printf 'bench: %s\n' "$*" >&2; }
