@@ -27,12 +27,6 @@ pub enum Error {
     /// Ctrl-C. Exit 130.
     #[error("interrupted")]
     Interrupted,
-    /// A command whose capability is not built yet. Exit 1.
-    #[error("`devenv {command}` is not available yet: {what} comes in a later release")]
-    NotAvailable {
-        command: &'static str,
-        what: &'static str,
-    },
     /// An operation failed: a service never became ready, a download failed. Exit 1.
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
@@ -46,7 +40,7 @@ impl Error {
             Error::Usage { .. } | Error::Invalid(_) => 2,
             Error::Prerequisite { .. } => 3,
             Error::Interrupted => 130,
-            Error::NotAvailable { .. } | Error::Failed(_) => 1,
+            Error::Failed(_) => 1,
         }
     }
 
@@ -68,9 +62,6 @@ impl Error {
     pub fn hint(&self) -> Option<&str> {
         match self {
             Error::Usage { hint, .. } | Error::Prerequisite { hint, .. } => hint.as_deref(),
-            Error::NotAvailable { .. } => {
-                Some("follow the project's release notes for when it lands")
-            }
             _ => None,
         }
     }
@@ -105,10 +96,5 @@ mod tests {
         assert_eq!(Error::prerequisite("x", "y").exit_code(), 3);
         assert_eq!(Error::Interrupted.exit_code(), 130);
         assert_eq!(Error::Failed(anyhow::anyhow!("x")).exit_code(), 1);
-        let na = Error::NotAvailable {
-            command: "lock",
-            what: "tool locking",
-        };
-        assert_eq!(na.exit_code(), 1);
     }
 }

@@ -70,12 +70,6 @@ fn completions_are_generated_for_each_shell() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_with_exit_1() {
-    let env = TestEnv::new().manifest("[project]\nname = \"x\"\n");
-    env.run(["status"]).code(1).stderr_has("not available yet");
-}
-
-#[test]
 fn stacks_lists_built_in_and_repository_presets() {
     let env = TestEnv::new().manifest("[project]\nname = \"x\"\n").file(
         "stacks/valkey.toml",

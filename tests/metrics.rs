@@ -41,7 +41,7 @@ fn timeline_of_a_real_clone_ignores_others_and_commits_before_the_clone() {
         .collect();
     assert_eq!(
         names,
-        ["preflight", "tools", "services", "mocks", "config", "hooks"]
+        ["preflight", "tools", "mocks", "services", "config", "hooks"]
     );
     assert_eq!(runs[0]["outcome"], "ok");
     for key in ["id", "started_at", "finished_at"] {

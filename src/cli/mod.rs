@@ -63,10 +63,10 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Stacks(a) => c::stacks::run(app, a.json),
         Command::Completions(a) => c::completions::run(a.shell),
         Command::Up(a) => c::up::run(app, a),
-        Command::Down(_) => not_yet(app, "down", "container management"),
-        Command::Reset(_) => not_yet(app, "reset", "container management"),
-        Command::Status(_) => not_yet(app, "status", "container management"),
-        Command::Logs(_) => not_yet(app, "logs", "container management"),
+        Command::Down(a) => c::down::run(app, a),
+        Command::Reset(a) => c::reset::run(app, a),
+        Command::Status(a) => c::status::run(app, a.json),
+        Command::Logs(a) => c::logs::run(app, a),
         Command::Doctor(a) => c::doctor::run(app, a.json),
         Command::Render(a) => c::render::run(app, a),
         Command::Exec(a) => c::exec::run(app, a.command),
@@ -80,11 +80,4 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Trust => c::trust::run(app),
         Command::Gc => c::gc::run(app),
     }
-}
-
-/// A command not built yet still checks devenv.toml first, so bad input is
-/// reported as such (exit 2) whatever the command.
-fn not_yet(app: &mut App, command: &'static str, what: &'static str) -> Result<i32, Error> {
-    app.manifest()?;
-    Err(Error::NotAvailable { command, what })
 }

@@ -148,20 +148,12 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
                 continue;
             }
         };
-        match tokio::time::timeout(Duration::from_secs(3), docker.ping()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tried.push((address, e.to_string()));
-                continue;
-            }
-            Err(_) => {
-                tried.push((address, "no answer within 3 s".into()));
-                continue;
-            }
-        }
-        match docker.negotiate_version().await {
-            Ok(docker) => return Ok(Engine { docker, address }),
-            Err(e) => tried.push((address, format!("version negotiation failed: {e}"))),
+        // `/version` both proves the engine answers and negotiates: one
+        // round trip instead of a ping plus a version call.
+        match tokio::time::timeout(Duration::from_secs(3), docker.negotiate_version()).await {
+            Ok(Ok(docker)) => return Ok(Engine { docker, address }),
+            Ok(Err(e)) => tried.push((address, e.to_string())),
+            Err(_) => tried.push((address, "no answer within 3 s".into())),
         }
     }
     Err(EngineError::Unreachable { tried })

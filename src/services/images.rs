@@ -6,8 +6,14 @@ use std::collections::BTreeMap;
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures_util::StreamExt;
 
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bollard::auth::DockerCredentials;
+
 use super::engine::Engine;
-use crate::progress::Reporter;
+use crate::manifest::model::PullPolicy;
+use crate::progress::{Event, Reporter};
 
 /// A parsed reference: `registry/repository:tag` (or `@digest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +100,8 @@ impl std::fmt::Display for ImageRef {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
+    #[error("image `{reference}` is not present and the pull policy is `never`")]
+    Missing { reference: String },
     #[error("image `{reference}` was not found: {message}")]
     NotFound { reference: String, message: String },
     #[error("pulling `{reference}` failed: {message}")]
@@ -107,13 +115,23 @@ pub async fn pull(
     image: &ImageRef,
     reporter: &dyn Reporter,
 ) -> Result<u64, PullError> {
+    pull_with(engine, image, None, reporter).await
+}
+
+/// Pulls with registry credentials, when the user has some.
+pub async fn pull_with(
+    engine: &Engine,
+    image: &ImageRef,
+    credentials: Option<DockerCredentials>,
+    reporter: &dyn Reporter,
+) -> Result<u64, PullError> {
     let reference = image.to_string();
     let options = CreateImageOptionsBuilder::default()
         .from_image(&image.name())
         .tag(&image.tag)
         .build();
     let task = reporter.task(&format!("pull {reference}"), None);
-    let mut stream = engine.docker.create_image(Some(options), None, None);
+    let mut stream = engine.docker.create_image(Some(options), None, credentials);
     // Per-layer totals: progress events carry each layer's own counters.
     let mut layers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut shown = 0u64;
@@ -145,6 +163,55 @@ pub async fn pull(
     let total: u64 = layers.values().map(|l| l.1).sum();
     task.finish(true, "pulled");
     Ok(total)
+}
+
+/// How images are made present before containers are created.
+#[derive(Debug, Clone)]
+pub struct ImagePolicy {
+    pub pull: PullPolicy,
+    /// `--offline`: like `never`.
+    pub offline: bool,
+    /// Where `config.json` with registry credentials lives.
+    pub docker_config_dir: Option<PathBuf>,
+}
+
+/// What `ensure` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensured {
+    Present,
+    Pulled,
+}
+
+/// Makes `image` present according to the policy: `missing` pulls only when
+/// absent, `always` pulls every time, `never` (and `--offline`) only checks.
+pub async fn ensure(
+    engine: &Engine,
+    image: &ImageRef,
+    policy: &ImagePolicy,
+    reporter: &dyn Reporter,
+) -> Result<Ensured, PullError> {
+    let reference = image.to_string();
+    let present = || async { engine.docker.inspect_image(&reference).await.is_ok() };
+    let never = policy.offline || policy.pull == PullPolicy::Never;
+    if never || policy.pull == PullPolicy::Missing {
+        if present().await {
+            return Ok(Ensured::Present);
+        }
+        if never {
+            return Err(PullError::Missing { reference });
+        }
+    }
+    let started = Instant::now();
+    let creds =
+        super::auth::credentials(policy.docker_config_dir.as_deref(), image.registry_host());
+    let bytes = pull_with(engine, image, creds, reporter).await?;
+    reporter.event(&Event::Image {
+        reference,
+        pulled: true,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(Ensured::Pulled)
 }
 
 fn classify(reference: String, message: String) -> PullError {

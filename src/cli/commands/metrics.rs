@@ -48,12 +48,7 @@ pub fn outcome_of<T>(result: &Result<T, Error>) -> Outcome {
 /// Records a `down` or `reset` run: one call at the end of those commands,
 /// on the success and the error path alike:
 ///
-/// ```ignore
-/// let start = metrics::Start::now(&super::metrics::CLOCK);   // first line of run()
-/// let result = work();
-/// super::metrics::record_run(app, &manifest, RunKind::Down, start, &result);
-/// ```
-#[allow(dead_code)] // called by `down` and `reset` once they land
+/// `start` is taken before the manifest loads (see `down` and `reset`).
 pub fn record_run<T>(
     app: &App,
     manifest: &Manifest,

@@ -3,17 +3,21 @@
 
 pub mod completions;
 pub mod doctor;
+pub mod down;
 pub mod env;
 pub mod exec;
 pub mod gc;
 pub mod init;
 pub mod lock;
+pub mod logs;
 pub mod metrics;
 pub mod mock;
 pub mod render;
 pub mod report;
+pub mod reset;
 pub mod shell;
 pub mod stacks;
+pub mod status;
 pub mod trust;
 pub mod up;
 pub mod validate;

@@ -1,11 +1,20 @@
 //! `devenv up`: bring the environment to the declared state, phase by phase:
-//! tools -> services -> mocks -> config -> hooks.
+//! tools -> mocks -> services -> config -> hooks.
 //!
 //! Each phase lives in its core module; this file only decides which phases
 //! run, in what order, and turns Ctrl-C into exit 130. A phase whose section
 //! is empty in devenv.toml is a no-op.
+//!
+//! Mocks start before services so a container that calls an upstream while
+//! it starts finds the mock already answering. Containers reach a mock by
+//! its name: every container gets an /etc/hosts entry `<mock>` -> the project
+//! network's gateway, and the mock listens on 127.0.0.1 and that gateway
+//! only (a host-internal bridge address, never reachable from other machines).
 
 use std::future::Future;
+use std::net::IpAddr;
+
+use tokio::sync::OnceCell;
 
 use crate::cli::args::{Phase, UpArgs};
 use crate::cli::App;
@@ -15,26 +24,50 @@ use crate::manifest::{HookEntry, Manifest};
 use crate::metrics::{RunKind, RunRecorder, Start};
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
+use crate::services::{self, images::ImagePolicy, EngineConfig};
+use crate::services::{network::NetworkInfo, Engine};
 
 /// What every phase gets.
-#[allow(dead_code)] // read by the phases as they land in the core modules
 pub struct UpContext<'a> {
     pub manifest: &'a Manifest,
     pub paths: &'a Paths,
     pub reporter: &'a dyn Reporter,
     /// The config environment (`--env`, else `[config] environment`).
     pub environment: String,
-    pub frozen: bool,
     pub offline: bool,
-    pub yes: bool,
     /// Mirror, timeouts and parallelism for tool downloads.
     pub tools: crate::tools::Settings,
+    /// Connected on first use, shared by the mocks and services phases.
+    pub engine: OnceCell<Engine>,
+    pub network: OnceCell<NetworkInfo>,
+}
+
+impl UpContext<'_> {
+    async fn engine(&self) -> Result<&Engine, Error> {
+        self.engine
+            .get_or_try_init(super::down::connect_engine)
+            .await
+    }
+
+    /// The project network's gateway: where containers reach host processes.
+    async fn gateway(&self) -> Result<Option<IpAddr>, Error> {
+        let engine = self.engine().await?;
+        let info = self
+            .network
+            .get_or_try_init(|| async {
+                services::network::ensure(engine, &self.manifest.project.id)
+                    .await
+                    .map_err(super::down::services_error)
+            })
+            .await?;
+        Ok(info.gateway)
+    }
 }
 
 const ORDER: [Phase; 5] = [
     Phase::Tools,
-    Phase::Services,
     Phase::Mocks,
+    Phase::Services,
     Phase::Config,
     Phase::Hooks,
 ];
@@ -88,10 +121,10 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
                 .env
                 .clone()
                 .unwrap_or_else(|| manifest.config.environment.clone()),
-            frozen: args.frozen,
             offline: args.offline,
-            yes: args.yes,
             tools: tool_settings,
+            engine: OnceCell::new(),
+            network: OnceCell::new(),
         };
         runtime.block_on(interruptible(async {
             for phase in &phases {
@@ -128,25 +161,30 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
         Phase::Tools if m.tools.is_empty() && !cx.paths.bin_dir().exists() => Ok(()),
         Phase::Tools => Ok(crate::tools::install(m, cx.paths, cx.reporter, &cx.tools).await?),
         Phase::Services if m.services.is_empty() => Ok(()),
-        Phase::Services => Err(Error::NotAvailable {
-            command: "up",
-            what: "starting services",
-        }),
+        Phase::Services => services_phase(cx).await,
         Phase::Mocks if m.mocks.is_empty() => Ok(()),
-        Phase::Mocks => {
-            let exe = std::env::current_exe().map_err(|e| {
-                Error::Failed(anyhow::anyhow!("cannot find the devenv binary: {e}"))
-            })?;
-            let req = crate::mocks::UpRequest::new(m, cx.paths, exe, cx.reporter);
-            tokio::task::block_in_place(|| crate::mocks::up(&req))
-                .map(|_| ())
-                .map_err(super::mock::to_error)
-        }
+        Phase::Mocks => mocks_phase(cx).await,
         Phase::Config if m.config.files.is_empty() => Ok(()),
         Phase::Config => super::render::config_phase(cx).await,
         Phase::Hooks if m.hooks.setup.is_empty() => Ok(()),
         Phase::Hooks => run_hooks(cx, &m.hooks.setup, HookKind::Setup),
     }
+}
+
+/// Starts the mocks, on 127.0.0.1 and, when there are containers to reach
+/// them, on the project network's gateway.
+async fn mocks_phase(cx: &UpContext<'_>) -> Result<(), Error> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot find the devenv binary: {e}")))?;
+    let mut req = crate::mocks::UpRequest::new(cx.manifest, cx.paths, exe, cx.reporter);
+    if !cx.manifest.services.is_empty() {
+        if let Some(gw) = cx.gateway().await? {
+            req.addresses.push(gw);
+        }
+    }
+    tokio::task::block_in_place(|| crate::mocks::up(&req))
+        .map(|_| ())
+        .map_err(super::mock::to_error)
 }
 
 /// Runs hooks off the async workers: they are plain blocking processes.
@@ -182,6 +220,52 @@ fn check_requires(manifest: &Manifest) -> Result<(), Error> {
         lines.join("\n"),
         "install or upgrade it, then run `devenv up` again",
     ))
+}
+
+/// Brings the `[services]` up. The mirror comes from
+/// `DEVENV_REGISTRY_MIRROR`, else `[settings] registry_mirror`.
+async fn services_phase(cx: &UpContext<'_>) -> Result<(), Error> {
+    // Every mock is reachable from every container by its name. Always
+    // computed from the manifest, so `--only services` hashes the same.
+    let extra_hosts: Vec<(String, IpAddr)> = match cx.manifest.mocks.is_empty() {
+        true => Vec::new(),
+        false => match cx.gateway().await? {
+            Some(gw) => cx
+                .manifest
+                .mocks
+                .iter()
+                .map(|mk| (mk.name.clone(), gw))
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    let engine = cx.engine().await?;
+    let mirror = std::env::var("DEVENV_REGISTRY_MIRROR")
+        .ok()
+        .filter(|m| !m.is_empty())
+        .or_else(|| cx.manifest.settings.registry_mirror.clone());
+    let req = services::UpRequest {
+        manifest: cx.manifest,
+        paths: cx.paths,
+        reporter: cx.reporter,
+        mirror,
+        images: ImagePolicy {
+            pull: cx.manifest.settings.pull,
+            offline: cx.offline,
+            docker_config_dir: EngineConfig::from_env().docker_config_dir,
+        },
+        extra_hosts,
+        // Mocks start before services; a service may depend on one.
+        external_ready: cx.manifest.mocks.iter().map(|mk| mk.name.clone()).collect(),
+    };
+    let report = services::up(engine, &req)
+        .await
+        .map_err(super::down::services_error)?;
+    if report.changed_nothing() {
+        cx.reporter
+            .message(Level::Detail, "services: all running and unchanged");
+    }
+    Ok(())
 }
 
 /// Runs `work` until it ends or Ctrl-C arrives; Ctrl-C drops the work (its

@@ -1,0 +1,327 @@
+//! Readiness, probed by devenv itself rather than through the engine's
+//! healthcheck (whose 30 s default interval would dominate start-up).
+//!
+//! Polling starts at 50 ms and backs off by 1.5x up to 250 ms, until the
+//! service's timeout. Between failed probes the container's state is checked,
+//! so a container that exits stops the wait at once, with its exit code.
+//!
+//! TCP probes: Docker's userland proxy accepts connections on a published
+//! host port even when nothing listens inside the container. So when the
+//! container has an address on the project network (Linux: the host routes to
+//! bridge networks) the probe connects to that address and the container
+//! port directly. Otherwise it connects through the host port and requires
+//! that the connection is not closed by the other side within 200 ms (the
+//! proxy closes at once when the backend refuses).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use futures_util::StreamExt;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use crate::manifest::model::{Probe, Readiness};
+
+use super::ports::Published;
+use super::Engine;
+
+/// What a probe needs to know about one started container.
+pub struct Target<'a> {
+    pub engine: &'a Engine,
+    pub container: &'a str,
+    pub image: &'a str,
+    /// The container's address on the project network, when routable.
+    pub ip: Option<IpAddr>,
+    pub ports: &'a [Published],
+}
+
+/// Why a service is not ready.
+#[derive(Debug, Clone)]
+pub struct NotReady {
+    pub reason: String,
+    /// Set when the container exited.
+    pub exit_code: Option<i64>,
+}
+
+const FIRST_DELAY: Duration = Duration::from_millis(50);
+// Low cap: a probe costs a few ms, a late one costs the user up to the cap.
+const MAX_DELAY: Duration = Duration::from_millis(250);
+
+/// Waits until `ready` passes, the container exits, or the timeout ends.
+/// Without a probe, a running container is ready.
+pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), NotReady> {
+    let Some(ready) = ready else {
+        return match exited(t).await {
+            Some(code) => Err(exited_error(code)),
+            None => Ok(()),
+        };
+    };
+    if let Probe::Log(re) = &ready.probe {
+        return wait_for_log(t, re, ready.timeout).await;
+    }
+    let probe = resolve(t, &ready.probe).await?;
+    let deadline = Instant::now() + ready.timeout;
+    let mut delay = FIRST_DELAY;
+    loop {
+        if check(t, &probe).await {
+            return Ok(());
+        }
+        if let Some(code) = exited(t).await {
+            return Err(exited_error(code));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(NotReady {
+                reason: format!(
+                    "not ready after {}s ({})",
+                    ready.timeout.as_secs(),
+                    describe(&ready.probe)
+                ),
+                exit_code: None,
+            });
+        }
+        tokio::time::sleep(delay.min(deadline - now)).await;
+        delay = (delay.mul_f32(1.5)).min(MAX_DELAY);
+    }
+}
+
+/// One probe attempt, for `status`.
+pub async fn once(t: &Target<'_>, ready: Option<&Readiness>) -> bool {
+    let Some(ready) = ready else { return true };
+    match &ready.probe {
+        // A log line that matched once stays matched.
+        Probe::Log(re) => log_matches(t, re).await,
+        p => match resolve(t, p).await {
+            Ok(probe) => check(t, &probe).await,
+            Err(_) => false,
+        },
+    }
+}
+
+fn describe(p: &Probe) -> String {
+    match p {
+        Probe::Tcp(port) => format!("tcp {port}"),
+        Probe::Http { path, port } => format!("http GET {path} on port {port}"),
+        Probe::Exec(cmd) => format!("exec {}", cmd.join(" ")),
+        Probe::Log(re) => format!("log line matching `{re}`"),
+        Probe::Healthcheck => "the image's HEALTHCHECK".into(),
+    }
+}
+
+fn exited_error(code: i64) -> NotReady {
+    NotReady {
+        reason: format!("the container exited with code {code}"),
+        exit_code: Some(code),
+    }
+}
+
+/// A probe with the image's HEALTHCHECK turned into an exec.
+enum Resolved {
+    Tcp(u16),
+    Http(String, u16),
+    Exec(Vec<String>),
+}
+
+async fn resolve(t: &Target<'_>, p: &Probe) -> Result<Resolved, NotReady> {
+    Ok(match p {
+        Probe::Tcp(port) => Resolved::Tcp(*port),
+        Probe::Http { path, port } => Resolved::Http(path.clone(), *port),
+        Probe::Exec(cmd) => Resolved::Exec(cmd.clone()),
+        Probe::Log(_) => unreachable!("log probes stream"),
+        Probe::Healthcheck => {
+            let test = t
+                .engine
+                .docker
+                .inspect_image(t.image)
+                .await
+                .ok()
+                .and_then(|i| i.config)
+                .and_then(|c| c.healthcheck)
+                .and_then(|h| h.test)
+                .unwrap_or_default();
+            match test.first().map(String::as_str) {
+                Some("CMD") => Resolved::Exec(test[1..].to_vec()),
+                Some("CMD-SHELL") => {
+                    Resolved::Exec(vec!["/bin/sh".into(), "-c".into(), test[1..].join(" ")])
+                }
+                _ => {
+                    return Err(NotReady {
+                        reason: format!(
+                            "`ready = {{ healthcheck = true }}` but image {} has no HEALTHCHECK",
+                            t.image
+                        ),
+                        exit_code: None,
+                    })
+                }
+            }
+        }
+    })
+}
+
+async fn check(t: &Target<'_>, p: &Resolved) -> bool {
+    match p {
+        Resolved::Tcp(port) => tcp(t, *port).await,
+        Resolved::Http(path, port) => http(t, path, *port).await,
+        Resolved::Exec(cmd) => exec(t, cmd).await,
+    }
+}
+
+/// Where to reach container port `port`: the container itself when it has
+/// an address, else its published host port.
+fn address(t: &Target<'_>, port: u16) -> Option<(SocketAddr, bool)> {
+    if let Some(ip) = t.ip {
+        return Some((SocketAddr::new(ip, port), true));
+    }
+    let p = t.ports.iter().find(|p| p.container == port)?;
+    let ip = if p.bind.is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        p.bind
+    };
+    Some((SocketAddr::new(ip, p.host), false))
+}
+
+async fn tcp(t: &Target<'_>, port: u16) -> bool {
+    let Some((addr, direct)) = address(t, port) else {
+        return false;
+    };
+    let connect = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await;
+    let Ok(Ok(mut stream)) = connect else {
+        return false;
+    };
+    if direct {
+        return true;
+    }
+    // Through the proxy: a refused backend shows as an immediate close.
+    let mut buf = [0u8; 1];
+    match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
+        Err(_) => true,
+        Ok(Ok(n)) => n > 0,
+        Ok(Err(_)) => false,
+    }
+}
+
+async fn http(t: &Target<'_>, path: &str, port: u16) -> bool {
+    let Some((addr, _)) = address(t, port) else {
+        return false;
+    };
+    let Ok(client) = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+    else {
+        return false;
+    };
+    match client.get(format!("http://{addr}{path}")).send().await {
+        Ok(r) => r.status().is_success(),
+        Err(_) => false,
+    }
+}
+
+async fn exec(t: &Target<'_>, cmd: &[String]) -> bool {
+    let attempt = async {
+        let created = t
+            .engine
+            .docker
+            .create_exec(
+                t.container,
+                CreateExecOptions {
+                    cmd: Some(cmd.to_vec()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .ok()?;
+        if let StartExecResults::Attached { mut output, .. } = t
+            .engine
+            .docker
+            .start_exec(&created.id, None::<StartExecOptions>)
+            .await
+            .ok()?
+        {
+            while output.next().await.is_some() {}
+        }
+        let info = t.engine.docker.inspect_exec(&created.id).await.ok()?;
+        Some(info.exit_code == Some(0))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(10), attempt).await,
+        Ok(Some(true))
+    )
+}
+
+/// The exit code when the container is no longer running.
+async fn exited(t: &Target<'_>) -> Option<i64> {
+    let info = t
+        .engine
+        .docker
+        .inspect_container(
+            t.container,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()?;
+    let state = info.state?;
+    if state.running == Some(true) {
+        None
+    } else {
+        Some(state.exit_code.unwrap_or(-1))
+    }
+}
+
+async fn wait_for_log(t: &Target<'_>, re: &str, timeout: Duration) -> Result<(), NotReady> {
+    let regex = regex::Regex::new(re).map_err(|e| NotReady {
+        reason: e.to_string(),
+        exit_code: None,
+    })?;
+    let options = bollard::query_parameters::LogsOptionsBuilder::default()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut stream = t.engine.docker.logs(t.container, Some(options));
+    let mut pending = String::new();
+    let scan = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            let mut lines: Vec<&str> = pending.split('\n').collect();
+            let rest = lines.pop().unwrap_or_default().to_string();
+            if lines.iter().any(|l| regex.is_match(l)) {
+                return true;
+            }
+            pending = rest;
+        }
+        // The stream ends when the container stops.
+        regex.is_match(&pending)
+    };
+    match tokio::time::timeout(timeout, scan).await {
+        Ok(true) => Ok(()),
+        Ok(false) => match exited(t).await {
+            Some(code) => Err(exited_error(code)),
+            None => Err(NotReady {
+                reason: format!("its log ended without a line matching `{re}`"),
+                exit_code: None,
+            }),
+        },
+        Err(_) => Err(NotReady {
+            reason: format!(
+                "not ready after {}s (no log line matching `{re}`)",
+                timeout.as_secs()
+            ),
+            exit_code: None,
+        }),
+    }
+}
+
+async fn log_matches(t: &Target<'_>, re: &str) -> bool {
+    let Ok(regex) = regex::Regex::new(re) else {
+        return false;
+    };
+    super::logs::tail(t.engine, t.container, None)
+        .await
+        .iter()
+        .any(|l| regex.is_match(l))
+}

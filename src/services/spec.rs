@@ -1,0 +1,242 @@
+//! The container a service should be, as a canonical value: its hash is the
+//! `dev.devenv.config-hash` label, so comparing labels from one list call
+//! tells whether a running container is up to date.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount as EngineMount, MountTypeEnum,
+    NetworkingConfig, PortBinding,
+};
+use serde::Serialize;
+
+use crate::manifest::model::{Protocol, RunMode, Service};
+
+use super::ports::Published;
+use super::{container_name, volume_name, LABEL_HASH, LABEL_KIND, LABEL_PROJECT, LABEL_SERVICE};
+
+/// Everything that decides what a container is. Any change here changes the
+/// hash and recreates the container (volumes are kept).
+#[derive(Debug, Clone, Serialize)]
+pub struct Spec {
+    pub name: String,
+    pub service: String,
+    pub project: String,
+    /// After the mirror rewrite.
+    pub image: String,
+    pub env: BTreeMap<String, String>,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub ports: Vec<Published>,
+    /// Engine volume name -> container path.
+    pub volumes: BTreeMap<String, String>,
+    /// Host path, container path, read-only.
+    pub mounts: Vec<(String, String, bool)>,
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+    pub platform: Option<String>,
+    pub network: String,
+    pub extra_hosts: Vec<(String, IpAddr)>,
+    pub run: RunMode,
+}
+
+/// Inputs of `Spec::new` that are the same for every service of a run.
+pub struct SpecContext<'a> {
+    pub project_id: &'a str,
+    pub network: &'a str,
+    pub extra_hosts: &'a [(String, IpAddr)],
+    pub image: String,
+    pub ports: Vec<Published>,
+}
+
+impl Spec {
+    pub fn new(s: &Service, cx: SpecContext<'_>) -> Spec {
+        let mut extra_hosts = cx.extra_hosts.to_vec();
+        extra_hosts.sort();
+        Spec {
+            name: container_name(cx.project_id, &s.name),
+            service: s.name.clone(),
+            project: cx.project_id.to_string(),
+            image: cx.image,
+            env: s.env.clone(),
+            command: s.command.clone(),
+            entrypoint: s.entrypoint.clone(),
+            ports: cx.ports,
+            volumes: s
+                .volumes
+                .iter()
+                .map(|(v, path)| (volume_name(cx.project_id, &s.name, v), path.clone()))
+                .collect(),
+            mounts: s
+                .mounts
+                .iter()
+                .map(|m| {
+                    (
+                        m.source.display().to_string(),
+                        m.target.clone(),
+                        m.read_only,
+                    )
+                })
+                .collect(),
+            user: s.user.clone(),
+            working_dir: s.working_dir.clone(),
+            platform: s.platform.clone(),
+            network: cx.network.to_string(),
+            extra_hosts,
+            run: s.run,
+        }
+    }
+
+    /// A short, stable hash of the whole spec.
+    pub fn hash(&self) -> String {
+        let bytes = serde_json::to_vec(self).expect("a spec serialises");
+        crate::util::sha256_hex(&bytes)[..16].to_string()
+    }
+
+    pub fn is_job(&self) -> bool {
+        self.run == RunMode::Once
+    }
+
+    pub fn labels(&self) -> HashMap<String, String> {
+        HashMap::from([
+            (LABEL_PROJECT.to_string(), self.project.clone()),
+            (LABEL_SERVICE.to_string(), self.service.clone()),
+            (LABEL_HASH.to_string(), self.hash()),
+            (
+                LABEL_KIND.to_string(),
+                if self.is_job() { "job" } else { "service" }.to_string(),
+            ),
+        ])
+    }
+
+    /// The engine's create request.
+    pub fn create_body(&self) -> ContainerCreateBody {
+        let proto = |p: Protocol| match p {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        let mut exposed: HashMap<String, HashMap<(), ()>> = HashMap::new();
+        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+        for p in &self.ports {
+            let key = format!("{}/{}", p.container, proto(p.protocol));
+            exposed.insert(key.clone(), HashMap::new());
+            bindings
+                .entry(key)
+                .or_insert_with(|| Some(Vec::new()))
+                .get_or_insert_with(Vec::new)
+                .push(PortBinding {
+                    host_ip: Some(p.bind.to_string()),
+                    host_port: Some(p.host.to_string()),
+                });
+        }
+        let mut mounts: Vec<EngineMount> = self
+            .volumes
+            .iter()
+            .map(|(name, path)| EngineMount {
+                target: Some(path.clone()),
+                source: Some(name.clone()),
+                typ: Some(MountTypeEnum::VOLUME),
+                ..Default::default()
+            })
+            .collect();
+        mounts.extend(self.mounts.iter().map(|(src, dst, ro)| EngineMount {
+            target: Some(dst.clone()),
+            source: Some(src.clone()),
+            typ: Some(MountTypeEnum::BIND),
+            read_only: Some(*ro),
+            ..Default::default()
+        }));
+        let host_config = HostConfig {
+            port_bindings: Some(bindings),
+            mounts: Some(mounts),
+            network_mode: Some(self.network.clone()),
+            extra_hosts: Some(
+                self.extra_hosts
+                    .iter()
+                    .map(|(n, ip)| format!("{n}:{ip}"))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        ContainerCreateBody {
+            image: Some(self.image.clone()),
+            env: Some(self.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            cmd: self.command.clone(),
+            entrypoint: self.entrypoint.clone(),
+            user: self.user.clone(),
+            working_dir: self.working_dir.clone(),
+            exposed_ports: Some(exposed),
+            labels: Some(self.labels()),
+            host_config: Some(host_config),
+            networking_config: Some(NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(
+                    self.network.clone(),
+                    EndpointSettings {
+                        aliases: Some(vec![self.service.clone()]),
+                        ..Default::default()
+                    },
+                )])),
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn service() -> Service {
+        Service {
+            name: "db".into(),
+            stack: None,
+            image: "postgres:16".into(),
+            ports: vec![],
+            env: BTreeMap::from([("A".into(), "1".into())]),
+            command: None,
+            entrypoint: None,
+            volumes: BTreeMap::from([("data".into(), "/data".into())]),
+            mounts: vec![],
+            ready: None,
+            depends_on: vec![],
+            run: RunMode::Always,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            exports: BTreeMap::new(),
+            user: None,
+            working_dir: None,
+            platform: None,
+        }
+    }
+
+    fn spec(s: &Service, hosts: &[(String, IpAddr)]) -> Spec {
+        Spec::new(
+            s,
+            SpecContext {
+                project_id: "p",
+                network: "devenv_p_default",
+                extra_hosts: hosts,
+                image: "m/library/postgres:16".into(),
+                ports: vec![],
+            },
+        )
+    }
+
+    #[test]
+    fn the_hash_follows_the_definition() {
+        let s = service();
+        let a = spec(&s, &[]);
+        assert_eq!(a.hash(), spec(&s, &[]).hash());
+        let mut changed = s.clone();
+        changed.env.insert("A".into(), "2".into());
+        assert_ne!(a.hash(), spec(&changed, &[]).hash());
+        let hosts = vec![(
+            "payments".to_string(),
+            IpAddr::V4(Ipv4Addr::new(172, 18, 0, 1)),
+        )];
+        assert_ne!(a.hash(), spec(&s, &hosts).hash());
+        assert_eq!(a.volumes["devenv_p_db_data"], "/data");
+        assert_eq!(a.name, "devenv_p_db");
+    }
+}

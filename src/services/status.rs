@@ -1,0 +1,162 @@
+//! `status` entries for services and jobs, in the contract's shape. The
+//! command appends mocks and tools and prints the document.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use bollard::models::{ContainerSummary, ContainerSummaryStateEnum};
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::manifest::model::{Manifest, Probe};
+use crate::paths::Paths;
+use crate::state::{Connections, PortBook};
+
+use super::network::network_name;
+use super::ports::{self, Published};
+use super::ready::{self, Target};
+use super::{container_name, project_filter, Engine, Result, ServicesError, LABEL_SERVICE};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PortEntry {
+    pub host: u16,
+    pub container: u16,
+}
+
+/// One entry of `status --json`'s `services` list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StatusEntry {
+    pub name: String,
+    /// "service", "mock" or "job".
+    pub kind: String,
+    /// "running", "stopped", "exited" or "missing".
+    pub state: String,
+    pub ready: bool,
+    pub ports: Vec<PortEntry>,
+    pub url: Option<String>,
+}
+
+/// Every service and job of the manifest, in declaration order. Running
+/// services are probed once each (in parallel) for `ready`.
+pub async fn status(
+    engine: &Engine,
+    manifest: &Manifest,
+    paths: &Paths,
+) -> Result<Vec<StatusEntry>> {
+    let project = manifest.project.id.as_str();
+    let list = engine
+        .docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&project_filter(project))
+                .build(),
+        ))
+        .await
+        .map_err(ServicesError::engine("listing containers"))?;
+    let by_service: HashMap<&str, &ContainerSummary> = list
+        .iter()
+        .filter_map(|c| Some((c.labels.as_ref()?.get(LABEL_SERVICE)?.as_str(), c)))
+        .collect();
+    let mut book = PortBook::load(paths);
+    let declared = ports::resolve(manifest, &mut book).unwrap_or_default();
+    let connections = Connections::load(paths);
+    let net = network_name(project);
+
+    let entries = manifest.services.iter().map(|s| {
+        let c = by_service.get(s.name.as_str()).copied();
+        let declared: Vec<Published> = declared.get(&s.name).cloned().unwrap_or_default();
+        let connections = &connections;
+        let net = &net;
+        async move {
+            let state = match c.and_then(|c| c.state) {
+                None => "missing",
+                Some(ContainerSummaryStateEnum::RUNNING)
+                | Some(ContainerSummaryStateEnum::RESTARTING) => "running",
+                Some(ContainerSummaryStateEnum::EXITED) | Some(ContainerSummaryStateEnum::DEAD) => {
+                    "exited"
+                }
+                Some(_) => "stopped",
+            };
+            let ready = match (state, s.is_job()) {
+                ("exited", true) => c
+                    .and_then(|c| c.status.as_deref())
+                    .is_some_and(|st| st.starts_with("Exited (0)")),
+                ("running", false) => {
+                    let ip = c
+                        .filter(|_| engine.address.starts_with("unix://"))
+                        .and_then(|c| ip_on(c, net));
+                    let name = container_name(project, &s.name);
+                    let image = c.and_then(|c| c.image.clone()).unwrap_or_default();
+                    let t = Target {
+                        engine,
+                        container: &name,
+                        image: &image,
+                        ip,
+                        ports: &declared,
+                    };
+                    ready::once(&t, s.ready.as_ref()).await
+                }
+                _ => false,
+            };
+            let mut ports: Vec<PortEntry> = c
+                .and_then(|c| c.ports.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| {
+                    Some(PortEntry {
+                        host: p.public_port?,
+                        container: p.private_port,
+                    })
+                })
+                .collect();
+            if ports.is_empty() {
+                ports = declared
+                    .iter()
+                    .map(|p| PortEntry {
+                        host: p.host,
+                        container: p.container,
+                    })
+                    .collect();
+            }
+            ports.sort_by_key(|p| (p.container, p.host));
+            ports.dedup();
+            let url = connections
+                .services
+                .get(&s.name)
+                .and_then(|e| e.exports.get("url").cloned())
+                .or_else(|| match &s.ready.as_ref()?.probe {
+                    Probe::Http { port, .. } => {
+                        let host = declared.iter().find(|p| p.container == *port)?.host;
+                        Some(format!("http://127.0.0.1:{host}"))
+                    }
+                    _ => None,
+                });
+            StatusEntry {
+                name: s.name.clone(),
+                kind: if s.is_job() { "job" } else { "service" }.into(),
+                state: state.into(),
+                ready,
+                ports,
+                url,
+            }
+        }
+    });
+    Ok(join_all(entries).await)
+}
+
+fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    c.network_settings
+        .as_ref()?
+        .networks
+        .as_ref()?
+        .get(network)?
+        .ip_address
+        .as_deref()?
+        .parse()
+        .ok()
+}
