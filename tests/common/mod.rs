@@ -245,3 +245,39 @@ pub fn docker(args: &[&str]) -> Output {
         .output()
         .expect("docker CLI")
 }
+
+/// Removes a project's containers, network and volumes when dropped.
+pub struct Cleanup(pub String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        remove_project(&self.0);
+    }
+}
+
+pub fn remove_project(project: &str) {
+    let label = format!("label=dev.devenv.project={project}");
+    for kind in [
+        &["ps", "-aq", "--filter"][..],
+        &["volume", "ls", "-q", "--filter"][..],
+        &["network", "ls", "-q", "--filter"][..],
+    ] {
+        let mut args = kind.to_vec();
+        args.push(&label);
+        let out = docker(&args);
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let mut rm: Vec<&str> = match kind[0] {
+            "ps" => vec!["rm", "-f", "-v"],
+            "volume" => vec!["volume", "rm", "-f"],
+            _ => vec!["network", "rm"],
+        };
+        rm.extend(ids.iter().map(String::as_str));
+        let _ = docker(&rm);
+    }
+}

@@ -1,0 +1,317 @@
+//! End to end, as a new hire meets it: the example service from a fresh
+//! `git clone`, brought up, used, taken down, brought up again, reset to a
+//! fresh clone and brought up once more. Real engine, images from the
+//! loopback registry, the real mock server, real templates, a real hook.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{docker, engine_available, Cleanup, TestEnv, REGISTRY};
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Origin",
+            "-c",
+            "user.email=origin@example.com",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The example committed to an "origin" repository and cloned from it, with
+/// a project name of its own so parallel runs never share containers.
+fn fresh_clone_of_the_example(project: &str) -> (tempfile::TempDir, TestEnv) {
+    let origin = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/checkout"),
+        origin.path(),
+    );
+    let manifest = origin.path().join("devenv.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "name = \"checkout-example\"",
+            &format!("name = \"{project}\""),
+        ),
+    )
+    .unwrap();
+    git(origin.path(), &["init", "-q", "-b", "main"]);
+    git(origin.path(), &["add", "."]);
+    git(origin.path(), &["commit", "-q", "-m", "checkout"]);
+    let env = TestEnv::new().env("DEVENV_REGISTRY_MIRROR", REGISTRY);
+    git(
+        origin.path(),
+        &[
+            "clone",
+            "-q",
+            origin.path().to_str().unwrap(),
+            env.repo().to_str().unwrap(),
+        ],
+    );
+    (origin, env)
+}
+
+fn dotenv(env: &TestEnv) -> std::collections::BTreeMap<String, String> {
+    env.read(".env")
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the example's own HTTP service against what `up` brought up.
+fn start_the_service(env: &TestEnv, port: u16) -> Server {
+    let child = Command::new("python3")
+        .arg("app/server.py")
+        .env("PORT", port.to_string())
+        .current_dir(env.repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server(child)
+}
+
+#[test]
+fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
+    if !engine_available("the_example_from_a_fresh_clone_up_down_up_reset_up") {
+        return;
+    }
+    let project = format!("e2e-checkout-{}", std::process::id());
+    let _cleanup = Cleanup(project.clone());
+    let (_origin, env) = fresh_clone_of_the_example(&project);
+
+    // First up: every phase, the smoke-check hook proving each dependency answers.
+    env.run(["up", "--yes"])
+        .success()
+        .stderr_has("postgres: ok")
+        .stderr_has("redis: ok")
+        .stderr_has("payments mock: ok");
+
+    // The rendered files carry the ports the containers really got.
+    let vars = dotenv(&env);
+    let cache_port = String::from_utf8_lossy(
+        &docker(&["port", &format!("devenv_{project}_cache"), "6379/tcp"]).stdout,
+    )
+    .trim()
+    .rsplit(':')
+    .next()
+    .unwrap()
+    .to_string();
+    assert_eq!(
+        vars["REDIS_URL"],
+        format!("redis://127.0.0.1:{cache_port}/0")
+    );
+    assert!(env
+        .read("config/app.yaml")
+        .contains(&format!("url: redis://127.0.0.1:{cache_port}/0")));
+
+    // status: services ready, the migration job done, the mock running.
+    let status = env.run(["status", "--json"]).success().json();
+    let entry = |name: &str| {
+        status["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("db")["ready"], true);
+    assert_eq!(entry("cache")["ready"], true);
+    assert_eq!(entry("migrate")["kind"], "job");
+    assert_eq!(entry("payments")["kind"], "mock");
+    assert_eq!(entry("payments")["state"], "running");
+
+    // The service itself works against all of it: mock charge, row in
+    // PostgreSQL (migrated by the job), counter in Redis.
+    let port = free_port();
+    let server = start_the_service(&env, port);
+    let body = r#"{"amount": 1200}"#;
+    let reply = http(port, &format!("POST /checkout HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    assert!(reply.starts_with("HTTP/1.0 201"), "{reply}");
+    assert!(reply.contains("\"charge\": \"ch_test_123\""), "{reply}");
+    let declined = r#"{"amount": 1200, "card": "4000000000000002"}"#;
+    let reply = http(port, &format!("POST /checkout HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{declined}", declined.len()));
+    assert!(reply.starts_with("HTTP/1.0 402"), "{reply}");
+    drop(server);
+
+    // A second up changes nothing.
+    env.run(["-v", "up"])
+        .success()
+        .stderr_has("all running and unchanged");
+
+    // down keeps data; up brings it all back.
+    env.run(["down"]).success();
+    assert!(String::from_utf8_lossy(
+        &docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=dev.devenv.project={project}")
+        ])
+        .stdout
+    )
+    .trim()
+    .is_empty());
+    env.run(["up"]).success();
+    let count = docker(&[
+        "exec",
+        &format!("devenv_{project}_db"),
+        "psql",
+        "-U",
+        "devenv",
+        "-d",
+        "checkout",
+        "-tAc",
+        "select count(*) from orders",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&count.stdout).trim(),
+        "1",
+        "{}",
+        String::from_utf8_lossy(&count.stderr)
+    );
+
+    // reset: back to a fresh clone, nothing left but what git tracks.
+    env.run(["reset", "--yes"]).success();
+    let st = Command::new("git")
+        .args(["status", "--porcelain", "--ignored"])
+        .current_dir(env.repo())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&st.stdout).trim(),
+        "",
+        "reset left files behind"
+    );
+    assert!(String::from_utf8_lossy(
+        &docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=dev.devenv.project={project}")
+        ])
+        .stdout
+    )
+    .trim()
+    .is_empty());
+
+    // And up again from there, as on the first day (trust is kept).
+    env.run(["up"]).success().stderr_has("payments mock: ok");
+    env.run(["down", "--volumes"]).success();
+}
+
+#[test]
+fn a_container_reaches_a_mock_by_its_name() {
+    if !engine_available("a_container_reaches_a_mock_by_its_name") {
+        return;
+    }
+    let project = format!("e2e-mock-by-name-{}", std::process::id());
+    let _cleanup = Cleanup(project.clone());
+    let port = free_port();
+    // The client is only ready once it has fetched the stub through the
+    // mock's name, so a successful up is the proof.
+    let env = TestEnv::new().manifest(&format!(
+        r#"[project]
+name = "{project}"
+[settings]
+registry_mirror = "{REGISTRY}"
+[mocks.payments]
+port = {port}
+[[mocks.payments.routes]]
+path = "/v1/health"
+json = {{ ok = true }}
+[services.client]
+image = "busybox:latest"
+command = ["sleep", "3600"]
+depends_on = ["payments"]
+ready = {{ exec = ["sh", "-c", "wget -qO- http://payments:{port}/v1/health | grep -q ok"], timeout = "20s" }}
+"#
+    ));
+    env.run(["up"]).success();
+    let reply = http(port, "GET /v1/health HTTP/1.0\r\n\r\n");
+    assert!(reply.contains("\"ok\":true"), "{reply}");
+    env.run(["down"]).success();
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_is_recorded_as_a_failed_up_at_services() {
+    if !engine_available("a_service_that_never_becomes_ready_is_recorded") {
+        return;
+    }
+    let project = format!("e2e-never-ready-{}", std::process::id());
+    let _cleanup = Cleanup(project.clone());
+    let env = TestEnv::new().manifest(&format!(
+        "[project]\nname = \"{project}\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n[services.never]\nimage = \"busybox:latest\"\ncommand = [\"sleep\", \"3600\"]\nready = {{ exec = [\"false\"], timeout = \"1s\" }}\n"
+    ));
+    env.run(["up"]).code(1).stderr_has("never");
+    let metrics = env.run(["metrics", "--json"]).success().json();
+    let last = metrics["runs"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["outcome"], "failed", "{last}");
+    assert_eq!(last["failed_step"], "services", "{last}");
+    env.run(["down"]).success();
+}
