@@ -75,3 +75,28 @@ fn a_missing_required_tool_is_a_failure_with_exit_3() {
         .unwrap()
         .contains("not found on PATH"));
 }
+
+#[test]
+fn a_taken_port_is_a_failure_naming_the_holder() {
+    if !engine_available("a_taken_port_is_a_failure_naming_the_holder") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let env = TestEnv::new().manifest(&format!(
+        "[project]\nname = \"doctor-port\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n[services.web]\nimage = \"busybox:latest\"\nports = [\"{port}:80\"]\n"
+    ));
+    let run = env.run(["doctor", "--json"]).code(3);
+    let checks = run.json()["checks"].as_array().unwrap().clone();
+    let check = checks
+        .iter()
+        .find(|c| c["name"] == format!("port {port}"))
+        .unwrap();
+    assert_eq!(check["status"], "fail");
+    let detail = check["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("pid {}", std::process::id())),
+        "{detail}"
+    );
+    drop(listener);
+}

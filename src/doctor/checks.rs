@@ -200,6 +200,68 @@ pub fn activation(inputs: &Inputs<'_>) -> Check {
     }
 }
 
+/// Every host port the project's services want: free, or held by this
+/// project itself (it is running), else who holds it.
+pub async fn ports(inputs: &Inputs<'_>, engine: Option<&Engine>) -> Vec<Check> {
+    use crate::services::ports::{self as sp, Holder};
+    let m = inputs.manifest;
+    // Read-only: a doctor run must not pick and keep new auto ports.
+    let mut book = crate::state::PortBook::load(inputs.paths);
+    let Ok(wanted) = sp::resolve(m, &mut book) else {
+        return vec![Check::warn(
+            "ports",
+            "could not pick free ports",
+            "check the machine's port range",
+        )];
+    };
+    let containers = match engine {
+        Some(e) => {
+            let opts = bollard::query_parameters::ListContainersOptionsBuilder::default()
+                .all(true)
+                .build();
+            e.docker
+                .list_containers(Some(opts))
+                .await
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (service, ports) in &wanted {
+        for p in ports {
+            let name = format!("port {}", p.host);
+            if sp::is_free(p) {
+                out.push(Check::pass(name, format!("free for `{service}`")));
+                continue;
+            }
+            match sp::holder(p, &containers) {
+                Holder::DevenvContainer {
+                    project,
+                    service: s,
+                    ..
+                } if project == m.project.id && &s == service => {
+                    out.push(Check::pass(
+                        name,
+                        format!("in use by `{service}` of this project (running)"),
+                    ));
+                }
+                holder => out.push(Check::fail(
+                    name,
+                    format!(
+                        "wanted by `{service}`, held by {}",
+                        sp::describe_holder(&holder)
+                    ),
+                    format!(
+                        "stop it, or give `{service}` another port, e.g. \"auto:{}\"",
+                        p.container
+                    ),
+                )),
+            }
+        }
+    }
+    out
+}
+
 /// `[requires]`: each system tool present and recent enough.
 pub fn requirements(inputs: &Inputs<'_>) -> Vec<Check> {
     let m = inputs.manifest;

@@ -6,7 +6,8 @@ mod checks;
 use serde::Serialize;
 
 pub use checks::{
-    activation, clock_skew, disk_free, engine, registry, requirements, store_writable, Inputs,
+    activation, clock_skew, disk_free, engine, ports, registry, requirements, store_writable,
+    Inputs,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -97,26 +97,31 @@ pub struct PortConflict {
 pub fn describe_conflicts(list: &[PortConflict]) -> String {
     let mut s = String::from("host ports needed by services are already in use:");
     for c in list {
-        let who = match &c.holder {
-            Holder::DevenvContainer {
-                container,
-                project,
-                service,
-            } => {
-                format!("container {container} (service `{service}` of devenv project `{project}`)")
-            }
-            Holder::OtherContainer { container, image } => {
-                format!("container {container} (image {image}), not managed by devenv")
-            }
-            Holder::Process { pid, name } => format!("process {name} (pid {pid})"),
-            Holder::Unknown => "another process (could not tell which)".into(),
-        };
         s.push_str(&format!(
-            "\n  - {}:{} for service `{}` is held by {who}",
-            c.port.bind, c.port.host, c.service
+            "\n  - {}:{} for service `{}` is held by {}",
+            c.port.bind,
+            c.port.host,
+            c.service,
+            describe_holder(&c.holder)
         ));
     }
     s
+}
+
+/// Who holds a port, in words.
+pub fn describe_holder(holder: &Holder) -> String {
+    match holder {
+        Holder::DevenvContainer {
+            container,
+            project,
+            service,
+        } => format!("container {container} (service `{service}` of devenv project `{project}`)"),
+        Holder::OtherContainer { container, image } => {
+            format!("container {container} (image {image}), not managed by devenv")
+        }
+        Holder::Process { pid, name } => format!("process {name} (pid {pid})"),
+        Holder::Unknown => "another process (could not tell which)".into(),
+    }
 }
 
 /// True when nothing holds `port` on its bind address.

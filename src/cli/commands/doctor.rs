@@ -24,7 +24,8 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     };
     let runtime = super::runtime()?;
     let checks = runtime.block_on(async {
-        let (mut checks, _engine) = doctor::engine(&inputs).await;
+        let (mut checks, engine) = doctor::engine(&inputs).await;
+        checks.extend(doctor::ports(&inputs, engine.as_ref()).await);
         if !m.services.is_empty() {
             checks.push(doctor::registry(&inputs).await);
         }
