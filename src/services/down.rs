@@ -8,8 +8,8 @@
 //! environment a process that ignores SIGTERM should not hold `down` up.
 
 use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
+    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use futures_util::future::join_all;
 
@@ -34,16 +34,7 @@ pub struct DownReport {
 }
 
 pub async fn down(engine: &Engine, opts: &DownOptions<'_>) -> Result<DownReport> {
-    let list = engine
-        .docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&project_filter(opts.project_id))
-                .build(),
-        ))
-        .await
-        .map_err(ServicesError::engine("listing containers"))?;
+    let list = super::project_containers(engine, opts.project_id).await?;
     let results = join_all(list.iter().map(|c| async move {
         let id = c.id.clone().unwrap_or_default();
         let service = c

@@ -47,6 +47,31 @@ pub fn volume_name(project_id: &str, service: &str, volume: &str) -> String {
 }
 
 /// The engine's list filter for this project's objects.
+/// Every container of one project (running or not): one engine call.
+pub(crate) async fn project_containers(
+    engine: &Engine,
+    project_id: &str,
+) -> Result<Vec<bollard::models::ContainerSummary>> {
+    let opts = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&project_filter(project_id))
+        .build();
+    engine
+        .docker
+        .list_containers(Some(opts))
+        .await
+        .map_err(ServicesError::engine("listing containers"))
+}
+
+/// A project's containers by the service label they carry.
+pub(crate) fn by_service(
+    list: &[bollard::models::ContainerSummary],
+) -> HashMap<&str, &bollard::models::ContainerSummary> {
+    list.iter()
+        .filter_map(|c| Some((c.labels.as_ref()?.get(LABEL_SERVICE)?.as_str(), c)))
+        .collect()
+}
+
 pub(crate) fn project_filter(project_id: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([(
         "label".to_string(),

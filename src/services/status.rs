@@ -1,11 +1,9 @@
 //! `status` entries for services and jobs, in the contract's shape. The
 //! command appends mocks and tools and prints the document.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use bollard::models::{ContainerSummary, ContainerSummaryStateEnum};
-use bollard::query_parameters::ListContainersOptionsBuilder;
 use futures_util::future::join_all;
 use serde::Serialize;
 
@@ -16,7 +14,7 @@ use crate::state::{Connections, PortBook};
 use super::network::network_name;
 use super::ports::{self, Published};
 use super::ready::{self, Target};
-use super::{container_name, project_filter, Engine, Result, ServicesError, LABEL_SERVICE};
+use super::{container_name, Engine, Result};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PortEntry {
@@ -45,20 +43,8 @@ pub async fn status(
     paths: &Paths,
 ) -> Result<Vec<StatusEntry>> {
     let project = manifest.project.id.as_str();
-    let list = engine
-        .docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&project_filter(project))
-                .build(),
-        ))
-        .await
-        .map_err(ServicesError::engine("listing containers"))?;
-    let by_service: HashMap<&str, &ContainerSummary> = list
-        .iter()
-        .filter_map(|c| Some((c.labels.as_ref()?.get(LABEL_SERVICE)?.as_str(), c)))
-        .collect();
+    let list = super::project_containers(engine, project).await?;
+    let by_service = super::by_service(&list);
     let mut book = PortBook::load(paths);
     let declared = ports::resolve(manifest, &mut book).unwrap_or_default();
     let connections = Connections::load(paths);

@@ -26,9 +26,7 @@ use super::network::{self, network_name};
 use super::ports::{self, Published};
 use super::spec::{Spec, SpecContext};
 use super::start::{converge, failure_text, Failure};
-use super::{
-    down, exports, project_filter, Engine, Result, ServicesError, LABEL_HASH, LABEL_SERVICE,
-};
+use super::{down, exports, Engine, Result, ServicesError, LABEL_HASH, LABEL_SERVICE};
 
 /// Everything `up` needs; built by the command layer.
 pub struct UpRequest<'a> {
@@ -104,20 +102,8 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     let published = ports::resolve(m, &mut book)
         .map_err(|e| ServicesError::Other(format!("cannot pick a free port: {e}")))?;
 
-    let list = engine
-        .docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&project_filter(project))
-                .build(),
-        ))
-        .await
-        .map_err(ServicesError::engine("listing containers"))?;
-    let by_service: HashMap<&str, &ContainerSummary> = list
-        .iter()
-        .filter_map(|c| Some((c.labels.as_ref()?.get(LABEL_SERVICE)?.as_str(), c)))
-        .collect();
+    let list = super::project_containers(engine, project).await?;
+    let by_service = super::by_service(&list);
 
     let mut plans: Vec<Plan> = m
         .services
