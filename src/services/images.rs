@@ -132,37 +132,74 @@ pub async fn pull_with(
         .build();
     let task = reporter.task(&format!("pull {reference}"), None);
     let mut stream = engine.docker.create_image(Some(options), None, credentials);
-    // Per-layer totals: progress events carry each layer's own counters.
-    let mut layers: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut shown = 0u64;
+    // One task per layer, as `docker pull` shows them; each progress event
+    // carries its own layer's counters.
+    let mut layers: BTreeMap<String, Layer> = BTreeMap::new();
+    let fail = |layers: &mut BTreeMap<String, Layer>, message: &str| {
+        for (_, l) in std::mem::take(layers) {
+            l.task.finish(false, "stopped");
+        }
+        task.finish(false, message);
+    };
     while let Some(item) = stream.next().await {
-        match item {
-            Ok(info) => {
-                if let Some(e) = info.error_detail.and_then(|d| d.message) {
-                    task.finish(false, &e);
-                    return Err(classify(reference, e));
-                }
-                if let (Some(id), Some(detail)) = (info.id, info.progress_detail) {
-                    if let (Some(cur), Some(total)) = (detail.current, detail.total) {
-                        layers.insert(id, (cur.max(0) as u64, total.max(0) as u64));
-                        let (done, all) =
-                            layers.values().fold((0, 0), |a, l| (a.0 + l.0, a.1 + l.1));
-                        task.set_total(all);
-                        task.advance(done.saturating_sub(shown));
-                        shown = done;
-                    }
-                }
-            }
+        let info = match item {
+            Ok(info) => info,
             Err(e) => {
                 let message = e.to_string();
-                task.finish(false, &message);
+                fail(&mut layers, &message);
                 return Err(classify(reference, message));
             }
+        };
+        if let Some(e) = info.error_detail.and_then(|d| d.message) {
+            fail(&mut layers, &e);
+            return Err(classify(reference, e));
+        }
+        let status = info.status.unwrap_or_default();
+        // Lines without a layer id ("Digest: ...") or about the tag itself.
+        let Some(id) = info.id.filter(|_| !status.starts_with("Pulling from")) else {
+            continue;
+        };
+        let layer = layers.entry(id.clone()).or_insert_with(|| Layer {
+            task: reporter.task(&format!("  layer {}", &id[..id.len().min(12)]), None),
+            shown: 0,
+            bytes: 0,
+            done: false,
+        });
+        if layer.done {
+            continue;
+        }
+        match (status.as_str(), info.progress_detail) {
+            ("Downloading", Some(d)) => {
+                if let (Some(cur), Some(total)) = (d.current, d.total) {
+                    let (cur, total) = (cur.max(0) as u64, total.max(0) as u64);
+                    layer.task.set_total(total);
+                    layer.task.advance(cur.saturating_sub(layer.shown));
+                    layer.shown = cur;
+                    layer.bytes = total;
+                }
+            }
+            ("Pull complete" | "Already exists", _) => {
+                layer.task.finish(true, &status.to_ascii_lowercase());
+                layer.done = true;
+            }
+            (other, _) => layer.task.set_message(&other.to_ascii_lowercase()),
         }
     }
-    let total: u64 = layers.values().map(|l| l.1).sum();
+    for l in layers.values().filter(|l| !l.done) {
+        l.task.finish(true, "done");
+    }
+    let total: u64 = layers.values().map(|l| l.bytes).sum();
     task.finish(true, "pulled");
     Ok(total)
+}
+
+/// A layer being pulled, with what its task has shown so far.
+struct Layer {
+    task: Box<dyn crate::progress::Task>,
+    shown: u64,
+    /// Its download size, once known (0 for layers already present).
+    bytes: u64,
+    done: bool,
 }
 
 /// How images are made present before containers are created.
