@@ -137,3 +137,51 @@ fn the_trust_prompt_on_a_terminal() {
     );
     assert_eq!(env.read("hook-ran.txt"), "ran\n");
 }
+
+#[test]
+fn the_reset_confirmation_on_a_terminal() {
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"reset-prompt\"\n[[config.files]]\ntemplate = \"t.j2\"\noutput = \"out.txt\"\n[config.values]\nx = 1\n")
+        .file("t.j2", "x={{ x }}\n");
+    env.run(["up"]).success();
+    assert!(env.exists("out.txt") && env.exists(".devenv"));
+    let pty = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let reset = |answer: &str| {
+        std::process::Command::new("python3")
+            .args([
+                pty,
+                "--expect",
+                "Reset reset-prompt?",
+                "--send",
+                answer,
+                "--",
+                env!("CARGO_BIN_EXE_devenv"),
+                "reset",
+            ])
+            .current_dir(env.repo())
+            .env("DEVENV_HOME", env.devenv_home())
+            .env("HOME", env.home())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let declined = reset("n");
+    assert_eq!(
+        declined.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&declined.stdout)
+    );
+    assert!(
+        env.exists("out.txt") && env.exists(".devenv"),
+        "declining changed something"
+    );
+    let accepted = reset("y");
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&accepted.stdout)
+    );
+    assert!(!env.exists("out.txt") && !env.exists(".devenv"));
+}
