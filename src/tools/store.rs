@@ -65,15 +65,20 @@ pub fn read_info(paths: &Paths, entry: &str) -> Option<EntryInfo> {
 /// Holds the entry's file lock until dropped.
 pub struct EntryLock(#[allow(dead_code)] fs::File);
 
-/// Blocks until this process holds the entry's lock.
-pub fn lock_entry(paths: &Paths, entry: &str) -> std::io::Result<EntryLock> {
+/// The entry's lock file, created on first use.
+fn lock_file(paths: &Paths, entry: &str) -> std::io::Result<fs::File> {
     let dir = paths.store().join(".locks");
     fs::create_dir_all(&dir)?;
-    let f = fs::OpenOptions::new()
+    fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(format!("{entry}.lock")))?;
+        .open(dir.join(format!("{entry}.lock")))
+}
+
+/// Blocks until this process holds the entry's lock.
+pub fn lock_entry(paths: &Paths, entry: &str) -> std::io::Result<EntryLock> {
+    let f = lock_file(paths, entry)?;
     f.lock()?;
     Ok(EntryLock(f))
 }
@@ -225,13 +230,7 @@ pub fn gc(paths: &Paths) -> std::io::Result<GcReport> {
 }
 
 fn try_lock_entry(paths: &Paths, entry: &str) -> std::io::Result<EntryLock> {
-    let dir = paths.store().join(".locks");
-    fs::create_dir_all(&dir)?;
-    let f = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(format!("{entry}.lock")))?;
+    let f = lock_file(paths, entry)?;
     f.try_lock().map_err(std::io::Error::other)?;
     Ok(EntryLock(f))
 }
