@@ -85,7 +85,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     }
     let paths = Paths::new(&app.home, &manifest.root);
     // Before anything else changes: a missing or too old system tool stops here.
-    check_requires(&manifest)?;
+    check_requires(&manifest, &paths)?;
     let tool_settings = super::lock::settings(args.frozen, args.offline)?;
     let phases: Vec<Phase> = ORDER
         .into_iter()
@@ -203,14 +203,15 @@ fn run_hooks(cx: &UpContext<'_>, list: &[HookEntry], kind: HookKind) -> Result<(
 
 /// `[requires]`: every unmet requirement named, with what was found and
 /// the range wanted. Exit 3.
-fn check_requires(manifest: &Manifest) -> Result<(), Error> {
+fn check_requires(manifest: &Manifest, paths: &Paths) -> Result<(), Error> {
     if manifest.requires.is_empty() {
         return Ok(());
     }
-    let unmet = crate::tools::requires::check(
+    let unmet = crate::tools::requires::check_cached(
         &manifest.requires,
         std::env::var_os("PATH").as_ref(),
         &manifest.root,
+        Some(&paths.cache().join("versions.json")),
     );
     if unmet.is_empty() {
         return Ok(());
