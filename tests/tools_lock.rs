@@ -213,6 +213,14 @@ fn frozen_with_a_stale_lock_exits_2_and_downloads_nothing() {
     assert!(!env.exists(".devenv/bin"));
 }
 
+/// A repository pinning one bare tool served by `server`.
+fn project_with_tool(server: &Server, project: &str, tool: &str) -> TestEnv {
+    TestEnv::new().manifest(&format!(
+        "[project]\nname = \"{project}\"\n\n{}",
+        bare_tool(server, tool)
+    ))
+}
+
 fn bare_tool(server: &Server, name: &str) -> String {
     let body = script(name, "1.0");
     server.file(&format!("/{name}"), body.clone());
@@ -226,10 +234,7 @@ fn bare_tool(server: &Server, name: &str) -> String {
 #[test]
 fn offline_with_a_missing_tool_exits_1_naming_it() {
     let server = Server::start();
-    let env = TestEnv::new().manifest(&format!(
-        "[project]\nname = \"off\"\n\n{}",
-        bare_tool(&server, "offtool")
-    ));
+    let env = project_with_tool(&server, "off", "offtool");
     env.run(["up", "--offline"])
         .code(1)
         .stderr_has("--offline: tool `offtool` 1.0 is not in the store");
@@ -244,10 +249,7 @@ fn offline_with_a_missing_tool_exits_1_naming_it() {
 #[test]
 fn offline_installs_from_the_store_and_the_download_cache() {
     let server = Server::start();
-    let env = TestEnv::new().manifest(&format!(
-        "[project]\nname = \"off2\"\n\n{}",
-        bare_tool(&server, "cached")
-    ));
+    let env = project_with_tool(&server, "off2", "cached");
     env.run(["up"]).success();
     // A fresh clone of the same project: from the store.
     std::fs::remove_dir_all(env.repo().join(".devenv")).unwrap();
@@ -310,10 +312,7 @@ fn requires_a_missing_tool_exits_3_and_a_satisfied_one_passes() {
 #[test]
 fn exec_and_env_give_the_project_environment() {
     let server = Server::start();
-    let env = TestEnv::new().manifest(&format!(
-        "[project]\nname = \"activ\"\n\n{}",
-        bare_tool(&server, "acttool")
-    ));
+    let env = project_with_tool(&server, "activ", "acttool");
     env.run(["up"]).success();
     let bin = env.repo().join(".devenv/bin");
     // The command's exit code and the project variables pass through.
@@ -377,15 +376,8 @@ fn exec_and_env_give_the_project_environment() {
 #[test]
 fn gc_removes_entries_only_a_deleted_project_used() {
     let server = Server::start();
-    let a = TestEnv::new().manifest(&format!(
-        "[project]\nname = \"gca\"\n\n{}",
-        bare_tool(&server, "keepme")
-    ));
-    let b = TestEnv::new()
-        .manifest(&format!(
-            "[project]\nname = \"gcb\"\n\n{}",
-            bare_tool(&server, "dropme")
-        ))
+    let a = project_with_tool(&server, "gca", "keepme");
+    let b = project_with_tool(&server, "gcb", "dropme")
         .env("DEVENV_HOME", a.devenv_home().to_str().unwrap());
     a.run(["up"]).success();
     b.run(["up"]).success();
@@ -442,11 +434,7 @@ fn http_proxy_is_honoured_and_no_proxy_bypasses_it() {
     let dead = Server::start();
     let dead_url = dead.base();
     drop(dead);
-    let direct = TestEnv::new()
-        .manifest(&format!(
-            "[project]\nname = \"direct\"\n\n{}",
-            bare_tool(&server, "direct")
-        ))
+    let direct = project_with_tool(&server, "direct", "direct")
         .env("HTTP_PROXY", &dead_url)
         .env("http_proxy", &dead_url)
         .env("NO_PROXY", "127.0.0.1")
