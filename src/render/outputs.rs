@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::util::sha256_hex;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::diff;
 use crate::paths::Paths;
@@ -38,7 +38,7 @@ pub struct Record {
 impl Record {
     /// Whether `bytes` are what devenv wrote (or was writing) here.
     pub fn wrote(&self, bytes: &[u8]) -> bool {
-        let h = sha256(bytes);
+        let h = sha256_hex(bytes);
         self.sha256 == h || self.pending.as_ref() == Some(&h)
     }
 }
@@ -53,10 +53,6 @@ impl RenderState {
     pub fn save(&self, paths: &Paths) -> std::io::Result<()> {
         crate::state::write_json(&paths.state_file(Self::FILE), self)
     }
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// One output rendered in memory.
@@ -221,7 +217,7 @@ pub fn write_all(
                 secret: p.secret,
                 pending: None,
             });
-        entry.pending = Some(sha256(p.text.as_bytes()));
+        entry.pending = Some(sha256_hex(p.text.as_bytes()));
         entry.secret |= p.secret;
         pending = true;
     }
@@ -246,7 +242,7 @@ pub fn write_all(
         state.outputs.insert(
             p.rel.clone(),
             Record {
-                sha256: sha256(p.text.as_bytes()),
+                sha256: sha256_hex(p.text.as_bytes()),
                 template: p.template.clone(),
                 environment: environment.to_string(),
                 secret: p.secret,
@@ -395,7 +391,7 @@ mod tests {
         state.outputs.insert(
             "run.sh".into(),
             Record {
-                sha256: sha256(b"old\n"),
+                sha256: sha256_hex(b"old\n"),
                 template: "t".into(),
                 environment: "local".into(),
                 secret: false,
@@ -437,7 +433,7 @@ mod tests {
         let a = assess(vec![planned(root, "a.env", "A=1\n", false)], &state);
         write_all(&a, "local", &paths, &mut state).unwrap();
         // A run that recorded its intent, wrote the file, then died.
-        state.outputs.get_mut("a.env").unwrap().pending = Some(sha256(b"A=2\n"));
+        state.outputs.get_mut("a.env").unwrap().pending = Some(sha256_hex(b"A=2\n"));
         std::fs::write(root.join("a.env"), "A=2\n").unwrap();
         let next = assess(vec![planned(root, "a.env", "A=3\n", false)], &state);
         assert_eq!(next[0].status, Status::Stale);

@@ -183,7 +183,7 @@ impl Http {
             std::fs::write(part, &bytes).map_err(io)?;
             task.advance(bytes.len() as u64);
             return Ok(Downloaded {
-                sha256: hex::encode(Sha256::digest(&bytes)),
+                sha256: crate::util::sha256_hex(&bytes),
                 bytes: bytes.len() as u64,
             });
         }

@@ -117,7 +117,7 @@ pub async fn install(
         let id = art
             .sha256
             .clone()
-            .unwrap_or_else(|| format!("u{}", super::sha256_hex(art.url.as_bytes())));
+            .unwrap_or_else(|| format!("u{}", crate::util::sha256_hex(art.url.as_bytes())));
         jobs.push(Job {
             entry: store::entry_name(&tool.name, &tool.version, &id),
             tool,
@@ -304,7 +304,7 @@ async fn fetch(
     let name = art
         .sha256
         .clone()
-        .unwrap_or_else(|| format!("u{}", super::sha256_hex(art.url.as_bytes())));
+        .unwrap_or_else(|| format!("u{}", crate::util::sha256_hex(art.url.as_bytes())));
     let path = dir.join(&name);
     if path.is_file() {
         match &art.sha256 {
@@ -531,7 +531,7 @@ mod tests {
                 bin: vec![],
                 sha256: [(
                     "linux-x86_64".to_string(),
-                    super::super::sha256_hex(b"#!/bin/sh\necho hello\n"),
+                    crate::util::sha256_hex(b"#!/bin/sh\necho hello\n"),
                 )]
                 .into(),
                 strip_components: 0,

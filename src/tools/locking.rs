@@ -34,7 +34,7 @@ impl SumDocs {
 }
 
 fn sums_cache(paths: &Paths, url: &str) -> std::path::PathBuf {
-    let key = super::sha256_hex(url.as_bytes());
+    let key = crate::util::sha256_hex(url.as_bytes());
     paths.cache().join("sums").join(&key[..32])
 }
 

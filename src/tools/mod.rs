@@ -212,8 +212,3 @@ impl From<ToolsError> for crate::error::Error {
         }
     }
 }
-
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}

@@ -119,7 +119,7 @@ pub fn resolve(tool: &Tool, p: Platform, mirror: Option<&str>) -> Result<Artifac
 /// installs: a lock entry or install record with another fingerprint is stale.
 pub fn fingerprint(tool: &Tool) -> String {
     let text = format!("{tool:?}");
-    super::sha256_hex(text.as_bytes())[..16].to_string()
+    crate::util::sha256_hex(text.as_bytes())[..16].to_string()
 }
 
 #[cfg(test)]

@@ -122,7 +122,7 @@ pub struct ProjectRecord {
 }
 
 fn record_path(paths: &Paths, root: &Path) -> PathBuf {
-    let key = super::sha256_hex(root.to_string_lossy().as_bytes());
+    let key = crate::util::sha256_hex(root.to_string_lossy().as_bytes());
     paths.projects().join(format!("{}.json", &key[..16]))
 }
 
