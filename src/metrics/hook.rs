@@ -43,7 +43,7 @@ pub enum Installed {
 }
 
 fn quote(p: &Path) -> String {
-    format!("'{}'", p.to_string_lossy().replace('\'', "'\\''"))
+    crate::util::single_quote(&p.to_string_lossy())
 }
 
 pub fn script(exe: &Path, manifest: &Path) -> String {

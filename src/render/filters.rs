@@ -197,7 +197,7 @@ pub fn shell_quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(safe) {
         return s.to_string();
     }
-    format!("'{}'", s.replace('\'', "'\\''"))
+    crate::util::single_quote(s)
 }
 
 #[cfg(test)]

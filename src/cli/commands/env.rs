@@ -8,6 +8,7 @@ use crate::cli::App;
 use crate::error::Error;
 use crate::paths::Paths;
 use crate::tools;
+use crate::util::single_quote;
 
 pub fn run(app: &mut App, shell: ShellKind) -> Result<i32, Error> {
     let manifest = app.manifest()?;
@@ -38,20 +39,15 @@ pub fn render(shell: ShellKind, env: &[(String, OsString)]) -> Vec<String> {
             match shell {
                 ShellKind::Fish if k == "PATH" => {
                     let parts: Vec<String> = std::env::split_paths(v.as_ref())
-                        .map(|p| quote(&p.to_string_lossy()))
+                        .map(|p| single_quote(&p.to_string_lossy()))
                         .collect();
                     format!("set -gx PATH {};", parts.join(" "))
                 }
-                ShellKind::Fish => format!("set -gx {k} {};", quote(&v)),
-                _ => format!("export {k}={}", quote(&v)),
+                ShellKind::Fish => format!("set -gx {k} {};", single_quote(&v)),
+                _ => format!("export {k}={}", single_quote(&v)),
             }
         })
         .collect()
-}
-
-/// Single quotes, with `'` written as `'\''` (bash, zsh and fish all read it).
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]
