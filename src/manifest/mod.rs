@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use ports::parse_port_spec;
-pub use resolve::{readiness_of, sanitise_project_name};
+pub use resolve::{readiness_of, sanitise_project_name, valid_name};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::stacks::Stacks;

@@ -33,7 +33,7 @@ pub(super) fn convert(
     out: &mut Vec<Unconverted>,
 ) -> Option<(DraftService, Vec<Dep>)> {
     let mut cx = Ctx { input, name, out };
-    if !valid_name(name) {
+    if !crate::manifest::valid_name(name) {
         cx.note("", "not a valid devenv service name (letters, digits, `-`, `_`, `.`, starting with a letter or digit)");
         return None;
     }
@@ -370,7 +370,7 @@ fn volume(v: &Value, svc: &mut DraftService, foreign: bool, cx: &mut Ctx<'_, '_>
             target,
             read_only,
         } => {
-            if !valid_name(&name) || !target.starts_with('/') {
+            if !crate::manifest::valid_name(&name) || !target.starts_with('/') {
                 cx.note(&key, "not a valid named volume");
                 return;
             }
@@ -530,13 +530,6 @@ fn interpolate_tree(v: &Value, path: &str, cx: &mut Ctx<'_, '_>) -> Value {
         }
         other => other.clone(),
     }
-}
-
-fn valid_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && s.len() <= 63
 }
 
 /// A short label for an entry: its text, or `key=value` pairs of the long syntax.

@@ -110,7 +110,7 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
 }
 
 /// Docker-safe names for services, mocks and volumes.
-fn valid_name(s: &str) -> bool {
+pub fn valid_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
