@@ -15,10 +15,7 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
         manifest: &m,
         paths: &paths,
         engine: &engine_config,
-        mirror: std::env::var("DEVENV_REGISTRY_MIRROR")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .or_else(|| m.settings.registry_mirror.clone()),
+        mirror: super::registry_mirror(&m),
         path_var: std::env::var("PATH").unwrap_or_default(),
         now: chrono::Utc::now(),
     };

@@ -32,3 +32,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .build()
         .map_err(|e| Error::Failed(anyhow::anyhow!("cannot start the async runtime: {e}")))
 }
+
+/// The registry Docker Hub images come from: `DEVENV_REGISTRY_MIRROR` wins
+/// over `[settings] registry_mirror` (CONTRACT.md).
+pub fn registry_mirror(m: &crate::manifest::Manifest) -> Option<String> {
+    std::env::var("DEVENV_REGISTRY_MIRROR")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| m.settings.registry_mirror.clone())
+}

@@ -223,8 +223,7 @@ fn check_requires(manifest: &Manifest, paths: &Paths) -> Result<(), Error> {
     ))
 }
 
-/// Brings the `[services]` up. The mirror comes from
-/// `DEVENV_REGISTRY_MIRROR`, else `[settings] registry_mirror`.
+/// Brings the `[services]` up.
 async fn services_phase(cx: &UpContext<'_>) -> Result<(), Error> {
     // Every mock is reachable from every container by its name. Always
     // computed from the manifest, so `--only services` hashes the same.
@@ -241,10 +240,7 @@ async fn services_phase(cx: &UpContext<'_>) -> Result<(), Error> {
         },
     };
     let engine = cx.engine().await?;
-    let mirror = std::env::var("DEVENV_REGISTRY_MIRROR")
-        .ok()
-        .filter(|m| !m.is_empty())
-        .or_else(|| cx.manifest.settings.registry_mirror.clone());
+    let mirror = super::registry_mirror(cx.manifest);
     let req = services::UpRequest {
         manifest: cx.manifest,
         paths: cx.paths,
