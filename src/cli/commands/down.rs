@@ -26,17 +26,7 @@ fn down(app: &App, manifest: &Manifest, volumes: bool) -> Result<i32, Error> {
     let paths = Paths::new(&app.home, &manifest.root);
     run_pre_down(app, manifest, &paths);
     let mocks = stop_mocks(app, &paths);
-    let runtime = super::runtime()?;
-    let report = runtime.block_on(super::up::interruptible(async {
-        match connect_engine().await {
-            Ok(engine) => down_services(&engine, manifest, volumes).await.map(Some),
-            // A project without services needs no engine to go down (its
-            // mocks are already stopped); one with services does.
-            Err(_) if manifest.services.is_empty() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }))?;
-    let report = report.unwrap_or_default();
+    let report = remove_containers(manifest, volumes)?;
     let p = &app.printer;
     if !mocks.is_empty() {
         p.message(
@@ -72,6 +62,23 @@ fn down(app: &App, manifest: &Manifest, volumes: bool) -> Result<i32, Error> {
     }
     p.message(Level::Success, &text);
     Ok(0)
+}
+
+/// The containers part of `down` and `reset`, on its own runtime. A project
+/// without services needs no engine to go down (its mocks are stopped by
+/// then); one with services does.
+pub(crate) fn remove_containers(
+    manifest: &Manifest,
+    volumes: bool,
+) -> Result<services::DownReport, Error> {
+    let runtime = super::runtime()?;
+    runtime.block_on(super::up::interruptible(async {
+        match connect_engine().await {
+            Ok(engine) => down_services(&engine, manifest, volumes).await,
+            Err(_) if manifest.services.is_empty() => Ok(Default::default()),
+            Err(e) => Err(e),
+        }
+    }))
 }
 
 /// `pre_down` hooks run only from a trusted devenv.toml; an untrusted or
@@ -114,7 +121,7 @@ pub(crate) fn stop_mocks(app: &App, paths: &Paths) -> Vec<String> {
 }
 
 /// The services part of `down` (and `reset`).
-pub(crate) async fn down_services(
+async fn down_services(
     engine: &Engine,
     manifest: &Manifest,
     volumes: bool,

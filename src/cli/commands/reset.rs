@@ -43,17 +43,7 @@ fn reset(app: &App, manifest: &Manifest) -> Result<i32, Error> {
     let paths = Paths::new(&app.home, &manifest.root);
     super::down::run_pre_down(app, manifest, &paths);
     super::down::stop_mocks(app, &paths);
-    let runtime = super::runtime()?;
-    let report = runtime.block_on(super::up::interruptible(async {
-        match super::down::connect_engine().await {
-            Ok(engine) => super::down::down_services(&engine, manifest, true)
-                .await
-                .map(Some),
-            Err(_) if manifest.services.is_empty() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }))?;
-    let report = report.unwrap_or_default();
+    let report = super::down::remove_containers(manifest, true)?;
     // Before `.devenv/` goes: it records which files devenv wrote.
     let rendered = crate::render::remove_outputs(manifest, &paths)
         .map_err(|e| Error::Failed(anyhow::anyhow!("cannot remove rendered files: {e}")))?;
