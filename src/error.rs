@@ -51,6 +51,11 @@ impl Error {
         }
     }
 
+    /// An operation failed (exit 1) with this message.
+    pub fn failed(message: impl std::fmt::Display) -> Self {
+        Error::Failed(anyhow::anyhow!("{message}"))
+    }
+
     pub fn prerequisite(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Error::Prerequisite {
             message: message.into(),

@@ -206,8 +206,8 @@ impl From<ToolsError> for crate::error::Error {
             crate::error::Error::usage(e.to_string(), hint)
         } else {
             match hint {
-                Some(h) => crate::error::Error::Failed(anyhow::anyhow!("{e}\n  hint: {h}")),
-                None => crate::error::Error::Failed(anyhow::anyhow!("{e}")),
+                Some(h) => crate::error::Error::failed(format!("{e}\n  hint: {h}")),
+                None => crate::error::Error::failed(format!("{e}")),
             }
         }
     }

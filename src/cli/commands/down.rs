@@ -155,7 +155,7 @@ pub(crate) fn services_error(e: ServicesError) -> Error {
                 Some(h) => format!("{other}\n  hint: {h}"),
                 None => other.to_string(),
             };
-            Error::Failed(anyhow::anyhow!(text))
+            Error::failed(text)
         }
     }
 }

@@ -66,6 +66,6 @@ fn not_run(program: &str, e: std::io::Error) -> Error {
             Some("is it pinned in [tools], and did `devenv up` install it?".into()),
         )
     } else {
-        Error::Failed(anyhow::anyhow!("cannot run `{program}`: {e}"))
+        Error::failed(format!("cannot run `{program}`: {e}"))
     }
 }

@@ -10,7 +10,7 @@ pub fn run(app: &mut App) -> Result<i32, Error> {
     // gc works on the machine's store; it needs no devenv.toml.
     let paths = Paths::new(&app.home, &app.cwd);
     let report = tools::gc(&paths)
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot clean the tool store: {e}")))?;
+        .map_err(|e| Error::failed(format!("cannot clean the tool store: {e}")))?;
     for p in &report.forgotten_projects {
         app.printer.message(
             Level::Detail,

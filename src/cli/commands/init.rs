@@ -130,7 +130,7 @@ fn prompt_error(e: PromptError) -> Error {
             Some("pass --yes to take the defaults".into()),
         ),
         PromptError::Io(m) if m.to_lowercase().contains("interrupt") => Error::Interrupted,
-        PromptError::Io(m) => Error::Failed(anyhow::anyhow!("prompt failed: {m}")),
+        PromptError::Io(m) => Error::failed(format!("prompt failed: {m}")),
     }
 }
 
@@ -297,14 +297,13 @@ fn write_all(setup: &Setup<'_>, text: &str, draft: &Draft) -> Result<(), Error> 
         // The template exists now, so the manifest checks as it will on disk.
         if let Err(problems) = manifest::parse(target, text, stacks) {
             app.printer.diagnostics(&problems);
-            return Err(Error::Failed(anyhow::anyhow!(
+            return Err(Error::failed(
                 "the devenv.toml init generated does not pass validation (a bug in devenv init; nothing was written)"
-            )));
+            ));
         }
         if force && target.exists() {
-            crate::state::write_atomic(target, text.as_bytes()).map_err(|e| {
-                Error::Failed(anyhow::anyhow!("cannot write {}: {e}", target.display()))
-            })?;
+            crate::state::write_atomic(target, text.as_bytes())
+                .map_err(|e| Error::failed(format!("cannot write {}: {e}", target.display())))?;
         } else {
             create_new(target, text.as_bytes(), &mut created)?;
         }
@@ -324,8 +323,7 @@ fn write_all(setup: &Setup<'_>, text: &str, draft: &Draft) -> Result<(), Error> 
 
 /// Writes a file that must not exist yet, creating (and remembering) parents.
 fn create_new(path: &Path, bytes: &[u8], created: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let fail =
-        |e: std::io::Error| Error::Failed(anyhow::anyhow!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| Error::failed(format!("cannot write {}: {e}", path.display()));
     let mut missing = Vec::new();
     let mut dir = path.parent();
     while let Some(d) = dir {

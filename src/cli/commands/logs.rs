@@ -69,14 +69,12 @@ fn mock_log(app: &App, path: &std::path::Path, args: &LogsArgs) -> Result<i32, E
                 .append(true)
                 .open(path)
                 .and_then(|_| open())
-                .map_err(|e| {
-                    Error::Failed(anyhow::anyhow!("cannot open {}: {e}", path.display()))
-                })?
+                .map_err(|e| Error::failed(format!("cannot open {}: {e}", path.display())))?
         }
     };
     let mut text = String::new();
     file.read_to_string(&mut text)
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Error::failed(format!("cannot read {}: {e}", path.display())))?;
     let lines: Vec<&str> = text.lines().collect();
     let skip = args.tail.map_or(0, |n| lines.len().saturating_sub(n));
     for line in &lines[skip..] {
@@ -99,12 +97,12 @@ fn mock_log(app: &App, path: &std::path::Path, args: &LogsArgs) -> Result<i32, E
             if len == pos {
                 continue;
             }
-            let mut f = open().map_err(|e| Error::Failed(anyhow::anyhow!("{e}")))?;
+            let mut f = open().map_err(|e| Error::failed(format!("{e}")))?;
             f.seek(SeekFrom::Start(pos))
-                .map_err(|e| Error::Failed(anyhow::anyhow!("{e}")))?;
+                .map_err(|e| Error::failed(format!("{e}")))?;
             let mut chunk = String::new();
             f.read_to_string(&mut chunk)
-                .map_err(|e| Error::Failed(anyhow::anyhow!("{e}")))?;
+                .map_err(|e| Error::failed(format!("{e}")))?;
             pos += chunk.len() as u64;
             pending.push_str(&chunk);
             while let Some(i) = pending.find('\n') {

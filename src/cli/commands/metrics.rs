@@ -121,7 +121,7 @@ pub fn run(app: &mut App, args: MetricsArgs) -> Result<i32, Error> {
 
 fn install_hook(app: &App, manifest: &Manifest) -> Result<i32, Error> {
     let exe = std::env::current_exe()
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot tell where devenv is: {e}")))?;
+        .map_err(|e| Error::failed(format!("cannot tell where devenv is: {e}")))?;
     match metrics::hook::install(&manifest.root, &exe, &manifest.path) {
         Ok(installed) => {
             let text = match installed {

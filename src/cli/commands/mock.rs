@@ -57,7 +57,7 @@ pub fn run(app: &mut App, args: MockArgs) -> Result<i32, Error> {
         .worker_threads(1)
         .enable_all()
         .build()
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))?;
     // The request log is this command's data: one line per request on stdout.
     let out: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
     runtime
@@ -85,9 +85,7 @@ async fn shutdown() {
 pub fn to_error(e: MockError) -> Error {
     match e {
         MockError::Invalid(d) => Error::Invalid(d),
-        MockError::PortInUse { .. } | MockError::Bind { .. } => {
-            Error::Failed(anyhow::anyhow!("{e}"))
-        }
-        other => Error::Failed(anyhow::anyhow!("{other}")),
+        MockError::PortInUse { .. } | MockError::Bind { .. } => Error::failed(format!("{e}")),
+        other => Error::failed(format!("{other}")),
     }
 }

@@ -30,7 +30,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot start the async runtime: {e}")))
+        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
 }
 
 /// The registry Docker Hub images come from: `DEVENV_REGISTRY_MIRROR` wins

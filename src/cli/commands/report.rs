@@ -76,7 +76,7 @@ pub fn run(app: &mut App, args: ReportArgs) -> Result<i32, Error> {
         )),
         Err(e) => {
             let pending = e.pending().unwrap_or(0);
-            Err(Error::Failed(anyhow::anyhow!(
+            Err(Error::failed(format!(
                 "{e}; {pending} run{} kept in the spool, sent by the next `devenv report`",
                 if pending == 1 { "" } else { "s" }
             )))

@@ -46,7 +46,7 @@ fn reset(app: &App, manifest: &Manifest) -> Result<i32, Error> {
     let report = super::down::remove_containers(manifest, true)?;
     // Before `.devenv/` goes: it records which files devenv wrote.
     let rendered = crate::render::remove_outputs(manifest, &paths)
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot remove rendered files: {e}")))?;
+        .map_err(|e| Error::failed(format!("cannot remove rendered files: {e}")))?;
     for kept in &rendered.kept {
         app.printer.message(
             Level::Warn,
@@ -58,9 +58,8 @@ fn reset(app: &App, manifest: &Manifest) -> Result<i32, Error> {
     }
     let state = paths.state_dir();
     if state.exists() {
-        std::fs::remove_dir_all(&state).map_err(|e| {
-            Error::Failed(anyhow::anyhow!("cannot remove {}: {e}", state.display()))
-        })?;
+        std::fs::remove_dir_all(&state)
+            .map_err(|e| Error::failed(format!("cannot remove {}: {e}", state.display())))?;
     }
     app.printer.message(
         Level::Success,

@@ -21,6 +21,6 @@ pub fn run(app: &mut App) -> Result<i32, Error> {
         .envs(env)
         .env("DEVENV_SHELL", "1")
         .status()
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot start {shell}: {e}")))?;
+        .map_err(|e| Error::failed(format!("cannot start {shell}: {e}")))?;
     Ok(status.code().unwrap_or(1))
 }

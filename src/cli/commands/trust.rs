@@ -28,7 +28,7 @@ pub fn run(app: &mut App) -> Result<i32, Error> {
         app.printer.message(Level::Info, &format!("  {c}"));
     }
     trust::trust(&paths, &m, chrono::Utc::now()).map_err(|e| {
-        Error::Failed(anyhow::anyhow!(
+        Error::failed(format!(
             "cannot record trust under {}: {e}",
             paths.trust().display()
         ))
@@ -48,7 +48,7 @@ pub fn ensure_trusted(app: &App, m: &Manifest, paths: &Paths, yes: bool) -> Resu
     }
     let record = || {
         trust::trust(paths, m, chrono::Utc::now()).map_err(|e| {
-            Error::Failed(anyhow::anyhow!(
+            Error::failed(format!(
                 "cannot record trust under {}: {e}",
                 paths.trust().display()
             ))
@@ -74,7 +74,7 @@ pub fn ensure_trusted(app: &App, m: &Manifest, paths: &Paths, yes: bool) -> Resu
     match prompt::confirm("Trust this devenv.toml and run these commands?", false) {
         Ok(true) => record(),
         Ok(false) | Err(prompt::PromptError::NotInteractive) => Err(refused()),
-        Err(e) => Err(Error::Failed(anyhow::anyhow!(e.to_string()))),
+        Err(e) => Err(Error::failed(e)),
     }
 }
 
@@ -90,5 +90,5 @@ pub fn hook_error(e: HookError) -> Error {
             }
         }
     }
-    Error::Failed(anyhow::anyhow!(msg))
+    Error::failed(msg)
 }

@@ -175,7 +175,7 @@ async fn run_phase(phase: Phase, cx: &UpContext<'_>) -> Result<(), Error> {
 /// them, on the project network's gateway.
 async fn mocks_phase(cx: &UpContext<'_>) -> Result<(), Error> {
     let exe = std::env::current_exe()
-        .map_err(|e| Error::Failed(anyhow::anyhow!("cannot find the devenv binary: {e}")))?;
+        .map_err(|e| Error::failed(format!("cannot find the devenv binary: {e}")))?;
     let mut req = crate::mocks::UpRequest::new(cx.manifest, cx.paths, exe, cx.reporter);
     if !cx.manifest.services.is_empty() {
         if let Some(gw) = cx.gateway().await? {
