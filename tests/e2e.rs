@@ -6,12 +6,12 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{docker, engine_available, Cleanup, TestEnv, REGISTRY};
+use common::{docker, engine_available, free_port, labelled_ids, Cleanup, TestEnv, REGISTRY};
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -87,14 +87,6 @@ fn dotenv(env: &TestEnv) -> std::collections::BTreeMap<String, String> {
             (k.to_string(), v.to_string())
         })
         .collect()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn http(port: u16, request: &str) -> String {
@@ -205,17 +197,7 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
 
     // down keeps data; up brings it all back.
     env.run(["down"]).success();
-    assert!(String::from_utf8_lossy(
-        &docker(&[
-            "ps",
-            "-q",
-            "--filter",
-            &format!("label=dev.devenv.project={project}")
-        ])
-        .stdout
-    )
-    .trim()
-    .is_empty());
+    assert!(labelled_ids(&["ps", "-q"], &project).is_empty());
     env.run(["up"]).success();
     let count = docker(&[
         "exec",
@@ -247,18 +229,7 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
         "",
         "reset left files behind"
     );
-    assert!(String::from_utf8_lossy(
-        &docker(&[
-            "volume",
-            "ls",
-            "-q",
-            "--filter",
-            &format!("label=dev.devenv.project={project}")
-        ])
-        .stdout
-    )
-    .trim()
-    .is_empty());
+    assert!(labelled_ids(&["volume", "ls", "-q"], &project).is_empty());
 
     // And up again from there, as on the first day (trust is kept).
     env.run(["up"]).success().stderr_has("payments mock: ok");

@@ -1,6 +1,6 @@
 //! The run journal and the onboarding timeline, against real git clones.
 
-#[path = "metrics_support.rs"]
+#[path = "metrics_support/mod.rs"]
 mod support;
 
 use support::*;

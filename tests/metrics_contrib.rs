@@ -1,6 +1,6 @@
 //! The platform-side files in contrib/ fit what devenv actually pushes.
 
-#[path = "metrics_support.rs"]
+#[path = "metrics_support/mod.rs"]
 mod support;
 
 use std::collections::BTreeSet;

@@ -1,7 +1,7 @@
 //! The optional post-commit hook: records the first commit right away and
 //! never blocks or fails a commit.
 
-#[path = "metrics_support.rs"]
+#[path = "metrics_support/mod.rs"]
 mod support;
 
 use std::time::Duration;

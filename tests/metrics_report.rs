@@ -1,7 +1,7 @@
 //! `devenv report` against real receivers: the Debian Pushgateway, a local
 //! webhook receiver and an OTLP/HTTP receiver, across outages.
 
-#[path = "metrics_support.rs"]
+#[path = "metrics_support/mod.rs"]
 mod support;
 
 use std::process::{Child, Command, Stdio};

@@ -255,29 +255,40 @@ impl Drop for Cleanup {
     }
 }
 
-pub fn remove_project(project: &str) {
+/// Ids of a project's containers (`["ps", "-aq"]`), volumes
+/// (`["volume", "ls", "-q"]`) or networks (`["network", "ls", "-q"]`),
+/// found by devenv's project label.
+pub fn labelled_ids(list: &[&str], project: &str) -> Vec<String> {
     let label = format!("label=dev.devenv.project={project}");
-    for kind in [
-        &["ps", "-aq", "--filter"][..],
-        &["volume", "ls", "-q", "--filter"][..],
-        &["network", "ls", "-q", "--filter"][..],
+    let mut args = list.to_vec();
+    args.extend(["--filter", &label]);
+    String::from_utf8_lossy(&docker(&args).stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn remove_project(project: &str) {
+    for (list, rm) in [
+        (&["ps", "-aq"][..], &["rm", "-f", "-v"][..]),
+        (&["volume", "ls", "-q"][..], &["volume", "rm", "-f"][..]),
+        (&["network", "ls", "-q"][..], &["network", "rm"][..]),
     ] {
-        let mut args = kind.to_vec();
-        args.push(&label);
-        let out = docker(&args);
-        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
+        let ids = labelled_ids(list, project);
         if ids.is_empty() {
             continue;
         }
-        let mut rm: Vec<&str> = match kind[0] {
-            "ps" => vec!["rm", "-f", "-v"],
-            "volume" => vec!["volume", "rm", "-f"],
-            _ => vec!["network", "rm"],
-        };
-        rm.extend(ids.iter().map(String::as_str));
-        let _ = docker(&rm);
+        let mut args = rm.to_vec();
+        args.extend(ids.iter().map(String::as_str));
+        let _ = docker(&args);
     }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -2,7 +2,7 @@
 //! clones with commits at controlled times, and a small HTTP receiver.
 #![allow(dead_code)]
 
-#[path = "common/mod.rs"]
+#[path = "../common/mod.rs"]
 mod common;
 
 pub use common::*;
@@ -124,14 +124,6 @@ pub fn journal_lines(env: &TestEnv) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
         .collect()
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A unique project name for tests that share the Pushgateway.
