@@ -101,40 +101,17 @@ fn only_services_needs_no_trust() {
 #[test]
 fn the_trust_prompt_on_a_terminal() {
     let env = TestEnv::new().manifest(HOOKED);
-    let pty = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
     let run = |answer: &str| {
-        let mut cmd = std::process::Command::new("python3");
-        cmd.args([
-            pty,
-            "--expect",
-            "Trust this devenv.toml",
-            "--send",
-            answer,
-            "--",
-            env!("CARGO_BIN_EXE_devenv"),
-            "up",
-        ])
-        .current_dir(env.repo())
-        .env("DEVENV_HOME", env.devenv_home())
-        .env("HOME", env.home())
-        .env("NO_COLOR", "1");
-        cmd.output().unwrap()
+        env.on_a_terminal(
+            env.command(["up"]),
+            &[("Trust this devenv.toml", &[answer])],
+        )
     };
-    let declined = run("n");
-    assert_eq!(
-        declined.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&declined.stdout)
-    );
+    let (code, screen) = run("n");
+    assert_eq!(code, 3, "{screen}");
     assert!(!env.exists("hook-ran.txt"));
-    let accepted = run("y");
-    assert_eq!(
-        accepted.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&accepted.stdout)
-    );
+    let (code, screen) = run("y");
+    assert_eq!(code, 0, "{screen}");
     assert_eq!(env.read("hook-ran.txt"), "ran\n");
 }
 
@@ -145,43 +122,19 @@ fn the_reset_confirmation_on_a_terminal() {
         .file("t.j2", "x={{ x }}\n");
     env.run(["up"]).success();
     assert!(env.exists("out.txt") && env.exists(".devenv"));
-    let pty = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
     let reset = |answer: &str| {
-        std::process::Command::new("python3")
-            .args([
-                pty,
-                "--expect",
-                "Reset reset-prompt?",
-                "--send",
-                answer,
-                "--",
-                env!("CARGO_BIN_EXE_devenv"),
-                "reset",
-            ])
-            .current_dir(env.repo())
-            .env("DEVENV_HOME", env.devenv_home())
-            .env("HOME", env.home())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+        env.on_a_terminal(
+            env.command(["reset"]),
+            &[("Reset reset-prompt?", &[answer])],
+        )
     };
-    let declined = reset("n");
-    assert_eq!(
-        declined.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&declined.stdout)
-    );
+    let (code, screen) = reset("n");
+    assert_eq!(code, 1, "{screen}");
     assert!(
         env.exists("out.txt") && env.exists(".devenv"),
         "declining changed something"
     );
-    let accepted = reset("y");
-    assert_eq!(
-        accepted.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&accepted.stdout)
-    );
+    let (code, screen) = reset("y");
+    assert_eq!(code, 0, "{screen}");
     assert!(!env.exists("out.txt") && !env.exists(".devenv"));
 }

@@ -4,77 +4,22 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::TestEnv;
-
-/// Forks `devenv` on a pty, then for each step waits until the screen shows
-/// the text and types the keys; prints the whole session and exits with
-/// devenv's status. The read loop ends at EOF; the deadline only keeps a
-/// broken prompt from hanging the suite.
-const DRIVER: &str = r#"
-import json, os, pty, re, select, sys, time, fcntl, termios, struct
-cwd, steps, cmd = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    os.chdir(cwd)
-    os.execv(cmd[0], cmd)
-screen = b""
-def read(until=None, deadline=300):
-    global screen
-    end = time.time() + deadline
-    while time.time() < end:
-        plain = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", screen)
-        if until is not None and until.encode() in plain:
-            return True
-        r, _, _ = select.select([fd], [], [], 0.5)
-        if r:
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                return False
-            if not data:
-                return False
-            screen += data
-    return False
-for wait_for, keys in steps:
-    if not read(wait_for):
-        sys.stdout.write(screen.decode("utf-8", "replace"))
-        sys.stdout.write("\n[driver] never saw %r\n" % wait_for)
-        os.kill(pid, 9)
-        sys.exit(97)
-    screen = b""
-    for k in keys:
-        os.write(fd, k.encode())
-        time.sleep(0.1)
-read()
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(screen.decode("utf-8", "replace"))
-code = os.waitstatus_to_exitcode(status)
-# As a shell reports it: death by signal N is 128 + N.
-sys.exit(128 - code if code < 0 else code)
-"#;
 
 const DOWN: &str = "\x1b[B";
 
 fn drive(env: &TestEnv, args: &[&str], steps: serde_json::Value) -> (i32, String) {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .arg(env.repo())
-        .arg(steps.to_string())
-        .arg(env!("CARGO_BIN_EXE_devenv"))
-        .args(args)
-        .env("DEVENV_HOME", env.devenv_home())
-        .env("HOME", env.home())
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("python3 runs the pty driver");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    let steps: Vec<(String, Vec<String>)> = serde_json::from_value(steps).unwrap();
+    let keys: Vec<Vec<&str>> = steps
+        .iter()
+        .map(|(_, k)| k.iter().map(String::as_str).collect())
+        .collect();
+    let steps: Vec<(&str, &[&str])> = steps
+        .iter()
+        .zip(&keys)
+        .map(|((text, _), k)| (text.as_str(), k.as_slice()))
+        .collect();
+    env.on_a_terminal(env.command(args), &steps)
 }
 
 fn services(env: &TestEnv) -> Vec<(String, String)> {

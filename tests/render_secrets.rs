@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{Run, TestEnv};
 
@@ -255,58 +254,9 @@ optional = true
 /// Runs devenv on a pseudo-terminal (python3's `pty`), types `typed` at the
 /// first prompt naming `wait_for`, and returns (exit code, all output).
 fn run_on_a_terminal(t: &TestEnv, args: &[&str], wait_for: &str, typed: &str) -> (i32, String) {
-    const DRIVER: &str = r#"
-import json, os, pty, select, sys, time
-argv = json.loads(os.environ["PTY_ARGV"])
-wait_for = os.environ["PTY_WAIT_FOR"].encode()
-typed = os.environ["PTY_TYPED"].encode()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b""
-sent = False
-# Only a guard against a hung child; nothing is asserted about time.
-give_up = time.time() + 300
-while time.time() < give_up:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if fd in r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    if not sent and wait_for in out:
-        time.sleep(0.3)
-        os.write(fd, typed + b"\r")
-        sent = True
-else:
-    os.kill(pid, 9)
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-    let mut argv = vec![env!("CARGO_BIN_EXE_devenv").to_string()];
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .current_dir(t.repo())
-        .env("DEVENV_HOME", t.devenv_home())
-        .env("HOME", t.home())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .env_remove("STRIPE_KEY")
-        .env("PTY_ARGV", serde_json::to_string(&argv).unwrap())
-        .env("PTY_WAIT_FOR", wait_for)
-        .env("PTY_TYPED", typed)
-        .output()
-        .expect("python3 runs the pseudo-terminal driver");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let mut cmd = t.command(args);
+    cmd.env_remove("STRIPE_KEY");
+    t.on_a_terminal(cmd, &[(wait_for, &[typed, "\r"])])
 }
 
 #[test]

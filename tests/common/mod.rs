@@ -115,6 +115,37 @@ impl TestEnv {
         Run::new(args, out)
     }
 
+    /// Runs `cmd` (from `self.command(..)`) on a pseudo-terminal: for each
+    /// step, waits until the screen shows the text, then types the keys.
+    /// Returns the exit code (death by signal N as 128 + N) and everything
+    /// the terminal showed.
+    pub fn on_a_terminal(&self, cmd: Command, steps: &[(&str, &[&str])]) -> (i32, String) {
+        let driver = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+        let steps: Vec<(&str, &[&str])> = steps.to_vec();
+        let repo = self.repo();
+        let mut py = Command::new("python3");
+        py.arg(driver)
+            .arg("--steps")
+            .arg(serde_json::to_string(&steps).unwrap())
+            .arg("--")
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .current_dir(cmd.get_current_dir().unwrap_or(&repo))
+            .env("TERM", "xterm");
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => py.env(k, v),
+                None => py.env_remove(k),
+            };
+        }
+        let out = py
+            .output()
+            .expect("python3 runs the pseudo-terminal driver");
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    }
+
     /// Every file below the repository, relative, sorted.
     pub fn repo_files(&self) -> Vec<String> {
         fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
