@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::json_text::json_text;
 use super::pact_rules;
 use super::request::View;
 use super::stub::{BodyMatcher, RequestPattern, StringMatcher, UrlMatch};
@@ -349,14 +350,6 @@ fn body(m: &BodyMatcher, v: &View<'_>, diagnose: bool) -> Result<(), String> {
                 _ => Err(no_json()),
             },
         },
-    }
-}
-
-/// A JSON value as text: strings without quotes, the rest as JSON.
-pub fn json_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -8,6 +8,7 @@
 mod admin;
 mod engine;
 mod json_pos;
+mod json_text;
 mod jsonpath;
 mod lifecycle;
 mod matching;

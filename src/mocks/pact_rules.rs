@@ -6,7 +6,7 @@
 use regex::Regex;
 use serde_json::Value;
 
-use super::matching::json_text;
+use super::json_text::json_text;
 use super::stub::StringMatcher;
 
 #[derive(Debug, Default)]

@@ -7,8 +7,8 @@
 //! `{{jsonPath request.body '$.a.b'}}` and `{{now}}`. Values are inserted as
 //! is (no HTML escaping), so `{{...}}` and `{{{...}}}` behave alike.
 
+use super::json_text::json_text;
 use super::jsonpath::JsonPath;
-use super::matching::json_text;
 use super::request::View;
 use super::stub::PathTemplate;
 

@@ -308,8 +308,8 @@ fn any_case(value: &str) -> String {
 
 fn strings(v: &Value) -> Vec<String> {
     match v {
-        Value::Array(a) => a.iter().map(crate::mocks::matching::json_text).collect(),
-        other => vec![crate::mocks::matching::json_text(other)],
+        Value::Array(a) => a.iter().map(crate::mocks::json_text::json_text).collect(),
+        other => vec![crate::mocks::json_text::json_text(other)],
     }
 }
 
