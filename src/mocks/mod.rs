@@ -13,6 +13,7 @@ mod jsonpath;
 mod lifecycle;
 mod matching;
 mod pact_rules;
+mod path_template;
 mod request;
 mod server;
 mod sources;

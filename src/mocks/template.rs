@@ -9,8 +9,8 @@
 
 use super::json_text::json_text;
 use super::jsonpath::JsonPath;
+use super::path_template::PathTemplate;
 use super::request::View;
-use super::stub::PathTemplate;
 
 #[derive(Debug)]
 pub struct Template {

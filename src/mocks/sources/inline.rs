@@ -10,9 +10,8 @@ use serde_json::json;
 use super::stable_id;
 use super::wiremock::specificity;
 use crate::manifest::Mock;
-use crate::mocks::stub::{
-    Origin, PathTemplate, RequestPattern, ResponseDef, StringMatcher, Stub, UrlMatch,
-};
+use crate::mocks::path_template::PathTemplate;
+use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, StringMatcher, Stub, UrlMatch};
 
 pub fn load(mock: &Mock) -> Vec<Stub> {
     mock.routes

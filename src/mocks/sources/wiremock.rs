@@ -12,9 +12,8 @@ use super::wiremock_response::response;
 use super::{json_syntax, read, stable_id, Ctx};
 use crate::diagnostic::{did_you_mean, Diagnostics};
 use crate::mocks::json_pos::Seg;
-use crate::mocks::stub::{
-    Origin, PathTemplate, RequestPattern, ResponseDef, ScenarioRule, Stub, UrlMatch,
-};
+use crate::mocks::path_template::PathTemplate;
+use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, ScenarioRule, Stub, UrlMatch};
 
 const STUB_KEYS: &[&str] = &[
     "id",
