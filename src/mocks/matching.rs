@@ -7,85 +7,8 @@ use serde_json::Value;
 use super::json_text::json_text;
 use super::pact_rules;
 use super::request::View;
-use super::stub::{BodyMatcher, RequestPattern, StringMatcher, UrlMatch};
-
-impl StringMatcher {
-    pub fn test(&self, v: Option<&str>) -> bool {
-        match (self, v) {
-            (StringMatcher::Absent, v) => v.is_none(),
-            (_, None) => false,
-            (StringMatcher::Present, Some(_)) => true,
-            (
-                StringMatcher::EqualTo {
-                    value,
-                    case_insensitive,
-                },
-                Some(v),
-            ) => {
-                if *case_insensitive {
-                    value.eq_ignore_ascii_case(v)
-                } else {
-                    value == v
-                }
-            }
-            (StringMatcher::Contains(s), Some(v)) => v.contains(s.as_str()),
-            (StringMatcher::Matches(r), Some(v)) => r.is_match(v),
-            (StringMatcher::DoesNotMatch(r), Some(v)) => !r.is_match(v),
-            (StringMatcher::And(all), v) => all.iter().all(|m| m.test(v)),
-            (StringMatcher::Or(any), v) => any.iter().any(|m| m.test(v)),
-        }
-    }
-
-    /// Any of several values (repeated headers, query parameters).
-    pub fn test_any<'v>(&self, mut values: impl Iterator<Item = &'v str>) -> bool {
-        match self {
-            StringMatcher::Absent => values.next().is_none(),
-            _ => {
-                let mut seen = false;
-                for v in values {
-                    seen = true;
-                    if self.test(Some(v)) {
-                        return true;
-                    }
-                }
-                !seen && self.test(None)
-            }
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            StringMatcher::EqualTo {
-                value,
-                case_insensitive: false,
-            } => format!("equalTo {value:?}"),
-            StringMatcher::EqualTo { value, .. } => format!("equalTo {value:?} (any case)"),
-            StringMatcher::Contains(s) => format!("contains {s:?}"),
-            StringMatcher::Matches(r) => format!("matches /{}/", unanchor(r.as_str())),
-            StringMatcher::DoesNotMatch(r) => format!("doesNotMatch /{}/", unanchor(r.as_str())),
-            StringMatcher::Absent => "absent".into(),
-            StringMatcher::Present => "present".into(),
-            StringMatcher::And(v) => v
-                .iter()
-                .map(|m| m.describe())
-                .collect::<Vec<_>>()
-                .join(" and "),
-            StringMatcher::Or(v) => v
-                .iter()
-                .map(|m| m.describe())
-                .collect::<Vec<_>>()
-                .join(" or "),
-        }
-    }
-}
-
-/// Regexes are compiled as `^(?:...)$` (WireMock matches whole values);
-/// messages show them as written.
-pub fn unanchor(r: &str) -> &str {
-    r.strip_prefix("^(?:")
-        .and_then(|r| r.strip_suffix(")$"))
-        .unwrap_or(r)
-}
+use super::string_matcher::unanchor;
+use super::stub::{BodyMatcher, RequestPattern, UrlMatch};
 
 /// The request-side verdict for one stub.
 pub struct Verdict {
@@ -445,27 +368,13 @@ mod tests {
             false
         ));
     }
-
-    #[test]
-    fn string_matchers() {
-        let r = regex::Regex::new("^(?:a.c)$").unwrap();
-        assert!(StringMatcher::Matches(r.clone()).test(Some("abc")));
-        assert!(!StringMatcher::Matches(r.clone()).test(Some("abcd")));
-        assert!(StringMatcher::DoesNotMatch(r).test(Some("x")));
-        assert!(StringMatcher::Absent.test_any(std::iter::empty()));
-        assert!(!StringMatcher::Absent.test_any(["x"].into_iter()));
-        let eq = StringMatcher::EqualTo {
-            value: "A".into(),
-            case_insensitive: true,
-        };
-        assert!(eq.test_any(["b", "a"].into_iter()));
-    }
 }
 
 #[cfg(test)]
 mod redaction_tests {
     use super::*;
     use crate::mocks::request::Request;
+    use crate::mocks::string_matcher::StringMatcher;
     use crate::mocks::stub::RequestPattern;
     use hyper::header::HeaderName;
 

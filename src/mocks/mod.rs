@@ -17,6 +17,7 @@ mod path_template;
 mod request;
 mod server;
 mod sources;
+mod string_matcher;
 mod stub;
 mod template;
 

@@ -7,7 +7,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::json_text::json_text;
-use super::stub::StringMatcher;
+use super::string_matcher::StringMatcher;
 
 #[derive(Debug, Default)]
 pub struct Rules {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::jsonpath::JsonPath;
 use super::pact_rules::Rules;
 use super::path_template::PathTemplate;
+use super::string_matcher::StringMatcher;
 use super::template::Template;
 
 /// Where a stub came from; file stubs are replaced on reload, admin ones kept.
@@ -80,22 +81,6 @@ pub enum UrlMatch {
     PathPattern(Regex),
     /// `/v1/items/{id}` (`urlPathTemplate`, OpenAPI paths).
     Template(PathTemplate),
-}
-
-#[derive(Debug, Clone)]
-pub enum StringMatcher {
-    EqualTo {
-        value: String,
-        case_insensitive: bool,
-    },
-    Contains(String),
-    Matches(Regex),
-    DoesNotMatch(Regex),
-    Absent,
-    /// Present with any value (an empty matcher object).
-    Present,
-    And(Vec<StringMatcher>),
-    Or(Vec<StringMatcher>),
 }
 
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 use super::*;
-use crate::mocks::stub::{ResponseDef, StringMatcher};
+use crate::mocks::string_matcher::StringMatcher;
+use crate::mocks::stub::ResponseDef;
 
 fn stub(id: &str, url: UrlMatch, priority: i64, status: u16) -> Stub {
     let request = RequestPattern {

@@ -11,7 +11,8 @@ use super::stable_id;
 use super::wiremock::specificity;
 use crate::manifest::Mock;
 use crate::mocks::path_template::PathTemplate;
-use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, StringMatcher, Stub, UrlMatch};
+use crate::mocks::string_matcher::StringMatcher;
+use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, Stub, UrlMatch};
 
 pub fn load(mock: &Mock) -> Vec<Stub> {
     mock.routes

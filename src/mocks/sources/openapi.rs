@@ -14,7 +14,8 @@ use serde_json::{json, Map, Value};
 use super::{json_syntax, read, stable_id};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::mocks::path_template::PathTemplate;
-use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, StringMatcher, Stub, UrlMatch};
+use crate::mocks::string_matcher::StringMatcher;
+use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, Stub, UrlMatch};
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "patch", "head", "options", "trace",

@@ -17,9 +17,8 @@ use crate::diagnostic::Diagnostics;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::pact_rules::{self, parse_ruleset, RuleSet, Rules};
 use crate::mocks::request::parse_query;
-use crate::mocks::stub::{
-    BodyMatcher, Origin, RequestPattern, ResponseDef, StringMatcher, Stub, UrlMatch,
-};
+use crate::mocks::string_matcher::StringMatcher;
+use crate::mocks::stub::{BodyMatcher, Origin, RequestPattern, ResponseDef, Stub, UrlMatch};
 
 /// A pact file, or a directory of them.
 pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {

@@ -8,7 +8,8 @@ use super::wiremock::{key, unknown_keys, BODY_MATCHERS, STRING_MATCHERS};
 use super::Ctx;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::jsonpath::JsonPath;
-use crate::mocks::stub::{BodyMatcher, StringMatcher};
+use crate::mocks::string_matcher::StringMatcher;
+use crate::mocks::stub::BodyMatcher;
 
 pub(super) fn named_matchers(
     r: &Map<String, Value>,
