@@ -6,6 +6,7 @@ mod inline;
 pub mod openapi;
 pub mod pact;
 pub mod wiremock;
+mod wiremock_keys;
 mod wiremock_matchers;
 mod wiremock_response;
 

@@ -7,96 +7,14 @@ use std::path::{Path, PathBuf};
 use hyper::header::HeaderName;
 use serde_json::{Map, Value};
 
+use super::wiremock_keys::{key, unknown_keys, REQUEST_KEYS, STUB_KEYS};
 use super::wiremock_matchers::{anchored, body_matcher, named_matchers};
 use super::wiremock_response::response;
 use super::{json_syntax, read, stable_id, Ctx};
-use crate::diagnostic::{did_you_mean, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::path_template::PathTemplate;
 use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, ScenarioRule, Stub, UrlMatch};
-
-const STUB_KEYS: &[&str] = &[
-    "id",
-    "uuid",
-    "name",
-    "priority",
-    "request",
-    "response",
-    "scenarioName",
-    "requiredScenarioState",
-    "newScenarioState",
-    "metadata",
-    "persistent",
-    "insertionIndex",
-    "postServeActions",
-    "serveEventListeners",
-];
-const REQUEST_KEYS: &[&str] = &[
-    "method",
-    "url",
-    "urlPath",
-    "urlPattern",
-    "urlPathPattern",
-    "urlPathTemplate",
-    "queryParameters",
-    "headers",
-    "cookies",
-    "bodyPatterns",
-    "pathParameters",
-];
-pub(super) const RESPONSE_KEYS: &[&str] = &[
-    "status",
-    "statusMessage",
-    "headers",
-    "body",
-    "jsonBody",
-    "base64Body",
-    "bodyFileName",
-    "fixedDelayMilliseconds",
-    "fault",
-    "transformers",
-    "transformerParameters",
-];
-pub(super) const STRING_MATCHERS: &[&str] = &[
-    "equalTo",
-    "contains",
-    "matches",
-    "doesNotMatch",
-    "absent",
-    "and",
-    "or",
-];
-pub(super) const BODY_MATCHERS: &[&str] = &[
-    "equalTo",
-    "contains",
-    "matches",
-    "doesNotMatch",
-    "absent",
-    "equalToJson",
-    "matchesJsonPath",
-];
-/// WireMock features this server does not implement: refused, not ignored.
-const UNSUPPORTED: &[&str] = &[
-    "basicAuthCredentials",
-    "formParameters",
-    "multipartPatterns",
-    "customMatcher",
-    "host",
-    "port",
-    "scheme",
-    "proxyBaseUrl",
-    "delayDistribution",
-    "chunkedDribbleDelay",
-    "equalToXml",
-    "matchesXPath",
-    "binaryEqualTo",
-    "hasExactly",
-    "includes",
-    "doesNotContain",
-    "before",
-    "after",
-    "equalToDateTime",
-];
 
 /// Mappings from a file or a directory (a WireMock root with `mappings/`
 /// and `__files/`, or a directory of mapping files).
@@ -201,42 +119,6 @@ fn load_text_named(
         }
     }
     Diagnostics(ctx.problems).into_result(stubs)
-}
-
-pub(super) fn key(at: &[Seg], k: &str) -> Vec<Seg> {
-    let mut v = at.to_vec();
-    v.push(Seg::Key(k.to_string()));
-    v
-}
-
-pub(super) fn unknown_keys(
-    ctx: &mut Ctx<'_>,
-    at: &[Seg],
-    obj: &Map<String, Value>,
-    known: &[&str],
-    what: &str,
-) -> bool {
-    let mut ok = true;
-    for k in obj.keys() {
-        if known.contains(&k.as_str()) {
-            continue;
-        }
-        ok = false;
-        if UNSUPPORTED.contains(&k.as_str()) {
-            ctx.err_hint(
-                &key(at, k),
-                format!("`{k}` is not supported by devenv's mock server"),
-                "remove it, or run the real WireMock for this stub",
-            );
-        } else {
-            let hint = match did_you_mean(k, known.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("{what} keys are: {}", known.join(", ")),
-            };
-            ctx.err_hint(&key(at, k), format!("unknown {what} key `{k}`"), hint);
-        }
-    }
-    ok
 }
 
 /// One stub from its JSON; problems go to `ctx`.

@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::wiremock::{key, unknown_keys, BODY_MATCHERS, STRING_MATCHERS};
+use super::wiremock_keys::{key, unknown_keys, BODY_MATCHERS, STRING_MATCHERS};
 use super::Ctx;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::jsonpath::JsonPath;

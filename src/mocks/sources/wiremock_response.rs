@@ -9,7 +9,7 @@ use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use super::wiremock::{key, unknown_keys, RESPONSE_KEYS};
+use super::wiremock_keys::{key, unknown_keys, RESPONSE_KEYS};
 use super::Ctx;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::stub::{Fault, ResponseDef, ResponseTemplate};
