@@ -13,6 +13,7 @@ pub mod exports;
 pub mod images;
 pub mod logs;
 pub mod network;
+mod plan;
 pub mod ports;
 mod ready;
 mod spec;

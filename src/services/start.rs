@@ -7,9 +7,11 @@ use std::net::IpAddr;
 use bollard::models::VolumeCreateOptions;
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 
+use crate::progress::Reporter;
+
+use super::plan::{Action, Plan};
 use super::ready::{self, Target};
 use super::spec::Spec;
-use super::up::{Action, Plan, UpRequest};
 use super::{down, Engine, Result, ServicesError, LABEL_PROJECT, LABEL_SERVICE};
 
 pub(super) struct Failure {
@@ -25,7 +27,7 @@ const TAIL: usize = 30;
 /// container id proven ready (None for jobs).
 pub(super) async fn converge(
     engine: &Engine,
-    req: &UpRequest<'_>,
+    reporter: &dyn Reporter,
     plan: &Plan<'_>,
     proven: Option<String>,
 ) -> std::result::Result<Option<String>, Failure> {
@@ -37,7 +39,7 @@ pub(super) async fn converge(
         exit_code: None,
         log: Vec::new(),
     };
-    let task = req.reporter.task(&plan.service.name, None);
+    let task = reporter.task(&plan.service.name, None);
     let existing_id = plan.existing.and_then(|c| c.id.clone());
     match plan.action {
         Action::JobDone => {

@@ -16,13 +16,14 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::model::{Manifest, Service};
+use crate::manifest::model::Manifest;
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 use crate::state::{self, PortBook};
 
 use super::images::{self, ImagePolicy, ImageRef};
 use super::network::{self, network_name};
+use super::plan::{Action, Plan};
 use super::ports::{self, Published};
 use super::spec::{Spec, SpecContext};
 use super::start::{converge, failure_text, Failure};
@@ -67,18 +68,6 @@ impl UpReport {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Action {
-    /// Running with the current hash.
-    Keep,
-    /// Same hash, not running.
-    Start,
-    Create,
-    Recreate,
-    /// A job that already ran to exit 0 with this definition.
-    JobDone,
-}
-
 /// Which container id was last seen ready per service: a kept container
 /// that was already proven ready is not probed again.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -86,13 +75,6 @@ struct ReadyRecord {
     ready: BTreeMap<String, String>,
 }
 const READY_FILE: &str = "services.json";
-
-pub(super) struct Plan<'a> {
-    pub service: &'a Service,
-    pub spec: Spec,
-    pub action: Action,
-    pub existing: Option<&'a ContainerSummary>,
-}
 
 pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     let m = req.manifest;
@@ -227,7 +209,7 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
             let plan = by_name[s.name.as_str()];
             let proven = record.ready.get(&s.name).cloned();
             runs.push(async move {
-                let r = converge(engine, req, plan, proven).await;
+                let r = converge(engine, req.reporter, plan, proven).await;
                 (plan, r)
             });
         }
@@ -393,7 +375,7 @@ async fn check_ports(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::model::RunMode;
+    use crate::manifest::model::{RunMode, Service};
     use std::collections::BTreeMap;
     use std::net::Ipv4Addr;
 
