@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::detection::Detection;
 use super::dotenv::{self, DotenvLine};
 use super::hints::{hints, tokens};
 use super::{EnvTemplate, ToolPin, Unconverted};
@@ -34,25 +35,6 @@ pub const DETECT_FILES: &[&str] = &[
     "docker-compose.yaml",
     ".env.example",
 ];
-
-/// A preset the repository probably needs, and why we think so.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackHint {
-    pub stack: String,
-    pub because: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Detection {
-    pub tools: Vec<ToolPin>,
-    pub stack_hints: Vec<StackHint>,
-    /// The compose file compose itself would pick.
-    pub compose_file: Option<String>,
-    pub env_template: Option<EnvTemplate>,
-    pub hook_hints: Vec<String>,
-    pub detected: Vec<String>,
-    pub unconverted: Vec<Unconverted>,
-}
 
 /// Detects from root file name -> contents (present files only).
 pub fn detect(files: &BTreeMap<String, String>) -> Detection {

@@ -1,7 +1,7 @@
 //! Which presets a repository probably needs, from the dependencies its
 //! code declares (package.json, go.mod, Gemfile, pyproject.toml, Cargo.toml).
 
-use super::detect::{Detection, StackHint};
+use super::detection::{Detection, StackHint};
 
 /// Dependency names (or module paths) that suggest a preset.
 const HINTS: &[(&str, &[&str])] = &[

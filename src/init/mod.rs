@@ -9,6 +9,7 @@
 
 mod compose;
 mod detect;
+mod detection;
 mod dotenv;
 mod finish;
 mod hints;
@@ -17,7 +18,8 @@ mod render;
 use std::collections::BTreeMap;
 
 pub use compose::{convert as convert_compose, ComposeInput, Conversion, COMPOSE_FILES};
-pub use detect::{detect, Detection, StackHint, DETECT_FILES};
+pub use detect::{detect, DETECT_FILES};
+pub use detection::{Detection, StackHint};
 pub use dotenv::{parse as parse_dotenv, vars as parse_dotenv_vars, DotenvLine};
 pub use finish::{add_stack, resolve_port_clashes};
 pub use render::render;
