@@ -1,11 +1,12 @@
 //! devenv: one command from a fresh clone to a running development
 //! environment.
 //!
-//! Layers, from the outside in: `cli` (clap arguments and one file per
-//! command) -> `manifest` (the validated devenv.toml) -> the core modules,
-//! one per capability (`tools`, `services`, `mocks`, `render`, `metrics`),
-//! which report through `progress::Reporter` -> `ui`, the only code that
-//! writes to the terminal.
+//! Layers, from the outside in (see ARCHITECTURE.md): `cli` (clap
+//! arguments, one settings resolution, one thin file per command) ->
+//! `session` (the flows: phases, pre-flight, trust, the per-clone lock, run
+//! recording, signals) -> the capability modules (`tools`, `services`,
+//! `mocks`, `render`, `hooks`, `metrics`), which report through
+//! `progress::Reporter` -> `ui`, the only code that writes to the terminal.
 
 pub mod cli;
 pub mod clock;
@@ -21,6 +22,8 @@ pub mod paths;
 pub mod progress;
 pub mod render;
 pub mod services;
+pub mod session;
+pub mod settings;
 pub mod stacks;
 pub mod state;
 pub mod tools;

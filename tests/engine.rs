@@ -7,6 +7,18 @@ use common::{docker, engine_available, REGISTRY};
 use devenv::progress::Silent;
 use devenv::services::engine::{self, EngineConfig};
 use devenv::services::images::{self, ImageRef};
+use devenv::settings::{Flags, Inputs, ProcessEnv, Settings};
+
+/// Where the engine is, resolved as devenv itself resolves it.
+fn engine_config() -> EngineConfig {
+    let env = ProcessEnv::capture();
+    let inputs = Inputs {
+        env: &env,
+        manifest: None,
+        flags: &Flags::default(),
+    };
+    Settings::resolve(&inputs).expect("settings resolve").engine
+}
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -29,9 +41,7 @@ fn pulls_an_image_from_the_loopback_registry_through_the_mirror_rewrite() {
     assert!(!docker(&["image", "inspect", &reference]).status.success());
 
     block_on(async {
-        let engine = engine::connect(&EngineConfig::from_env())
-            .await
-            .expect("engine");
+        let engine = engine::connect(&engine_config()).await.expect("engine");
         images::pull(&engine, &image, &Silent).await.expect("pull");
     });
     assert!(
@@ -47,9 +57,7 @@ fn a_missing_tag_names_the_reference_tried() {
     }
     let image = ImageRef::parse("busybox:no-such-tag").with_mirror(Some(REGISTRY));
     let err = block_on(async {
-        let engine = engine::connect(&EngineConfig::from_env())
-            .await
-            .expect("engine");
+        let engine = engine::connect(&engine_config()).await.expect("engine");
         images::pull(&engine, &image, &Silent).await.unwrap_err()
     });
     let text = err.to_string();

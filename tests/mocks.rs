@@ -715,16 +715,20 @@ fn up_restarts_a_changed_mock_and_stops_a_removed_one() {
     assert_eq!(http(port_a, "GET", "/v", &[], "").0, 0);
 }
 
+/// A taken mock port is bad input (exit 2), found before any phase starts,
+/// exactly as for a service: nothing is written to the clone.
 #[test]
-fn up_fails_clearly_when_a_mock_port_is_taken() {
+fn a_taken_mock_port_is_exit_2_before_any_phase_like_a_service_port() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
     let env = TestEnv::new().manifest(&format!(
         "[project]\nname = \"t\"\n[mocks.a]\nport = {port}\n[[mocks.a.routes]]\npath = \"/v\"\n"
     ));
-    env.run(["up", "--only", "mocks"])
-        .code(1)
-        .stderr_has(&format!("mock a: port {port} is already in use"));
+    env.run(["up"])
+        .code(2)
+        .stderr_has(&format!("mock a: port {port} is already in use"))
+        .stderr_has("hint: stop whatever holds the port");
+    assert!(!env.exists(".devenv"), "{:?}", env.repo_files());
 }
 
 #[test]

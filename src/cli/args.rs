@@ -125,6 +125,12 @@ pub enum Command {
     /// Trust this devenv.toml so its hooks may run
     Trust,
 
+    /// The resolved settings and, for each, the file or variable it came from
+    #[command(
+        after_help = "Examples:\n  devenv config\n  devenv config --json | jq .settings.registry_mirror\n\nLayers, each overriding the one before: the user config file\n($XDG_CONFIG_HOME/devenv/config.toml), devenv.toml [settings], devenv.local.toml\n[settings], DEVENV_* variables, flags."
+    )]
+    Config(JsonArgs),
+
     /// List the stack presets (built in and the repository's own)
     #[command(after_help = "Examples:\n  devenv stacks\n  devenv stacks --json")]
     Stacks(JsonArgs),
@@ -139,13 +145,22 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Phase {
-    Tools,
-    Services,
-    Mocks,
-    Config,
-    Hooks,
+/// `--pull`: the core's pull policy, spelled for the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullArg {
+    Missing,
+    Always,
+    Never,
+}
+
+impl From<PullArg> for crate::manifest::PullPolicy {
+    fn from(p: PullArg) -> Self {
+        match p {
+            PullArg::Missing => Self::Missing,
+            PullArg::Always => Self::Always,
+            PullArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -153,9 +168,15 @@ pub struct UpArgs {
     /// Config environment to render for (default: [config] environment, or "local")
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Run only these phases
+    /// Run only these phases: tools, mocks, services, config, hooks
     #[arg(long, value_delimiter = ',', value_name = "PHASE,...")]
-    pub only: Vec<Phase>,
+    pub only: Vec<crate::session::Phase>,
+    /// When to pull images: missing, always or never (overrides [settings] pull)
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub pull: Option<PullArg>,
+    /// Exit 1 at once if another devenv is working on this clone, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
     /// Fail if devenv.lock is missing or does not match devenv.toml
     #[arg(long)]
     pub frozen: bool,

@@ -1,40 +1,41 @@
-//! What every command gets: the output layer and where things live. Built
-//! once from the process environment, so core modules never read it.
+//! What every command gets: the output layer, the captured process
+//! environment, and the helpers that turn them into a manifest, resolved
+//! settings and a core `Session`.
 
 use std::path::{Path, PathBuf};
 
+use crate::clock::SystemClock;
 use crate::error::Error;
 use crate::manifest::{self, Manifest};
+use crate::session::{Io, Session};
+use crate::settings::{Flags, Inputs, ProcessEnv, Settings};
+use crate::ui::prompt::Terminal;
 use crate::ui::Printer;
 
 pub struct App {
     pub printer: Printer,
     /// The working directory devenv was started in.
     pub cwd: PathBuf,
-    /// `DEVENV_HOME`: the shared store, caches, spool, trust records.
-    pub home: PathBuf,
     /// `-f PATH`, if given.
     pub file: Option<PathBuf>,
+    /// The process environment, read once at start-up.
+    pub env: ProcessEnv,
+    /// This binary, for the background processes `up` starts.
+    pub exe: PathBuf,
 }
 
 impl App {
-    pub fn from_env(printer: Printer, file: Option<PathBuf>) -> Result<App, Error> {
+    pub fn new(printer: Printer, file: Option<PathBuf>, env: ProcessEnv) -> Result<App, Error> {
         let cwd = std::env::current_dir()
             .map_err(|e| Error::usage(format!("cannot read the current directory: {e}"), None))?;
-        let home = match std::env::var_os("DEVENV_HOME").filter(|v| !v.is_empty()) {
-            Some(h) => PathBuf::from(h),
-            None => dirs::data_dir().map(|d| d.join("devenv")).ok_or_else(|| {
-                Error::usage(
-                    "cannot tell where to keep devenv's data",
-                    Some("set DEVENV_HOME".into()),
-                )
-            })?,
-        };
+        let exe = std::env::current_exe()
+            .map_err(|e| Error::failed(format!("cannot tell where devenv is: {e}")))?;
         Ok(App {
             printer,
             cwd,
-            home,
             file,
+            env,
+            exe,
         })
     }
 
@@ -57,6 +58,25 @@ impl App {
         let path = self.manifest_path()?;
         self.printer.set_base(self.cwd.clone());
         Ok(manifest::load(&path)?)
+    }
+
+    /// The one settings resolution of this command.
+    pub fn settings(&self, manifest: Option<&Manifest>, flags: &Flags) -> Result<Settings, Error> {
+        Settings::resolve(&Inputs {
+            env: &self.env,
+            manifest,
+            flags,
+        })
+    }
+
+    /// The core's view of this clone for this command.
+    pub fn session<'a>(&'a self, manifest: &'a Manifest, settings: &'a Settings) -> Session<'a> {
+        let io = Io {
+            clock: &SystemClock,
+            reporter: &self.printer,
+            prompter: &Terminal,
+        };
+        Session::new(manifest, settings, &self.env, io, self.exe.clone())
     }
 
     pub fn display<'a>(&self, p: &'a Path) -> std::borrow::Cow<'a, str> {

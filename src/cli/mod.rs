@@ -4,6 +4,7 @@
 pub mod args;
 mod commands;
 mod context;
+mod views;
 
 use clap::Parser;
 
@@ -32,9 +33,11 @@ pub fn main() -> i32 {
     } else {
         Verbosity::Normal
     };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    // The one read of the process environment; everything below gets this.
+    let env = crate::settings::ProcessEnv::capture();
+    let no_color = env.var("NO_COLOR").is_some();
     let printer = Printer::new(OutputOptions::detect(verbosity, no_color));
-    let mut app = match App::from_env(printer, cli.file.clone()) {
+    let mut app = match App::new(printer, cli.file.clone(), env) {
         Ok(app) => app,
         Err(e) => {
             return report(
@@ -78,6 +81,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Report(a) => c::report::run(app, a),
         Command::Init(a) => c::init::run(app, a),
         Command::Trust => c::trust::run(app),
+        Command::Config(a) => c::config::run(app, a.json),
         Command::Gc => c::gc::run(app),
     }
 }

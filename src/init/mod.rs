@@ -12,6 +12,7 @@ mod detect;
 mod detection;
 mod dotenv;
 mod finish;
+pub mod flow;
 mod hints;
 mod render;
 

@@ -105,6 +105,38 @@ pub fn port_for(mock: &Mock, book: &mut PortBook, taken: &[u16]) -> Result<u16, 
     }
 }
 
+/// Before any phase: every mock's host port is free, or held by this
+/// clone's own running mock. A port held by anything else is bad input
+/// (exit 2), found before anything starts, as for services. An `auto` port
+/// not picked yet needs no check: it will be picked free.
+pub fn check_ports(manifest: &Manifest, paths: &Paths) -> Result<(), MockError> {
+    if manifest.mocks.is_empty() {
+        return Ok(());
+    }
+    let st: MockState = state::read_json(&paths.state_file(STATE_FILE));
+    let book = PortBook::load(paths);
+    for mock in &manifest.mocks {
+        let port = match mock.port {
+            HostPort::Fixed(p) => p,
+            HostPort::Auto => match book.ports.get(&format!("mock/{}", mock.name)) {
+                Some(p) => *p,
+                None => continue,
+            },
+        };
+        let ours = st
+            .mocks
+            .get(&mock.name)
+            .is_some_and(|r| r.port == port && is_our_mock(r.pid));
+        if !ours && std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+            return Err(MockError::PortInUse {
+                name: mock.name.clone(),
+                port,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Starts (or keeps, or restarts) every mock, stops removed ones, waits for
 /// each to answer, and records how to reach them. Returns the endpoints.
 pub fn up(req: &UpRequest<'_>) -> Result<BTreeMap<String, MockEndpoint>, MockError> {

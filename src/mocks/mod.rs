@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 
 pub use engine::{Engine, Reply, JOURNAL_LIMIT, PROVIDER_STATE_HEADER};
 pub use lifecycle::{
-    down, health, log_path, port_for, status, up, MockStatus, PortPair, UpRequest,
+    check_ports, down, health, log_path, port_for, status, up, MockStatus, PortPair, UpRequest,
 };
 pub use request::Request;
 pub use server::{serve, ServeOptions};
@@ -49,6 +49,21 @@ pub enum MockError {
     NotReady { name: String, log: String },
     #[error("{0}")]
     Io(std::io::Error),
+}
+
+impl MockError {
+    /// What to do next, when we know.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            MockError::PortInUse { .. } => Some(
+                "stop whatever holds the port, or change the mock's `port` (\"auto\" picks a free one)".into(),
+            ),
+            MockError::NotReady { name, .. } => Some(format!(
+                "fix the mock's files, then run `devenv up` again; `devenv mock serve {name}` runs it in the foreground"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Parses every mapping, pact and OpenAPI file of every mock; each problem

@@ -33,7 +33,12 @@ pub fn load(root: &Path) -> Result<Option<Map<String, Value>>, Diagnostics> {
 
 pub fn parse(file: &Path, text: &str) -> Result<Map<String, Value>, Diagnostics> {
     match text.parse::<toml::Table>() {
-        Ok(table) => Ok(table.into_iter().map(|(k, v)| (k, to_json(v))).collect()),
+        // `[settings]` is the settings layer (see `settings::file`), not a value.
+        Ok(table) => Ok(table
+            .into_iter()
+            .filter(|(k, _)| k != "settings")
+            .map(|(k, v)| (k, to_json(v)))
+            .collect()),
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             Err(Diagnostic::at(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
-/// Where to look; built from the environment by the CLI layer.
+/// Where to look; resolved from the process environment by `settings`.
 #[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
     /// `DOCKER_HOST`.
@@ -23,22 +23,6 @@ pub struct EngineConfig {
     pub home: Option<PathBuf>,
     /// `XDG_RUNTIME_DIR`, for rootless engines.
     pub runtime_dir: Option<PathBuf>,
-}
-
-impl EngineConfig {
-    pub fn from_env() -> Self {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let home = dirs::home_dir();
-        EngineConfig {
-            docker_host: var("DOCKER_HOST"),
-            docker_context: var("DOCKER_CONTEXT"),
-            docker_config_dir: var("DOCKER_CONFIG")
-                .map(PathBuf::from)
-                .or_else(|| home.as_ref().map(|h| h.join(".docker"))),
-            runtime_dir: var("XDG_RUNTIME_DIR").map(PathBuf::from),
-            home,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

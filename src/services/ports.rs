@@ -67,6 +67,58 @@ pub fn resolve(
     Ok(out)
 }
 
+/// Before any phase: the wanted host ports that something already holds,
+/// except those this clone's last `up` published (its own containers hold
+/// them; recorded in `connections.json`). No engine call: `foreign` asks
+/// the engine only when this finds something.
+pub fn busy(manifest: &Manifest, paths: &crate::paths::Paths) -> Vec<(String, Published)> {
+    let mut book = PortBook::load(paths);
+    let Ok(wanted) = resolve(manifest, &mut book) else {
+        return Vec::new();
+    };
+    let conns = crate::state::Connections::load(paths);
+    let mut out = Vec::new();
+    for (service, list) in wanted {
+        let ours: Vec<u16> = conns
+            .services
+            .get(&service)
+            .map(|e| e.ports.values().copied().collect())
+            .unwrap_or_default();
+        for p in list {
+            if !ours.contains(&p.host) && !is_free(&p) {
+                out.push((service.clone(), p));
+            }
+        }
+    }
+    out
+}
+
+/// Of the busy ports, those held by anything but one of this project's
+/// own containers, each with its holder named.
+pub async fn foreign(
+    engine: &super::Engine,
+    project_id: &str,
+    busy: Vec<(String, Published)>,
+) -> Vec<PortConflict> {
+    let all = engine
+        .docker
+        .list_containers(Some(
+            bollard::query_parameters::ListContainersOptionsBuilder::default()
+                .all(true)
+                .build(),
+        ))
+        .await
+        .unwrap_or_default();
+    busy.into_iter()
+        .map(|(service, port)| PortConflict {
+            service,
+            port,
+            holder: holder(&port, &all),
+        })
+        .filter(|c| !matches!(&c.holder, Holder::DevenvContainer { project, .. } if project == project_id))
+        .collect()
+}
+
 /// Who holds a port we want.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holder {

@@ -108,6 +108,32 @@ pub struct ToolStatus {
     pub path: Option<PathBuf>,
 }
 
+/// A missing tool is worth a warning before `exec`/`shell`, not a refusal:
+/// the command may not need it. Only the clone's state and markers are read.
+pub fn warn_if_not_installed(
+    manifest: &crate::manifest::Manifest,
+    paths: &crate::paths::Paths,
+    reporter: &dyn crate::progress::Reporter,
+) {
+    if manifest.tools.is_empty() {
+        return;
+    }
+    let missing: Vec<String> = status(manifest, paths)
+        .into_iter()
+        .filter(|t| !t.installed)
+        .map(|t| format!("{} {}", t.name, t.version))
+        .collect();
+    if !missing.is_empty() {
+        reporter.message(
+            crate::progress::Level::Warn,
+            &format!(
+                "not installed: {}; run `devenv up --only tools`",
+                missing.join(", ")
+            ),
+        );
+    }
+}
+
 /// Installed or not, from the clone's state and the store's markers only
 /// (no network, no hashing).
 pub fn status(
@@ -196,19 +222,5 @@ impl ToolsError {
             }
             _ => return None,
         })
-    }
-}
-
-impl From<ToolsError> for crate::error::Error {
-    fn from(e: ToolsError) -> Self {
-        let hint = e.hint();
-        if e.is_bad_input() {
-            crate::error::Error::usage(e.to_string(), hint)
-        } else {
-            match hint {
-                Some(h) => crate::error::Error::failed(format!("{e}\n  hint: {h}")),
-                None => crate::error::Error::failed(format!("{e}")),
-            }
-        }
     }
 }

@@ -1,16 +1,13 @@
-//! Questions to the user. Only asked when both stdin and stderr are a
-//! terminal; otherwise the caller gets `NotInteractive` and must say which
-//! flag answers the question (`--yes`).
+//! Questions to the user on a terminal: the UI's `Prompter`. Only asked
+//! when both stdin and stderr are a terminal; otherwise the core gets
+//! `NotInteractive` and says which flag answers the question (`--yes`).
 
 use dialoguer::theme::ColorfulTheme;
 
-#[derive(Debug, thiserror::Error)]
-pub enum PromptError {
-    #[error("not running on a terminal")]
-    NotInteractive,
-    #[error("prompt failed: {0}")]
-    Io(String),
-}
+pub use crate::session::prompt::{PromptError, Prompter};
+
+/// Asks with dialoguer, when someone is there to answer.
+pub struct Terminal;
 
 pub fn interactive() -> bool {
     console::Term::stderr().is_term()
@@ -18,41 +15,46 @@ pub fn interactive() -> bool {
         && std::io::IsTerminal::is_terminal(&std::io::stdin())
 }
 
-pub fn confirm(question: &str, default: bool) -> Result<bool, PromptError> {
-    if !interactive() {
-        return Err(PromptError::NotInteractive);
-    }
-    dialoguer::Confirm::with_theme(&ColorfulTheme::default())
-        .with_prompt(question)
-        .default(default)
-        .interact()
-        .map_err(|e| PromptError::Io(e.to_string()))
+fn io(e: dialoguer::Error) -> PromptError {
+    PromptError::Io(e.to_string())
 }
 
-pub fn password(question: &str) -> Result<String, PromptError> {
-    if !interactive() {
-        return Err(PromptError::NotInteractive);
+impl Prompter for Terminal {
+    fn confirm(&self, question: &str, default: bool) -> Result<bool, PromptError> {
+        if !interactive() {
+            return Err(PromptError::NotInteractive);
+        }
+        dialoguer::Confirm::with_theme(&ColorfulTheme::default())
+            .with_prompt(question)
+            .default(default)
+            .interact()
+            .map_err(io)
     }
-    dialoguer::Password::with_theme(&ColorfulTheme::default())
-        .with_prompt(question)
-        .interact()
-        .map_err(|e| PromptError::Io(e.to_string()))
-}
 
-/// Several choices at once: space toggles, enter accepts. Returns the
-/// indices of the chosen items, in item order.
-pub fn multi_select(
-    question: &str,
-    items: &[String],
-    defaults: &[bool],
-) -> Result<Vec<usize>, PromptError> {
-    if !interactive() {
-        return Err(PromptError::NotInteractive);
+    fn password(&self, question: &str) -> Result<String, PromptError> {
+        if !interactive() {
+            return Err(PromptError::NotInteractive);
+        }
+        dialoguer::Password::with_theme(&ColorfulTheme::default())
+            .with_prompt(question)
+            .interact()
+            .map_err(io)
     }
-    dialoguer::MultiSelect::with_theme(&ColorfulTheme::default())
-        .with_prompt(question)
-        .items(items)
-        .defaults(defaults)
-        .interact()
-        .map_err(|e| PromptError::Io(e.to_string()))
+
+    fn multi_select(
+        &self,
+        question: &str,
+        items: &[String],
+        defaults: &[bool],
+    ) -> Result<Vec<usize>, PromptError> {
+        if !interactive() {
+            return Err(PromptError::NotInteractive);
+        }
+        dialoguer::MultiSelect::with_theme(&ColorfulTheme::default())
+            .with_prompt(question)
+            .items(items)
+            .defaults(defaults)
+            .interact()
+            .map_err(io)
+    }
 }

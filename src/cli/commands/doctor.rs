@@ -2,31 +2,32 @@
 //! needs. Exit 0 when all pass, 1 with warnings only, 3 on a failure.
 
 use crate::cli::App;
+use crate::clock::{Clock, SystemClock};
 use crate::doctor::{self, Check, Inputs, Status};
 use crate::error::Error;
 use crate::paths::Paths;
-use crate::services::engine::EngineConfig;
+use crate::settings::Flags;
 
 pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let m = app.manifest()?;
-    let paths = Paths::new(&app.home, &m.root);
-    let engine_config = EngineConfig::from_env();
+    let settings = app.settings(Some(&m), &Flags::default())?;
+    let paths = Paths::new(&settings.home.value, &m.root);
     let inputs = Inputs {
         manifest: &m,
         paths: &paths,
-        engine: &engine_config,
-        mirror: super::registry_mirror(&m),
-        path_var: std::env::var("PATH").unwrap_or_default(),
-        now: chrono::Utc::now(),
+        engine: &settings.engine,
+        mirror: settings.registry_mirror.value.clone(),
+        path_var: app.env.var("PATH").unwrap_or_default().to_string(),
+        now: SystemClock.now(),
     };
-    let runtime = super::runtime()?;
+    let runtime = crate::session::runtime()?;
     let checks = runtime.block_on(async {
         let (mut checks, engine) = doctor::engine(&inputs).await;
         checks.extend(doctor::ports(&inputs, engine.as_ref()).await);
         if !m.services.is_empty() {
             checks.push(doctor::registry(&inputs).await);
         }
-        checks.push(doctor::disk_free(&app.home));
+        checks.push(doctor::disk_free(&settings.home.value));
         checks.push(doctor::store_writable(&paths));
         checks.push(doctor::activation(&inputs));
         checks.extend(doctor::requirements(&inputs));

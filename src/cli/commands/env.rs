@@ -6,14 +6,13 @@ use std::ffi::OsString;
 use crate::cli::args::ShellKind;
 use crate::cli::App;
 use crate::error::Error;
-use crate::paths::Paths;
-use crate::tools;
+use crate::settings::Flags;
 use crate::util::single_quote;
 
 pub fn run(app: &mut App, shell: ShellKind) -> Result<i32, Error> {
     let manifest = app.manifest()?;
-    let paths = Paths::new(&app.home, &manifest.root);
-    let env = tools::project_env(&manifest, &paths, std::env::var_os("PATH").as_ref());
+    let settings = app.settings(Some(&manifest), &Flags::default())?;
+    let env = app.session(&manifest, &settings).project_env();
     match shell {
         ShellKind::Json => {
             let map: serde_json::Map<String, serde_json::Value> = env

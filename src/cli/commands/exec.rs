@@ -6,43 +6,20 @@ use std::process::Command;
 
 use crate::cli::App;
 use crate::error::Error;
-use crate::paths::Paths;
-use crate::progress::{Level, Reporter};
-use crate::tools;
+use crate::settings::Flags;
 
 pub fn run(app: &mut App, command: Vec<String>) -> Result<i32, Error> {
     let manifest = app.manifest()?;
-    let paths = Paths::new(&app.home, &manifest.root);
-    warn_if_not_installed(app, &manifest, &paths);
-    let env = tools::project_env(&manifest, &paths, std::env::var_os("PATH").as_ref());
+    let settings = app.settings(Some(&manifest), &Flags::default())?;
+    let s = app.session(&manifest, &settings);
+    crate::tools::warn_if_not_installed(&manifest, &s.paths, &app.printer);
+    let env = s.project_env();
     let (program, args) = command
         .split_first()
         .ok_or_else(|| Error::usage("no command given", Some("devenv exec -- CMD".into())))?;
     let mut cmd = Command::new(program);
     cmd.args(args).envs(env);
     exec(cmd, program)
-}
-
-/// A missing tool is worth a warning, not a refusal: the command may not
-/// need it. Only the clone's state and markers are read.
-pub fn warn_if_not_installed(app: &App, manifest: &crate::manifest::Manifest, paths: &Paths) {
-    if manifest.tools.is_empty() {
-        return;
-    }
-    let missing: Vec<String> = tools::status(manifest, paths)
-        .into_iter()
-        .filter(|t| !t.installed)
-        .map(|t| format!("{} {}", t.name, t.version))
-        .collect();
-    if !missing.is_empty() {
-        app.printer.message(
-            Level::Warn,
-            &format!(
-                "not installed: {}; run `devenv up --only tools`",
-                missing.join(", ")
-            ),
-        );
-    }
 }
 
 #[cfg(unix)]

@@ -4,11 +4,13 @@ use crate::cli::App;
 use crate::error::Error;
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
+use crate::settings::Flags;
 use crate::tools;
 
 pub fn run(app: &mut App) -> Result<i32, Error> {
     // gc works on the machine's store; it needs no devenv.toml.
-    let paths = Paths::new(&app.home, &app.cwd);
+    let settings = app.settings(None, &Flags::default())?;
+    let paths = Paths::new(&settings.home.value, &app.cwd);
     let report = tools::gc(&paths)
         .map_err(|e| Error::failed(format!("cannot clean the tool store: {e}")))?;
     for p in &report.forgotten_projects {

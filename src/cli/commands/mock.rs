@@ -8,8 +8,9 @@ use std::time::Duration;
 use crate::cli::args::{MockArgs, MockCommand};
 use crate::cli::App;
 use crate::error::Error;
-use crate::mocks::{self, MockError, ServeOptions};
+use crate::mocks::{self, ServeOptions};
 use crate::paths::Paths;
+use crate::settings::Flags;
 use crate::state::PortBook;
 
 pub fn run(app: &mut App, args: MockArgs) -> Result<i32, Error> {
@@ -29,9 +30,10 @@ pub fn run(app: &mut App, args: MockArgs) -> Result<i32, Error> {
     let port = match port {
         Some(p) => p,
         None => {
-            let paths = Paths::new(&app.home, &manifest.root);
+            let settings = app.settings(Some(&manifest), &Flags::default())?;
+            let paths = Paths::new(&settings.home.value, &manifest.root);
             let mut book = PortBook::load(&paths);
-            let p = mocks::port_for(&mock, &mut book, &[]).map_err(to_error)?;
+            let p = mocks::port_for(&mock, &mut book, &[])?;
             if paths.state_dir().exists() {
                 let _ = book.save(&paths);
             }
@@ -60,9 +62,7 @@ pub fn run(app: &mut App, args: MockArgs) -> Result<i32, Error> {
         .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))?;
     // The request log is this command's data: one line per request on stdout.
     let out: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
-    runtime
-        .block_on(mocks::serve(opts, out, shutdown()))
-        .map_err(to_error)?;
+    runtime.block_on(mocks::serve(opts, out, shutdown()))?;
     Ok(0)
 }
 
@@ -78,14 +78,5 @@ async fn shutdown() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term => {}
-    }
-}
-
-/// Mock errors at the command layer: bad files are bad input (exit 2).
-pub fn to_error(e: MockError) -> Error {
-    match e {
-        MockError::Invalid(d) => Error::Invalid(d),
-        MockError::PortInUse { .. } | MockError::Bind { .. } => Error::failed(format!("{e}")),
-        other => Error::failed(format!("{other}")),
     }
 }

@@ -1,27 +1,25 @@
-//! `devenv reset [--yes]`: back to a fresh clone. Runs `pre_down` hooks,
-//! stops the mocks, removes the project's containers, network and volumes,
-//! the rendered config files (unless edited by hand) and the clone's
-//! `.devenv/` state. Asks first on a terminal; off a terminal it never asks
-//! and needs `--yes`.
+//! `devenv reset [--yes]`: back to a fresh clone (the flow is
+//! `session::reset`). Asks first on a terminal; off a terminal it never
+//! asks and needs `--yes`.
 
 use crate::cli::args::YesArgs;
 use crate::cli::App;
+use crate::clock::SystemClock;
 use crate::error::Error;
-use crate::manifest::Manifest;
-use crate::metrics::{RunKind, Start};
-use crate::paths::Paths;
+use crate::metrics::Start;
 use crate::progress::{Level, Reporter};
-use crate::ui::prompt::{self, PromptError};
+use crate::session::{self, Live, PromptError, Prompter};
+use crate::settings::Flags;
+use crate::ui::prompt::Terminal;
 
 pub fn run(app: &mut App, args: YesArgs) -> Result<i32, Error> {
-    let start = Start::now(&super::metrics::CLOCK);
+    let start = Start::now(&SystemClock);
     let manifest = app.manifest()?;
+    let name = &manifest.project.name;
     if !args.yes {
-        let question = format!(
-            "Reset {}? This deletes its containers, data volumes and local state",
-            manifest.project.name
-        );
-        match prompt::confirm(&question, false) {
+        let question =
+            format!("Reset {name}? This deletes its containers, data volumes and local state");
+        match Terminal.confirm(&question, false) {
             Ok(true) => {}
             Ok(false) => {
                 app.printer.message(Level::Info, "nothing was changed");
@@ -34,20 +32,10 @@ pub fn run(app: &mut App, args: YesArgs) -> Result<i32, Error> {
             Err(PromptError::Io(e)) => return Err(Error::usage(e, None)),
         }
     }
-    let result = reset(app, &manifest);
-    super::metrics::record_run(app, &manifest, RunKind::Reset, start, &result);
-    result
-}
-
-fn reset(app: &App, manifest: &Manifest) -> Result<i32, Error> {
-    let paths = Paths::new(&app.home, &manifest.root);
-    super::down::run_pre_down(app, manifest, &paths);
-    super::down::stop_mocks(app, &paths);
-    let report = super::down::remove_containers(manifest, true)?;
-    // Before `.devenv/` goes: it records which files devenv wrote.
-    let rendered = crate::render::remove_outputs(manifest, &paths)
-        .map_err(|e| Error::failed(format!("cannot remove rendered files: {e}")))?;
-    for kept in &rendered.kept {
+    let settings = app.settings(Some(&manifest), &Flags::default())?;
+    let s = app.session(&manifest, &settings);
+    let done = session::reset(&s, &Live::new(), start)?;
+    for kept in &done.rendered.kept {
         app.printer.message(
             Level::Warn,
             &format!(
@@ -56,19 +44,13 @@ fn reset(app: &App, manifest: &Manifest) -> Result<i32, Error> {
             ),
         );
     }
-    let state = paths.state_dir();
-    if state.exists() {
-        std::fs::remove_dir_all(&state)
-            .map_err(|e| Error::failed(format!("cannot remove {}: {e}", state.display())))?;
-    }
     app.printer.message(
         Level::Success,
         &format!(
-            "{} is reset: removed {} container(s), {} volume(s), {} rendered file(s) and .devenv/",
-            manifest.project.name,
-            report.containers.len(),
-            report.volumes.len(),
-            rendered.removed.len()
+            "{name} is reset: removed {} container(s), {} volume(s), {} rendered file(s) and .devenv/",
+            done.removed.containers.len(),
+            done.removed.volumes.len(),
+            done.rendered.removed.len()
         ),
     );
     Ok(0)

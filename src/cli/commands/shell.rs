@@ -5,18 +5,15 @@ use std::process::Command;
 
 use crate::cli::App;
 use crate::error::Error;
-use crate::paths::Paths;
-use crate::tools;
+use crate::settings::Flags;
 
 pub fn run(app: &mut App) -> Result<i32, Error> {
     let manifest = app.manifest()?;
-    let paths = Paths::new(&app.home, &manifest.root);
-    super::exec::warn_if_not_installed(app, &manifest, &paths);
-    let shell = std::env::var("SHELL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "/bin/sh".into());
-    let env = tools::project_env(&manifest, &paths, std::env::var_os("PATH").as_ref());
+    let settings = app.settings(Some(&manifest), &Flags::default())?;
+    let s = app.session(&manifest, &settings);
+    crate::tools::warn_if_not_installed(&manifest, &s.paths, &app.printer);
+    let shell = app.env.var("SHELL").unwrap_or("/bin/sh").to_string();
+    let env = s.project_env();
     let status = Command::new(&shell)
         .envs(env)
         .env("DEVENV_SHELL", "1")

@@ -1,73 +1,21 @@
 //! `devenv status [--json]`: services, mocks, jobs and tools with state,
-//! readiness and URLs, assembled from what each module reports.
-
-use serde::Serialize;
+//! readiness and URLs.
 
 use crate::cli::App;
 use crate::error::Error;
-use crate::mocks::MockStatus;
-use crate::paths::Paths;
-use crate::services::{self, PortEntry, StatusEntry};
-use crate::tools::ToolStatus;
-
-/// The contract's `status --json` document.
-#[derive(Debug, Serialize)]
-pub struct StatusDoc {
-    pub project: String,
-    /// Services and jobs (from the engine), then mocks (from their state).
-    pub services: Vec<StatusEntry>,
-    pub tools: Vec<ToolStatus>,
-}
-
-/// A mock as one more entry of the `services` list.
-fn mock_entry(m: MockStatus) -> StatusEntry {
-    StatusEntry {
-        name: m.name,
-        kind: m.kind.to_string(),
-        state: m.state.to_string(),
-        ready: m.ready,
-        ports: m
-            .ports
-            .into_iter()
-            .map(|p| PortEntry {
-                host: p.host,
-                container: p.container,
-            })
-            .collect(),
-        url: m.url,
-    }
-}
+use crate::session::{self, Live, StatusDoc};
+use crate::settings::Flags;
 
 pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let manifest = app.manifest()?;
-    let paths = Paths::new(&app.home, &manifest.root);
-    let runtime = super::runtime()?;
-    let services = if manifest.services.is_empty() {
-        Vec::new()
-    } else {
-        runtime.block_on(super::up::interruptible(async {
-            let engine = super::down::connect_engine().await?;
-            services::status(&engine, &manifest, &paths)
-                .await
-                .map_err(super::down::services_error)
-        }))?
-    };
-    let mut services = services;
-    services.extend(
-        crate::mocks::status(&manifest, &paths)
-            .into_iter()
-            .map(mock_entry),
-    );
-    let doc = StatusDoc {
-        project: manifest.project.name.clone(),
-        services,
-        tools: crate::tools::status(&manifest, &paths),
-    };
+    let settings = app.settings(Some(&manifest), &Flags::default())?;
+    let s = app.session(&manifest, &settings);
+    let doc = session::status(&s, &Live::new())?;
     if json {
         app.printer.json(&doc);
-        return Ok(0);
+    } else {
+        print_table(app, &doc);
     }
-    print_table(app, &doc);
     Ok(0)
 }
 

@@ -1,3 +1,6 @@
+//! `devenv validate [--json]`: parse and check devenv.toml and the files
+//! it points at, and nothing else.
+
 use serde::Serialize;
 
 use crate::cli::App;
@@ -14,20 +17,11 @@ struct Report<'a> {
     problems: &'a [Diagnostic],
 }
 
-/// Problems in the files devenv.toml points at: mock mappings, Pact and
-/// OpenAPI files, templates and devenv.local.toml. Bad input like the
-/// manifest itself, so `validate` and `up` both refuse them (exit 2).
-pub fn file_problems(m: &crate::manifest::Manifest) -> crate::diagnostic::Diagnostics {
-    let mut problems = crate::mocks::check(m);
-    problems.extend(crate::render::check(m));
-    problems.sorted()
-}
-
 pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let path = app.manifest_path()?;
     app.printer.set_base(app.cwd.clone());
     let result = crate::manifest::load(&path).and_then(|m| {
-        let problems = file_problems(&m);
+        let problems = crate::session::file_problems(&m);
         if problems.is_empty() {
             Ok(m)
         } else {

@@ -1,0 +1,76 @@
+//! `down` and `reset`: take the environment away. They work from the
+//! labels and the clone's state files, and must always work: an untrusted or
+//! failing `pre_down` hook is a warning, not a stop.
+
+use crate::error::Error;
+use crate::metrics::{RunKind, Start};
+use crate::render::Removed as RemovedOutputs;
+use crate::services::DownReport;
+
+use super::{interruptible, lock, record, Backend, Session, Wait};
+
+#[derive(Debug, Default)]
+pub struct DownSummary {
+    /// Mocks stopped.
+    pub mocks: Vec<String>,
+    pub removed: DownReport,
+}
+
+#[derive(Debug, Default)]
+pub struct ResetSummary {
+    pub removed: DownReport,
+    /// Rendered files removed, and those kept because edited by hand.
+    pub rendered: RemovedOutputs,
+}
+
+/// Stops the mocks and removes the project's containers and network
+/// (volumes too with `volumes`). Recorded as a `down` run.
+pub fn down<B: Backend>(
+    s: &Session<'_>,
+    backend: &B,
+    volumes: bool,
+    start: Start,
+) -> Result<DownSummary, Error> {
+    let result = take_down(s, backend, volumes, Wait::Yes);
+    record::record_simple_run(s, RunKind::Down, start, &result);
+    result
+}
+
+/// Back to a fresh clone: down with volumes, the rendered files (unless
+/// edited by hand) and `.devenv/`. Recorded as a `reset` run.
+pub fn reset<B: Backend>(
+    s: &Session<'_>,
+    backend: &B,
+    start: Start,
+) -> Result<ResetSummary, Error> {
+    let result = take_down(s, backend, true, Wait::Yes).and_then(|down| {
+        // Before `.devenv/` goes: it records which files devenv wrote.
+        let rendered = crate::render::remove_outputs(s.manifest, &s.paths)
+            .map_err(|e| Error::failed(format!("cannot remove rendered files: {e}")))?;
+        let state = s.paths.state_dir();
+        if state.exists() {
+            std::fs::remove_dir_all(&state)
+                .map_err(|e| Error::failed(format!("cannot remove {}: {e}", state.display())))?;
+        }
+        Ok(ResetSummary {
+            removed: down.removed,
+            rendered,
+        })
+    });
+    record::record_simple_run(s, RunKind::Reset, start, &result);
+    result
+}
+
+fn take_down<B: Backend>(
+    s: &Session<'_>,
+    backend: &B,
+    volumes: bool,
+    wait: Wait,
+) -> Result<DownSummary, Error> {
+    let runtime = super::runtime()?;
+    let _lock = runtime.block_on(interruptible(lock::acquire(&s.paths, s.reporter, wait)))?;
+    backend.pre_down(s);
+    let mocks = backend.stop_mocks(s);
+    let removed = runtime.block_on(interruptible(backend.remove_containers(s, volumes)))?;
+    Ok(DownSummary { mocks, removed })
+}

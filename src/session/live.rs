@@ -1,0 +1,233 @@
+//! The real backend: the user's container engine (connected on first use
+//! and shared by every phase), background mock processes, downloads, hooks.
+//!
+//! Domain rules of the phases live here, in one place: mocks listen on
+//! 127.0.0.1 and, when there are containers, on the project network's
+//! gateway (a host-internal bridge address, never reachable from other
+//! machines); every container gets an /etc/hosts entry `<mock>` -> that
+//! gateway, so it reaches a mock by name.
+
+use std::net::IpAddr;
+
+use tokio::sync::OnceCell;
+
+use crate::error::Error;
+use crate::hooks::{self, HookKind};
+use crate::manifest::HookEntry;
+use crate::progress::{Level, Reporter};
+use crate::services::images::ImagePolicy;
+use crate::services::network::NetworkInfo;
+use crate::services::{self, DownOptions, DownReport, Engine, StatusEntry};
+
+use super::{Backend, Phase, Session, UpOptions};
+
+/// Connected on first use; one per command.
+#[derive(Default)]
+pub struct Live {
+    engine: OnceCell<Engine>,
+    network: OnceCell<NetworkInfo>,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Live::default()
+    }
+
+    /// The engine; none answering is a missing prerequisite (exit 3).
+    pub async fn engine(&self, s: &Session<'_>) -> Result<&Engine, Error> {
+        self.engine
+            .get_or_try_init(|| async {
+                services::engine::connect(&s.settings.engine)
+                    .await
+                    .map_err(Error::from)
+            })
+            .await
+    }
+
+    /// The project network's gateway: where containers reach host processes.
+    async fn gateway(&self, s: &Session<'_>) -> Result<Option<IpAddr>, Error> {
+        let engine = self.engine(s).await?;
+        let info = self
+            .network
+            .get_or_try_init(|| async {
+                services::network::ensure(engine, &s.manifest.project.id)
+                    .await
+                    .map_err(Error::from)
+            })
+            .await?;
+        Ok(info.gateway)
+    }
+
+    async fn mocks_phase(&self, s: &Session<'_>, reporter: &dyn Reporter) -> Result<(), Error> {
+        let mut req = crate::mocks::UpRequest::new(s.manifest, &s.paths, s.exe.clone(), reporter);
+        if !s.manifest.services.is_empty() {
+            if let Some(gw) = self.gateway(s).await? {
+                req.addresses.push(gw);
+            }
+        }
+        tokio::task::block_in_place(|| crate::mocks::up(&req))?;
+        Ok(())
+    }
+
+    async fn services_phase(
+        &self,
+        s: &Session<'_>,
+        opts: &UpOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<(), Error> {
+        let m = s.manifest;
+        // Every mock is reachable from every container by its name. Always
+        // computed from the manifest, so `--only services` hashes the same.
+        let extra_hosts: Vec<(String, IpAddr)> = match m.mocks.is_empty() {
+            true => Vec::new(),
+            false => match self.gateway(s).await? {
+                Some(gw) => m.mocks.iter().map(|mk| (mk.name.clone(), gw)).collect(),
+                None => Vec::new(),
+            },
+        };
+        let engine = self.engine(s).await?;
+        let req = services::UpRequest {
+            manifest: m,
+            paths: &s.paths,
+            reporter,
+            mirror: s.settings.registry_mirror.value.clone(),
+            images: ImagePolicy {
+                pull: s.settings.pull.value,
+                offline: opts.offline,
+                docker_config_dir: s.settings.engine.docker_config_dir.clone(),
+            },
+            extra_hosts,
+            // Mocks start before services; a service may depend on one.
+            external_ready: m.mocks.iter().map(|mk| mk.name.clone()).collect(),
+        };
+        let report = services::up(engine, &req).await?;
+        if report.changed_nothing() {
+            reporter.message(Level::Detail, "services: all running and unchanged");
+        }
+        Ok(())
+    }
+
+    /// Runs hooks off the async workers: they are plain blocking processes.
+    fn hooks(
+        &self,
+        s: &Session<'_>,
+        list: &[HookEntry],
+        kind: HookKind,
+        reporter: &dyn Reporter,
+    ) -> Result<(), Error> {
+        let env = s.project_env();
+        let req = hooks::RunRequest {
+            paths: &s.paths,
+            hooks: list,
+            kind,
+            env: &env,
+        };
+        tokio::task::block_in_place(|| hooks::run(&req, reporter))?;
+        Ok(())
+    }
+}
+
+impl Backend for Live {
+    async fn check_ports(&self, s: &Session<'_>, phases: &[Phase]) -> Result<(), Error> {
+        if phases.contains(&Phase::Mocks) {
+            crate::mocks::check_ports(s.manifest, &s.paths)?;
+        }
+        if phases.contains(&Phase::Services) && !s.manifest.services.is_empty() {
+            let busy = services::ports::busy(s.manifest, &s.paths);
+            if !busy.is_empty() {
+                let engine = self.engine(s).await?;
+                let conflicts =
+                    services::ports::foreign(engine, &s.manifest.project.id, busy).await;
+                if !conflicts.is_empty() {
+                    return Err(services::ServicesError::PortsInUse(conflicts).into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_phase(
+        &self,
+        s: &Session<'_>,
+        phase: Phase,
+        opts: &UpOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<(), Error> {
+        let m = s.manifest;
+        match phase {
+            Phase::Tools if m.tools.is_empty() && !s.paths.bin_dir().exists() => Ok(()),
+            Phase::Tools => {
+                let settings = super::tool_settings(s, opts.frozen, opts.offline)?;
+                Ok(crate::tools::install(m, &s.paths, reporter, &settings).await?)
+            }
+            Phase::Mocks if m.mocks.is_empty() => Ok(()),
+            Phase::Mocks => self.mocks_phase(s, reporter).await,
+            Phase::Services if m.services.is_empty() => Ok(()),
+            Phase::Services => self.services_phase(s, opts, reporter).await,
+            Phase::Config if m.config.files.is_empty() => Ok(()),
+            Phase::Config => super::render::config_phase(s, opts.offline, reporter).await,
+            Phase::Hooks if m.hooks.setup.is_empty() => Ok(()),
+            Phase::Hooks => self.hooks(s, &m.hooks.setup, HookKind::Setup, reporter),
+        }
+    }
+
+    fn pre_down(&self, s: &Session<'_>) {
+        let m = s.manifest;
+        if m.hooks.pre_down.is_empty() {
+            return;
+        }
+        if !hooks::trust::is_trusted(&s.paths, m) {
+            s.reporter.message(
+                Level::Warn,
+                "pre_down hooks skipped: this devenv.toml is not trusted (`devenv trust`)",
+            );
+            return;
+        }
+        let env = s.project_env();
+        let req = hooks::RunRequest {
+            paths: &s.paths,
+            hooks: &m.hooks.pre_down,
+            kind: HookKind::PreDown,
+            env: &env,
+        };
+        if let Err(e) = hooks::run(&req, s.reporter) {
+            let e = Error::from(e);
+            s.reporter
+                .message(Level::Warn, &format!("{e}; going on with down"));
+        }
+    }
+
+    fn stop_mocks(&self, s: &Session<'_>) -> Vec<String> {
+        match crate::mocks::down(&s.paths) {
+            Ok(names) => names,
+            Err(e) => {
+                s.reporter
+                    .message(Level::Warn, &format!("stopping mocks: {e}"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// A project without services needs no engine to go down (its mocks are
+    /// stopped by then); one with services does.
+    async fn remove_containers(&self, s: &Session<'_>, volumes: bool) -> Result<DownReport, Error> {
+        let engine = match self.engine(s).await {
+            Ok(e) => e,
+            Err(_) if s.manifest.services.is_empty() => return Ok(DownReport::default()),
+            Err(e) => return Err(e),
+        };
+        let opts = DownOptions {
+            project_id: &s.manifest.project.id,
+            volumes,
+        };
+        Ok(services::down(engine, &opts).await?)
+    }
+
+    async fn services_status(&self, s: &Session<'_>) -> Result<Vec<StatusEntry>, Error> {
+        if s.manifest.services.is_empty() {
+            return Ok(Vec::new());
+        }
+        let engine = self.engine(s).await?;
+        Ok(services::status(engine, s.manifest, &s.paths).await?)
+    }
+}

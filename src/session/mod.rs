@@ -1,0 +1,116 @@
+//! The core: the flows behind `up`, `down`, `reset`, `status`, `logs`,
+//! `render` and `report`, and everything they share.
+//!
+//! A `Session` is one command's view of one clone: the validated manifest,
+//! the resolved settings, where things live, the clock, and the two ways to
+//! talk to the user (`Reporter`, `Prompter`). The flows decide what runs and
+//! in what order, run pre-flight checks, ask for trust, hold the per-clone
+//! lock, record the run and turn signals into exit 130; the capability
+//! modules (`tools`, `services`, `mocks`, `render`, `hooks`, `metrics`) do
+//! the work. Everything that touches the engine or starts processes goes
+//! through a `Backend`, so the flows' logic is unit-tested with a fake one.
+//!
+//! Nothing here knows clap, indicatif or dialoguer, and nothing reads the
+//! process environment: it arrives as `ProcessEnv` and `Settings`.
+
+mod backend;
+mod down;
+pub mod interrupt;
+mod live;
+pub mod lock;
+mod logs;
+mod phase;
+mod preflight;
+pub mod prompt;
+mod record;
+mod render;
+mod report;
+mod status;
+mod trust;
+mod up;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+pub use backend::Backend;
+pub use down::{down, reset, DownSummary, ResetSummary};
+pub use interrupt::interruptible;
+pub use live::Live;
+pub use lock::Wait;
+pub use logs::{logs, LogsRequest};
+pub use phase::Phase;
+pub use preflight::file_problems;
+pub use prompt::{NoPrompt, PromptError, Prompter};
+pub use record::{metrics_context, record_simple_run};
+pub use render::{render, RenderMode, RenderRequest, Rendered};
+pub use report::{auto_report, report, ReportRequest};
+pub use status::{status, StatusDoc};
+pub use trust::{ensure_trusted, trust};
+pub use up::{tool_settings, up, UpOptions};
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::manifest::Manifest;
+use crate::paths::Paths;
+use crate::progress::Reporter;
+use crate::settings::{ProcessEnv, Settings};
+
+/// One command's view of one clone.
+pub struct Session<'a> {
+    pub manifest: &'a Manifest,
+    pub settings: &'a Settings,
+    /// The process environment, captured once by the CLI.
+    pub env: &'a ProcessEnv,
+    pub paths: Paths,
+    pub clock: &'a dyn Clock,
+    pub reporter: &'a dyn Reporter,
+    pub prompter: &'a dyn Prompter,
+    /// The devenv binary, for the background processes it starts (mocks).
+    pub exe: PathBuf,
+}
+
+/// What a session is made from, besides the manifest and settings.
+pub struct Io<'a> {
+    pub clock: &'a dyn Clock,
+    pub reporter: &'a dyn Reporter,
+    pub prompter: &'a dyn Prompter,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        manifest: &'a Manifest,
+        settings: &'a Settings,
+        env: &'a ProcessEnv,
+        io: Io<'a>,
+        exe: PathBuf,
+    ) -> Self {
+        Session {
+            paths: Paths::new(&settings.home.value, &manifest.root),
+            manifest,
+            settings,
+            env,
+            clock: io.clock,
+            reporter: io.reporter,
+            prompter: io.prompter,
+            exe,
+        }
+    }
+
+    /// The pinned tools first on PATH, and the project's variables: what
+    /// hooks, exec, shell and env see.
+    pub fn project_env(&self) -> Vec<(String, std::ffi::OsString)> {
+        crate::tools::project_env(self.manifest, &self.paths, self.env.path())
+    }
+}
+
+/// The async runtime for flows that talk to the engine or the network.
+/// Built per command, never for `--version` or `validate`, to keep start-up
+/// fast.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
+}

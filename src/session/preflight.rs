@@ -1,0 +1,40 @@
+//! Checks that run before any phase, so that bad input (exit 2) and a
+//! missing prerequisite (exit 3) change nothing.
+
+use crate::diagnostic::Diagnostics;
+use crate::error::Error;
+use crate::manifest::Manifest;
+
+use super::Session;
+
+/// Problems in the files devenv.toml points at: mock mappings, Pact and
+/// OpenAPI files, templates and devenv.local.toml. Bad input like the
+/// manifest itself, so `validate` and `up` both refuse them (exit 2).
+pub fn file_problems(m: &Manifest) -> Diagnostics {
+    let mut problems = crate::mocks::check(m);
+    problems.extend(crate::render::check(m));
+    problems.sorted()
+}
+
+/// `[requires]`: every unmet requirement named, with what was found and
+/// the range wanted. Exit 3.
+pub fn requires(s: &Session<'_>) -> Result<(), Error> {
+    let m = s.manifest;
+    if m.requires.is_empty() {
+        return Ok(());
+    }
+    let unmet = crate::tools::requires::check_cached(
+        &m.requires,
+        s.env.path(),
+        &m.root,
+        Some(&s.paths.cache().join("versions.json")),
+    );
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = unmet.iter().map(|u| u.to_string()).collect();
+    Err(Error::prerequisite(
+        lines.join("\n"),
+        "install or upgrade it, then run `devenv up` again",
+    ))
+}
