@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod mocks;
 pub mod paths;
 pub mod progress;
+pub mod prompt;
 pub mod render;
 pub mod services;
 pub mod session;

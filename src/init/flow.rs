@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::manifest;
 use crate::progress::{Level, Reporter};
-use crate::session::{PromptError, Prompter};
+use crate::prompt::{PromptError, Prompter};
 use crate::stacks::Stacks;
 
 use super::{ComposeInput, Draft, RepoView};

@@ -21,7 +21,7 @@ pub mod lock;
 mod logs;
 mod phase;
 mod preflight;
-pub mod prompt;
+mod prompt;
 mod record;
 mod render;
 mod report;
@@ -34,6 +34,7 @@ mod tests;
 
 use std::path::PathBuf;
 
+pub use crate::prompt::{NoPrompt, PromptError, Prompter};
 pub use backend::Backend;
 pub use down::{down, reset, DownSummary, ResetSummary};
 pub use interrupt::interruptible;
@@ -42,7 +43,6 @@ pub use lock::Wait;
 pub use logs::{logs, LogsRequest};
 pub use phase::Phase;
 pub use preflight::file_problems;
-pub use prompt::{NoPrompt, PromptError, Prompter};
 pub use record::{metrics_context, record_simple_run};
 pub use render::{render, RenderMode, RenderRequest, Rendered};
 pub use report::{auto_report, report, ReportRequest};

@@ -4,7 +4,7 @@
 
 use dialoguer::theme::ColorfulTheme;
 
-pub use crate::session::prompt::{PromptError, Prompter};
+pub use crate::prompt::{PromptError, Prompter};
 
 /// Asks with dialoguer, when someone is there to answer.
 pub struct Terminal;

@@ -8,7 +8,8 @@ use crate::clock::SystemClock;
 use crate::error::Error;
 use crate::metrics::Start;
 use crate::progress::{Level, Reporter};
-use crate::session::{self, Live, PromptError, Prompter};
+use crate::prompt::{PromptError, Prompter};
+use crate::session::{self, Live};
 use crate::settings::Flags;
 use crate::ui::prompt::Terminal;
 
