@@ -1,5 +1,5 @@
 //! The integration-test harness: run the real `devenv` binary in a temp
-//! repository with an isolated `DEVENV_HOME` and `HOME`.
+//! repository with an isolated `DEVENV_HOME`, `HOME` and `XDG_CONFIG_HOME`.
 //!
 //! ```ignore
 //! TestEnv::new().manifest("[project]\nname = \"x\"\n").run(["validate"]).success();
@@ -50,6 +50,20 @@ impl TestEnv {
         self.dir.path().join("home")
     }
 
+    /// The isolated `XDG_CONFIG_HOME`.
+    pub fn config_home(&self) -> PathBuf {
+        self.home().join(".config")
+    }
+
+    /// Writes the user-level config file,
+    /// `$XDG_CONFIG_HOME/devenv/config.toml`.
+    pub fn user_config(self, text: &str) -> Self {
+        let p = self.config_home().join("devenv/config.toml");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+        self
+    }
+
     pub fn manifest(self, text: &str) -> Self {
         self.file("devenv.toml", text)
     }
@@ -87,19 +101,27 @@ impl TestEnv {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_devenv"));
-        cmd.args(args)
-            .current_dir(self.repo())
-            .env("DEVENV_HOME", self.devenv_home())
+        cmd.args(args).current_dir(self.repo()).stdin(Stdio::null());
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// The environment of every process this env runs: its own homes, none
+    /// of the developer's `DEVENV_*` settings, and the test's variables.
+    fn isolate(&self, cmd: &mut Command) {
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("DEVENV_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("DEVENV_HOME", self.devenv_home())
             .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.config_home())
             .env("NO_COLOR", "1")
-            .env_remove("DEVENV_REGISTRY_MIRROR")
-            .env_remove("DEVENV_NO_METRICS")
-            .env_remove("DO_NOT_TRACK")
-            .stdin(Stdio::null());
+            .env_remove("DO_NOT_TRACK");
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        cmd
     }
 
     pub fn run<I, S>(&self, args: I) -> Run
