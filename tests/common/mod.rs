@@ -7,9 +7,11 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::ffi::OsStr;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[must_use = "a TestEnv's builder methods return the env; keep it"]
 pub struct TestEnv {
     dir: tempfile::TempDir,
     envs: Vec<(String, String)>,
@@ -189,6 +191,9 @@ impl TestEnv {
 }
 
 /// A finished command, with assertions that print everything on failure.
+/// It must be checked (`success`, `code`, ...) or read: an unchecked run is
+/// a test that forgot its assertion.
+#[must_use = "check the run (success, code, ...) or read its output"]
 pub struct Run {
     pub args: Vec<String>,
     pub code: i32,
@@ -217,51 +222,90 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn success(self) -> Self {
+    pub fn success(self) -> Checked {
         assert_eq!(self.code, 0, "expected success\n{}", self.describe());
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn code(self, code: i32) -> Self {
+    pub fn code(self, code: i32) -> Checked {
         assert_eq!(self.code, code, "expected exit {code}\n{}", self.describe());
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn stdout_has(self, needle: &str) -> Self {
+    pub fn stdout_has(self, needle: &str) -> Checked {
         assert!(
             self.stdout.contains(needle),
             "stdout lacks {needle:?}\n{}",
             self.describe()
         );
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn stderr_has(self, needle: &str) -> Self {
+    pub fn stderr_has(self, needle: &str) -> Checked {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}\n{}",
             self.describe()
         );
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn stderr_lacks(self, needle: &str) -> Self {
+    pub fn stderr_lacks(self, needle: &str) -> Checked {
         assert!(
             !self.stderr.contains(needle),
             "stderr has {needle:?}\n{}",
             self.describe()
         );
-        self
+        Checked(self)
     }
 
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.describe()))
+    }
+}
+
+/// A run that passed at least one check: more checks may follow, and it may
+/// be dropped. Reads like a [`Run`] (`.stdout`, `.json()`).
+pub struct Checked(Run);
+
+impl Checked {
+    #[track_caller]
+    pub fn success(self) -> Checked {
+        self.0.success()
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Checked {
+        self.0.code(code)
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Checked {
+        self.0.stdout_has(needle)
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Checked {
+        self.0.stderr_has(needle)
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(self, needle: &str) -> Checked {
+        self.0.stderr_lacks(needle)
+    }
+}
+
+impl Deref for Checked {
+    type Target = Run;
+
+    fn deref(&self) -> &Run {
+        &self.0
     }
 }
 
