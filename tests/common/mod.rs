@@ -1,10 +1,18 @@
 //! The integration-test harness: run the real `devenv` binary in a temp
-//! repository with an isolated `DEVENV_HOME`, `HOME` and `XDG_CONFIG_HOME`.
+//! repository with an isolated `DEVENV_HOME`, `HOME` and `XDG_CONFIG_HOME`,
+//! and the helpers tests share: one HTTP test server.
 //!
 //! ```ignore
 //! TestEnv::new().manifest("[project]\nname = \"x\"\n").run(["validate"]).success();
 //! ```
-#![allow(dead_code)] // each test binary uses a different part of the harness
+// Each test binary uses a different part of the harness.
+#![allow(dead_code, unused_imports)]
+
+mod http_server;
+mod http_wire;
+
+pub use http_server::{Fault, Request, Response, Server};
+pub use http_wire::Headers;
 
 use std::ffi::OsStr;
 use std::ops::Deref;
