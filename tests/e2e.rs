@@ -5,13 +5,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{docker, engine_available, free_port, labelled_ids, Cleanup, TestEnv, REGISTRY};
+use common::{
+    docker, engine_available, free_port, http_get, http_request, labelled_ids, Cleanup, TestEnv,
+    REGISTRY,
+};
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -87,15 +89,6 @@ fn dotenv(env: &TestEnv) -> std::collections::BTreeMap<String, String> {
             (k.to_string(), v.to_string())
         })
         .collect()
-}
-
-fn http(port: u16, request: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }
 
 struct Server(Child);
@@ -181,13 +174,19 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
     // PostgreSQL (migrated by the job), counter in Redis.
     let port = free_port();
     let server = start_the_service(&env, port);
-    let body = r#"{"amount": 1200}"#;
-    let reply = http(port, &format!("POST /checkout HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
-    assert!(reply.starts_with("HTTP/1.0 201"), "{reply}");
+    let checkout = |body: &str| {
+        http_request(
+            "POST",
+            &format!("http://127.0.0.1:{port}/checkout"),
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    let (status, _, reply) = checkout(r#"{"amount": 1200}"#);
+    assert_eq!(status, 201, "{reply}");
     assert!(reply.contains("\"charge\": \"ch_test_123\""), "{reply}");
-    let declined = r#"{"amount": 1200, "card": "4000000000000002"}"#;
-    let reply = http(port, &format!("POST /checkout HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{declined}", declined.len()));
-    assert!(reply.starts_with("HTTP/1.0 402"), "{reply}");
+    let (status, _, reply) = checkout(r#"{"amount": 1200, "card": "4000000000000002"}"#);
+    assert_eq!(status, 402, "{reply}");
     drop(server);
 
     // A second up changes nothing.
@@ -264,7 +263,8 @@ ready = {{ exec = ["sh", "-c", "wget -qO- http://payments:{port}/v1/health | gre
 "#
     ));
     env.run(["up"]).success();
-    let reply = http(port, "GET /v1/health HTTP/1.0\r\n\r\n");
+    let (status, _, reply) = http_get(&format!("http://127.0.0.1:{port}/v1/health"));
+    assert_eq!(status, 200, "{reply}");
     assert!(reply.contains("\"ok\":true"), "{reply}");
     env.run(["down"]).success();
 }
