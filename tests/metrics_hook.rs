@@ -51,9 +51,10 @@ fn the_post_commit_hook_records_the_first_commit() {
 #[test]
 fn a_failing_endpoint_never_blocks_a_commit_and_an_existing_hook_still_runs() {
     let silent = blackhole();
+    let port = silent.port;
     let env = cloned_env(
         &format!(
-            "[project]\nname = \"hooky2\"\n[metrics]\nendpoint = \"http://127.0.0.1:{silent}\"\nformat = \"webhook\"\nauto_report = true\ntimeout = \"30s\"\n"
+            "[project]\nname = \"hooky2\"\n[metrics]\nendpoint = \"http://127.0.0.1:{port}\"\nformat = \"webhook\"\nauto_report = true\ntimeout = \"30s\"\n"
         ),
         "2026-03-01T09:00:00Z",
         &[],
@@ -92,22 +93,22 @@ fn a_failing_endpoint_never_blocks_a_commit_and_an_existing_hook_still_runs() {
 
 #[test]
 fn the_hook_sends_the_first_commit_when_auto_report_is_on() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let env = cloned_env(
         &format!(
             "[project]\nname = \"hooky3\"\n[metrics]\nendpoint = \"{}\"\nformat = \"webhook\"\n",
-            rx.url()
+            rx.base()
         ),
         "2026-03-01T09:00:00Z",
         &[],
     );
     env.run(["up"]).success();
-    assert_eq!(rx.received().len(), 1, "auto_report after up");
+    assert_eq!(rx.accepted().len(), 1, "auto_report after up");
     env.run(["metrics", "--install-hook"]).success();
     commit_as(&env, &env.repo(), USER, "2026-03-01T15:00:00Z");
     let mut onboarding = None;
     for _ in 0..600 {
-        if let Some(r) = rx.received().get(1) {
+        if let Some(r) = rx.accepted().get(1) {
             onboarding = Some(r.json());
             break;
         }
@@ -126,7 +127,7 @@ fn the_hook_sends_the_first_commit_when_auto_report_is_on() {
     }
     // Acknowledged: not sent again.
     env.run(["report"]).success().stderr_has("nothing to send");
-    assert_eq!(rx.received().len(), 2);
+    assert_eq!(rx.accepted().len(), 2);
 }
 
 #[test]
