@@ -11,40 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    docker, engine_available, free_port, http_get, http_request, labelled_ids, Cleanup, TestEnv,
-    REGISTRY,
+    copy_dir, docker, engine_available, free_port, git, http_get, http_request, labelled_ids,
+    Cleanup, TestEnv, REGISTRY,
 };
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Origin",
-            "-c",
-            "user.email=origin@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 /// The example committed to an "origin" repository and cloned from it, with
 /// a project name of its own so parallel runs never share containers.
@@ -218,13 +187,8 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
 
     // reset: back to a fresh clone, nothing left but what git tracks.
     env.run(["reset", "--yes"]).success();
-    let st = Command::new("git")
-        .args(["status", "--porcelain", "--ignored"])
-        .current_dir(env.repo())
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&st.stdout).trim(),
+        git(&env.repo(), &["status", "--porcelain", "--ignored"]).trim(),
         "",
         "reset left files behind"
     );

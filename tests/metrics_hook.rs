@@ -87,7 +87,7 @@ fn a_failing_endpoint_never_blocks_a_commit_and_an_existing_hook_still_runs() {
         wait_for_first_commit(&env).as_deref(),
         Some("2026-03-01T15:00:00Z")
     );
-    let log = git(&env, &env.repo(), &["log", "--format=%aE", "-1"], &[]);
+    let log = env.git(&env.repo(), &["log", "--format=%aE", "-1"]);
     assert_eq!(log.trim(), USER);
 }
 
@@ -134,12 +134,7 @@ fn the_hook_sends_the_first_commit_when_auto_report_is_on() {
 fn a_hooks_path_inside_the_repository_is_left_alone() {
     let env = cloned_env("[project]\nname = \"husky\"\n", "2026-03-01T09:00:00Z", &[]);
     std::fs::create_dir_all(env.repo().join(".husky")).unwrap();
-    git(
-        &env,
-        &env.repo(),
-        &["config", "core.hooksPath", ".husky"],
-        &[],
-    );
+    env.git(&env.repo(), &["config", "core.hooksPath", ".husky"]);
     env.run(["metrics", "--install-hook"])
         .code(2)
         .stderr_has("inside the repository")

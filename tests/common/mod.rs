@@ -1,6 +1,7 @@
 //! The integration-test harness: run the real `devenv` binary in a temp
 //! repository with an isolated `DEVENV_HOME`, `HOME` and `XDG_CONFIG_HOME`,
-//! and the helpers tests share: one HTTP test server and client.
+//! and the helpers tests share: one HTTP test server and client, git, and
+//! copying fixtures.
 //!
 //! ```ignore
 //! TestEnv::new().manifest("[project]\nname = \"x\"\n").run(["validate"]).success();
@@ -8,10 +9,14 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+mod files;
+mod git;
 mod http_client;
 mod http_server;
 mod http_wire;
 
+pub use files::copy_dir;
+pub use git::git;
 pub use http_client::{http_get, http_request, try_http};
 pub use http_server::{Fault, Request, Response, Server};
 pub use http_wire::Headers;

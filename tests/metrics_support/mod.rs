@@ -8,32 +8,8 @@ mod common;
 pub use common::*;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 pub const USER: &str = "a.nn+dev@x.io";
-
-/// Runs git with an isolated HOME and no system config; panics on failure.
-pub fn git(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", env.home())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("DEVENV_HOME", env.devenv_home())
-        .env("NO_COLOR", "1")
-        .env_remove("DEVENV_NO_METRICS")
-        .env_remove("DO_NOT_TRACK")
-        .envs(vars.iter().copied())
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 /// Commits a new file in `dir` as `email`, authored and committed at `date`.
 pub fn commit_as(env: &TestEnv, dir: &Path, email: &str, date: &str) {
@@ -43,9 +19,8 @@ pub fn commit_as(env: &TestEnv, dir: &Path, email: &str, date: &str) {
         format!("{email} {date}\n"),
     )
     .unwrap();
-    git(env, dir, &["add", "-A"], &[]);
-    git(
-        env,
+    env.git(dir, &["add", "-A"]);
+    env.git_with(
         dir,
         &["commit", "-q", "-m", &format!("change by {email}")],
         &[
@@ -68,8 +43,7 @@ pub fn cloned_env(manifest: &str, clone_date: &str, history: &[(&str, &str)]) ->
     let seed = root.join("seed");
     let origin = root.join("origin.git");
     std::fs::create_dir_all(&seed).unwrap();
-    git(
-        &env,
+    env.git(
         &root,
         &[
             "init",
@@ -79,29 +53,22 @@ pub fn cloned_env(manifest: &str, clone_date: &str, history: &[(&str, &str)]) ->
             "main",
             origin.to_str().unwrap(),
         ],
-        &[],
     );
-    git(&env, &seed, &["init", "-q", "-b", "main"], &[]);
+    env.git(&seed, &["init", "-q", "-b", "main"]);
     std::fs::write(seed.join("devenv.toml"), manifest).unwrap();
     commit_as(&env, &seed, "lead@corp.io", "2026-01-01T00:00:00Z");
     for (email, date) in history {
         commit_as(&env, &seed, email, date);
     }
-    git(
-        &env,
-        &seed,
-        &["push", "-q", origin.to_str().unwrap(), "main"],
-        &[],
-    );
+    env.git(&seed, &["push", "-q", origin.to_str().unwrap(), "main"]);
     std::fs::remove_dir_all(env.repo()).unwrap();
-    git(
-        &env,
+    env.git_with(
         &root,
         &["clone", "-q", origin.to_str().unwrap(), "repo"],
         &[("GIT_COMMITTER_DATE", clone_date)],
     );
-    git(&env, &env.repo(), &["config", "user.email", USER], &[]);
-    git(&env, &env.repo(), &["config", "user.name", "Ann New"], &[]);
+    env.git(&env.repo(), &["config", "user.email", USER]);
+    env.git(&env.repo(), &["config", "user.name", "Ann New"]);
     env
 }
 
