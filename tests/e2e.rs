@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{
     copy_dir, docker, engine_available, free_port, git, http_get, http_request, labelled_ids,
-    Cleanup, TestEnv, REGISTRY,
+    wait_until_alive, Cleanup, TestEnv, REGISTRY,
 };
 
 /// The example committed to an "origin" repository and cloned from it, with
@@ -71,7 +71,7 @@ impl Drop for Server {
 
 /// Starts the example's own HTTP service against what `up` brought up.
 fn start_the_service(env: &TestEnv, port: u16) -> Server {
-    let child = Command::new("python3")
+    let mut child = Command::new("python3")
         .arg("app/server.py")
         .env("PORT", port.to_string())
         .current_dir(env.repo())
@@ -79,12 +79,12 @@ fn start_the_service(env: &TestEnv, port: u16) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_alive(
+        &mut child,
+        Duration::from_secs(20),
+        "the example service to listen",
+        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
     Server(child)
 }
 

@@ -5,6 +5,7 @@
 mod support;
 
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use support::*;
 
@@ -116,14 +117,14 @@ fn private_pushgateway(port: u16) -> Pushgateway {
         .stderr(Stdio::null())
         .spawn()
         .expect("prometheus-pushgateway (tests/support/setup.sh installs it)");
-    let pg = Pushgateway(child);
-    for _ in 0..300 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return pg;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("the private pushgateway on {port} never answered");
+    let mut pg = Pushgateway(child);
+    wait_until_alive(
+        &mut pg.0,
+        Duration::from_secs(15),
+        &format!("the private pushgateway on {port} to answer"),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
+    pg
 }
 
 #[test]

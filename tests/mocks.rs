@@ -8,9 +8,14 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{copy_dir, free_port, http_request, try_http, Headers, TestEnv};
+use common::{
+    copy_dir, free_port, http_request, try_http, wait_until, wait_until_alive, Headers, TestEnv,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks");
+
+/// How long a mock may take to come up, or to notice a changed file.
+const STARTUP: Duration = Duration::from_secs(20);
 
 /// A foreground `devenv mock serve`, killed on drop.
 struct Served {
@@ -34,15 +39,13 @@ fn serve(env: &TestEnv, name: &str) -> Served {
         .spawn()
         .unwrap();
     let mut s = Served { child, port };
-    loop {
-        if let Ok(Some(st)) = s.child.try_wait() {
-            panic!("mock serve exited: {st}");
-        }
-        if http(s.port, "GET", "/__admin/health", &[], "").0 == 200 {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_alive(
+        &mut s.child,
+        STARTUP,
+        "`devenv mock serve` to answer",
+        || http(port, "GET", "/__admin/health", &[], "").0 == 200,
+    );
+    s
 }
 
 /// One request to the mock on `port`: (status, headers, body). Status 0
@@ -494,15 +497,19 @@ fn changed_mapping_file_is_reloaded_without_a_restart_and_a_broken_one_keeps_the
         "mocks/a.json",
         r#"{"request": {"url": "/v"}, "response": {"body": "one"}}"#,
     );
-    let m = serve(&env, "m");
-    assert_eq!(http(m.port, "GET", "/v", &[], "").2, "one");
+    let mut m = serve(&env, "m");
+    let port = m.port;
+    assert_eq!(http(port, "GET", "/v", &[], "").2, "one");
     env.write(
         "mocks/a.json",
         r#"{"request": {"url": "/v"}, "response": {"body": "two!"}}"#,
     );
-    while http(m.port, "GET", "/v", &[], "").2 != "two!" {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_alive(
+        &mut m.child,
+        STARTUP,
+        "the changed stub to be served",
+        || http(port, "GET", "/v", &[], "").2 == "two!",
+    );
     env.write(
         "mocks/a.json",
         r#"{"request": {"url": "/v"}, "response": {"body": "#,
@@ -536,12 +543,11 @@ fn up_starts_mocks_in_the_background_status_shows_them_and_down_stops_them() {
     // The request log has one line per request.
     let _ = http(port, "GET", "/nope", &[], "");
     let log = env.repo().join(".devenv/logs/mock-payments.log");
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("GET /nope -> 404 unmatched")
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(STARTUP, "the request log line", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("GET /nope -> 404 unmatched")
+    });
     // Only loopback: the mock is not bound to other interfaces.
     let listening = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let hex_port = format!(":{port:04X}");
@@ -617,10 +623,13 @@ fn a_service_container_calls_the_mock_by_name_through_the_network_gateway() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let m = Served { child, port };
-    while http(m.port, "GET", "/__admin/health", &[], "").0 != 200 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut m = Served { child, port };
+    wait_until_alive(
+        &mut m.child,
+        STARTUP,
+        "`devenv mock serve` to answer",
+        || http(port, "GET", "/__admin/health", &[], "").0 == 200,
+    );
     let out = common::docker(&[
         "run",
         "--rm",

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{free_port, http_request, TestEnv};
+use common::{free_port, http_request, wait_until_alive, TestEnv};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks/wiremock");
 
@@ -94,7 +94,7 @@ fn devenv_answers_like_the_real_wiremock_on_the_same_mappings() {
     .unwrap();
 
     let wm_port = free_port();
-    let _wm = Killed(
+    let mut wm = Killed(
         Command::new("java")
             .arg("-jar")
             .arg(jar())
@@ -113,17 +113,20 @@ fn devenv_answers_like_the_real_wiremock_on_the_same_mappings() {
             .expect("java is needed for the reference WireMock"),
     );
     let our_port = free_port();
-    let _ours = Killed(
+    let mut ours = Killed(
         env.command(["mock", "serve", "payments", "--port", &our_port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    for port in [our_port, wm_port] {
-        while http(port, "GET", "/__admin/mappings", &[], "").0 != 200 {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    for (server, port) in [(&mut ours, our_port), (&mut wm, wm_port)] {
+        wait_until_alive(
+            &mut server.0,
+            Duration::from_secs(120),
+            &format!("the mock server on {port} to answer"),
+            || http(port, "GET", "/__admin/mappings", &[], "").0 == 200,
+        );
     }
 
     let json = ("Content-Type", "application/json");

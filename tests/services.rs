@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{docker, engine_available, Cleanup, TestEnv, REGISTRY};
+use common::{
+    docker, engine_available, wait_for_exit, wait_until_alive, Cleanup, TestEnv, REGISTRY,
+};
 
 fn manifest(project: &str, services: &str) -> String {
     format!("[project]\nname = \"{project}\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n\n{services}")
@@ -453,13 +455,16 @@ depends_on = ["slow"]
     let mut child = env.command(["up"]).spawn().unwrap();
     // Wait until the first container exists, then interrupt.
     let name = format!("devenv_{project}_slow");
-    while containers(project).is_empty() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_alive(
+        &mut child,
+        Duration::from_secs(60),
+        "up to create the first container",
+        || !containers(project).is_empty(),
+    );
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
-    let status = child.wait().unwrap();
+    let status = wait_for_exit(&mut child, Duration::from_secs(60), "up to stop on SIGINT");
     assert_eq!(status.code(), Some(130));
     assert_eq!(
         containers(project),

@@ -1,7 +1,7 @@
 //! The integration-test harness: run the real `devenv` binary in a temp
 //! repository with an isolated `DEVENV_HOME`, `HOME` and `XDG_CONFIG_HOME`,
-//! and the helpers tests share: one HTTP test server and client, git, and
-//! copying fixtures.
+//! and the helpers tests share: one HTTP test server and client, waiting
+//! with a deadline, git, and copying fixtures.
 //!
 //! ```ignore
 //! TestEnv::new().manifest("[project]\nname = \"x\"\n").run(["validate"]).success();
@@ -14,12 +14,14 @@ mod git;
 mod http_client;
 mod http_server;
 mod http_wire;
+mod wait;
 
 pub use files::copy_dir;
 pub use git::git;
 pub use http_client::{http_get, http_request, try_http};
 pub use http_server::{Fault, Request, Response, Server};
 pub use http_wire::Headers;
+pub use wait::{wait_for, wait_for_exit, wait_until, wait_until_alive};
 
 use std::ffi::OsStr;
 use std::ops::Deref;
