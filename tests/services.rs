@@ -9,7 +9,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::{
-    docker, engine_available, wait_for_exit, wait_until_alive, Cleanup, TestEnv, REGISTRY,
+    docker, engine_available, labelled_ids, wait_for_exit, wait_until_alive, Cleanup, TestEnv,
+    REGISTRY,
 };
 
 fn manifest(project: &str, services: &str) -> String {
@@ -18,18 +19,7 @@ fn manifest(project: &str, services: &str) -> String {
 
 /// Container names of a project (docker ps -a), sorted.
 fn containers(project: &str) -> Vec<String> {
-    let out = docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        &format!("label=dev.devenv.project={project}"),
-        "--format",
-        "{{.Names}}",
-    ]);
-    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let mut v = labelled_ids(&["ps", "-a", "--format", "{{.Names}}"], project);
     v.sort();
     v
 }
@@ -141,15 +131,9 @@ fn postgres_and_redis_from_stacks_are_ready_keep_data_across_down_and_lose_it_on
     env.run(["reset", "--yes"]).success();
     assert!(containers(project).is_empty());
     assert!(!env.exists(".devenv"));
-    let vols = docker(&[
-        "volume",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=dev.devenv.project={project}"),
-    ]);
-    assert!(
-        String::from_utf8_lossy(&vols.stdout).trim().is_empty(),
+    assert_eq!(
+        labelled_ids(&["volume", "ls", "-q"], project),
+        Vec::<String>::new(),
         "volumes left after reset"
     );
     env.run(["up"]).success();
@@ -285,14 +269,11 @@ fn a_taken_host_port_exits_2_before_anything_is_created_and_names_the_holder() {
         .stderr_has(&format!("127.0.0.1:{port}"))
         .stderr_has(&format!("pid {}", std::process::id()));
     assert!(containers(project).is_empty(), "nothing may be created");
-    let nets = docker(&[
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=dev.devenv.project={project}"),
-    ]);
-    assert!(String::from_utf8_lossy(&nets.stdout).trim().is_empty());
+    assert_eq!(
+        labelled_ids(&["network", "ls", "-q"], project),
+        Vec::<String>::new(),
+        "nothing may be created"
+    );
     drop(listener);
 }
 
