@@ -6,7 +6,7 @@ mod render_support;
 
 use std::collections::BTreeMap;
 
-use common::TestEnv;
+use common::{free_port, TestEnv};
 use render_support::{consul_server, json_server};
 
 fn consul_kv() -> BTreeMap<String, String> {
@@ -169,10 +169,7 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
         .stderr_has("no keys under `config/none`");
 
     // Nothing listening at all.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let t3 = TestEnv::new()
         .manifest(&consul_manifest(&format!("http://127.0.0.1:{port}")))
         .file("app.env.j2", TEMPLATE);
