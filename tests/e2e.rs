@@ -81,7 +81,7 @@ fn start_the_service(env: &TestEnv, port: u16) -> Server {
         .unwrap();
     wait_until_alive(
         &mut child,
-        Duration::from_secs(20),
+        Duration::from_secs(60),
         "the example service to listen",
         || TcpStream::connect(("127.0.0.1", port)).is_ok(),
     );

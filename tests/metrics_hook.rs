@@ -9,7 +9,7 @@ use std::time::Duration;
 use support::*;
 
 /// How long the hook's background devenv may take.
-const HOOK: Duration = Duration::from_secs(30);
+const HOOK: Duration = Duration::from_secs(60);
 
 /// The first commit in the timeline the hook's background devenv wrote.
 /// Polls because the hook runs devenv in the background on purpose.

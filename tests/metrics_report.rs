@@ -120,7 +120,7 @@ fn private_pushgateway(port: u16) -> Pushgateway {
     let mut pg = Pushgateway(child);
     wait_until_alive(
         &mut pg.0,
-        Duration::from_secs(15),
+        Duration::from_secs(30),
         &format!("the private pushgateway on {port} to answer"),
         || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
     );

@@ -15,7 +15,7 @@ use common::{
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks");
 
 /// How long a mock may take to come up, or to notice a changed file.
-const STARTUP: Duration = Duration::from_secs(20);
+const STARTUP: Duration = Duration::from_secs(60);
 
 /// A foreground `devenv mock serve`, killed on drop.
 struct Served {

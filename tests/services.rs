@@ -438,7 +438,7 @@ depends_on = ["slow"]
     let name = format!("devenv_{project}_slow");
     wait_until_alive(
         &mut child,
-        Duration::from_secs(60),
+        Duration::from_secs(120),
         "up to create the first container",
         || !containers(project).is_empty(),
     );

@@ -1,6 +1,7 @@
 //! Waiting for something that happens in the background, always with a
 //! deadline, and (when a child process is what makes it happen) never past
-//! that child's death.
+//! that child's death. A deadline guards against a hang, it is not a speed
+//! check (CONTRIBUTING.md: no wall-clock limits in tests): make it generous.
 //!
 //! ```ignore
 //! wait_until(Duration::from_secs(10), "the mock to reload", || fetch() == "two!");
