@@ -5,44 +5,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{docker, engine_available, free_port, labelled_ids, Cleanup, TestEnv, REGISTRY};
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Origin",
-            "-c",
-            "user.email=origin@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
+use common::{
+    copy_dir, docker, engine_available, free_port, git, http_get, http_request, labelled_ids,
+    wait_until_alive, Cleanup, TestEnv, REGISTRY,
+};
 
 /// The example committed to an "origin" repository and cloned from it, with
 /// a project name of its own so parallel runs never share containers.
@@ -89,15 +60,6 @@ fn dotenv(env: &TestEnv) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-fn http(port: u16, request: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
 struct Server(Child);
 
 impl Drop for Server {
@@ -109,7 +71,7 @@ impl Drop for Server {
 
 /// Starts the example's own HTTP service against what `up` brought up.
 fn start_the_service(env: &TestEnv, port: u16) -> Server {
-    let child = Command::new("python3")
+    let mut child = Command::new("python3")
         .arg("app/server.py")
         .env("PORT", port.to_string())
         .current_dir(env.repo())
@@ -117,12 +79,12 @@ fn start_the_service(env: &TestEnv, port: u16) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_alive(
+        &mut child,
+        Duration::from_secs(60),
+        "the example service to listen",
+        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
     Server(child)
 }
 
@@ -181,13 +143,19 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
     // PostgreSQL (migrated by the job), counter in Redis.
     let port = free_port();
     let server = start_the_service(&env, port);
-    let body = r#"{"amount": 1200}"#;
-    let reply = http(port, &format!("POST /checkout HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
-    assert!(reply.starts_with("HTTP/1.0 201"), "{reply}");
+    let checkout = |body: &str| {
+        http_request(
+            "POST",
+            &format!("http://127.0.0.1:{port}/checkout"),
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    };
+    let (status, _, reply) = checkout(r#"{"amount": 1200}"#);
+    assert_eq!(status, 201, "{reply}");
     assert!(reply.contains("\"charge\": \"ch_test_123\""), "{reply}");
-    let declined = r#"{"amount": 1200, "card": "4000000000000002"}"#;
-    let reply = http(port, &format!("POST /checkout HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{declined}", declined.len()));
-    assert!(reply.starts_with("HTTP/1.0 402"), "{reply}");
+    let (status, _, reply) = checkout(r#"{"amount": 1200, "card": "4000000000000002"}"#);
+    assert_eq!(status, 402, "{reply}");
     drop(server);
 
     // A second up changes nothing.
@@ -219,13 +187,8 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
 
     // reset: back to a fresh clone, nothing left but what git tracks.
     env.run(["reset", "--yes"]).success();
-    let st = Command::new("git")
-        .args(["status", "--porcelain", "--ignored"])
-        .current_dir(env.repo())
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&st.stdout).trim(),
+        git(&env.repo(), &["status", "--porcelain", "--ignored"]).trim(),
         "",
         "reset left files behind"
     );
@@ -264,7 +227,8 @@ ready = {{ exec = ["sh", "-c", "wget -qO- http://payments:{port}/v1/health | gre
 "#
     ));
     env.run(["up"]).success();
-    let reply = http(port, "GET /v1/health HTTP/1.0\r\n\r\n");
+    let (status, _, reply) = http_get(&format!("http://127.0.0.1:{port}/v1/health"));
+    assert_eq!(status, 200, "{reply}");
     assert!(reply.contains("\"ok\":true"), "{reply}");
     env.run(["down"]).success();
 }

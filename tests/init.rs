@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::TestEnv;
+use common::{copy_dir, TestEnv};
 
 /// A test repository holding a copy of `tests/fixtures/compose/<name>`.
 fn fixture(name: &str) -> TestEnv {
@@ -17,19 +17,6 @@ fn fixture(name: &str) -> TestEnv {
         .join(name);
     copy_dir(&src, &env.repo());
     env
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let dest = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 /// The `what` of each "Not converted" line in devenv.toml's header.

@@ -5,6 +5,7 @@
 mod support;
 
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use support::*;
 
@@ -16,7 +17,8 @@ fn manifest(project: &str, endpoint: &str, format: &str, extra: &str) -> String 
 
 /// The lines of the Pushgateway's /metrics that belong to `project`.
 fn group_lines(base: &str, project: &str) -> Vec<String> {
-    curl(&[&format!("{base}/metrics")])
+    http_get(&format!("{base}/metrics"))
+        .2
         .lines()
         .filter(|l| l.contains(&format!("project=\"{project}\"")))
         .map(str::to_string)
@@ -90,11 +92,13 @@ fn the_pushgateway_receives_the_runs_and_serves_them() {
         .and_then(|s| s.split('"').next())
         .unwrap()
         .to_string();
-    curl(&[
-        "-X",
+    let (status, _, body) = http_request(
         "DELETE",
         &format!("{pg}/metrics/job/devenv/project/{project}/hire/{hire}"),
-    ]);
+        &[],
+        "",
+    );
+    assert!((200..300).contains(&status), "{status} {body}");
 }
 
 struct Pushgateway(Child);
@@ -113,14 +117,14 @@ fn private_pushgateway(port: u16) -> Pushgateway {
         .stderr(Stdio::null())
         .spawn()
         .expect("prometheus-pushgateway (tests/support/setup.sh installs it)");
-    let pg = Pushgateway(child);
-    for _ in 0..300 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return pg;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("the private pushgateway on {port} never answered");
+    let mut pg = Pushgateway(child);
+    wait_until_alive(
+        &mut pg.0,
+        Duration::from_secs(30),
+        &format!("the private pushgateway on {port} to answer"),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
+    pg
 }
 
 #[test]
@@ -167,13 +171,13 @@ fn the_webhook_gets_each_run_exactly_once_across_an_outage() {
     env.run(["report"])
         .code(1)
         .stderr_has("2 runs kept in the spool");
-    let rx = Receiver::start_on(port);
+    let rx = receiver_on(port);
     env.run(["report"]).success().stderr_has("sent 2 runs");
     env.run(["up"]).success();
     env.run(["report"]).success().stderr_has("sent 1 run");
     env.run(["report"]).success().stderr_has("nothing to send");
 
-    let got = rx.received();
+    let got = rx.accepted();
     let sent: Vec<String> = got
         .iter()
         .map(|r| r.json()["id"].as_str().unwrap().to_string())
@@ -181,7 +185,7 @@ fn the_webhook_gets_each_run_exactly_once_across_an_outage() {
     assert_eq!(sent, ids(&env), "each run once, in journal order");
     for r in &got {
         assert_eq!(r.method, "POST");
-        assert_eq!(r.path, "/ingest");
+        assert_eq!(r.target, "/ingest");
         let doc = r.json();
         assert_eq!(r.header("Idempotency-Key"), doc["id"].as_str());
         assert_eq!(doc["type"], "run");
@@ -193,20 +197,20 @@ fn the_webhook_gets_each_run_exactly_once_across_an_outage() {
 
 #[test]
 fn a_rejected_request_is_retried_next_time_without_resending_the_ones_before_it() {
-    let rx = Receiver::start();
-    let env = TestEnv::new().manifest(&manifest("partial", &rx.url(), "webhook", ""));
+    let rx = receiver();
+    let env = TestEnv::new().manifest(&manifest("partial", &rx.base(), "webhook", ""));
     for _ in 0..3 {
         env.run(["up"]).success();
     }
     // The first run is accepted, the second refused: the report stops there.
-    rx.statuses.lock().unwrap().extend([200, 503]);
+    rx.answer_next([200, 503]);
     env.run(["report"])
         .code(1)
         .stderr_has("HTTP 503")
         .stderr_has("2 runs kept in the spool");
     env.run(["report"]).success().stderr_has("sent 2 runs");
     let sent: Vec<String> = rx
-        .received()
+        .accepted()
         .iter()
         .map(|r| r.json()["id"].as_str().unwrap().to_string())
         .collect();
@@ -215,14 +219,14 @@ fn a_rejected_request_is_retried_next_time_without_resending_the_ones_before_it(
 
 #[test]
 fn otlp_export_carries_stable_run_ids() {
-    let rx = Receiver::start();
-    let env = TestEnv::new().manifest(&manifest("traced", &rx.url(), "otlp", ""));
+    let rx = receiver();
+    let env = TestEnv::new().manifest(&manifest("traced", &rx.base(), "otlp", ""));
     env.run(["up"]).success();
     let dry = env.run(["report", "--dry-run"]).success();
     env.run(["report"]).success().stderr_has("sent 1 run");
-    let got = rx.received();
+    let got = rx.accepted();
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].path, "/v1/metrics");
+    assert_eq!(got[0].target, "/v1/metrics");
     assert_eq!(got[0].header("Content-Type"), Some("application/json"));
     // What --dry-run printed is exactly what was sent.
     assert!(dry.stdout.contains(&got[0].body), "{}", dry.stdout);
@@ -261,40 +265,40 @@ fn otlp_export_carries_stable_run_ids() {
 
 #[test]
 fn dry_run_prints_the_payload_and_changes_nothing() {
-    let rx = Receiver::start();
-    let env = TestEnv::new().manifest(&manifest("dry", &rx.url(), "webhook", ""));
+    let rx = receiver();
+    let env = TestEnv::new().manifest(&manifest("dry", &rx.base(), "webhook", ""));
     env.run(["up"]).success();
     let dry = env.run(["report", "--dry-run"]).success();
     assert!(
-        dry.stdout.starts_with(&format!("POST {}", rx.url())),
+        dry.stdout.starts_with(&format!("POST {}", rx.base())),
         "{}",
         dry.stdout
     );
     assert!(dry.stdout.contains("Idempotency-Key: "));
-    assert!(rx.received().is_empty());
+    assert!(rx.accepted().is_empty());
     env.run(["report"]).success().stderr_has("sent 1 run");
-    assert_eq!(rx.received().len(), 1);
+    assert_eq!(rx.accepted().len(), 1);
 }
 
 #[test]
 fn nothing_sent_names_a_path_a_hostname_or_the_email() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let env = cloned_env(
-        &manifest("privy", &rx.url(), "webhook", ""),
+        &manifest("privy", &rx.base(), "webhook", ""),
         "2026-03-01T09:00:00Z",
         &[],
     );
     env.run(["up"]).success();
     env.run(["report"]).success();
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-    let body = &rx.received()[0].body;
+    let body = &rx.accepted()[0].body;
     let repo = env.repo();
     for secret in [repo.to_str().unwrap(), "/tmp/", USER, "x.io", host.trim()] {
         if !secret.is_empty() {
             assert!(!body.contains(secret), "{secret:?} sent in {body}");
         }
     }
-    let hire = rx.received()[0].json()["hire"]
+    let hire = rx.accepted()[0].json()["hire"]
         .as_str()
         .unwrap()
         .to_string();
@@ -305,11 +309,11 @@ fn nothing_sent_names_a_path_a_hostname_or_the_email() {
         ("email", serde_json::json!(USER)),
         ("none", serde_json::Value::Null),
     ] {
-        let rx = Receiver::start();
+        let rx = receiver();
         let env = cloned_env(
             &manifest(
                 "privy",
-                &rx.url(),
+                &rx.base(),
                 "webhook",
                 &format!("identity = \"{identity}\"\n"),
             ),
@@ -319,7 +323,7 @@ fn nothing_sent_names_a_path_a_hostname_or_the_email() {
         env.run(["up"]).success();
         env.run(["report"]).success();
         assert_eq!(
-            rx.received()[0].json()["hire"],
+            rx.accepted()[0].json()["hire"],
             want,
             "identity = {identity}"
         );
@@ -328,16 +332,16 @@ fn nothing_sent_names_a_path_a_hostname_or_the_email() {
 
 #[test]
 fn auto_report_sends_at_the_end_of_up() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let env = TestEnv::new().manifest(&format!(
         "[project]\nname = \"auto\"\n[metrics]\nendpoint = \"{}\"\nformat = \"webhook\"\n",
-        rx.url()
+        rx.base()
     ));
     env.run(["up"]).success();
-    assert_eq!(rx.received().len(), 1);
+    assert_eq!(rx.accepted().len(), 1);
     env.run(["up"]).success();
     let sent: Vec<String> = rx
-        .received()
+        .accepted()
         .iter()
         .map(|r| r.json()["id"].as_str().unwrap().to_string())
         .collect();
@@ -348,7 +352,7 @@ fn auto_report_sends_at_the_end_of_up() {
 fn auto_report_to_a_dead_or_silent_endpoint_never_fails_up() {
     let closed = free_port();
     let silent = blackhole();
-    for port in [closed, silent] {
+    for port in [closed, silent.port] {
         let env = TestEnv::new().manifest(&format!(
             "[project]\nname = \"auto\"\n[metrics]\nendpoint = \"http://127.0.0.1:{port}\"\nformat = \"webhook\"\nauto_report = true\ntimeout = \"300ms\"\n"
         ));
@@ -362,15 +366,15 @@ fn auto_report_to_a_dead_or_silent_endpoint_never_fails_up() {
 
 #[test]
 fn a_clone_without_runs_sends_nothing() {
-    let rx = Receiver::start();
-    let env = TestEnv::new().manifest(&manifest("empty", &rx.url(), "pushgateway", ""));
+    let rx = receiver();
+    let env = TestEnv::new().manifest(&manifest("empty", &rx.base(), "pushgateway", ""));
     env.run(["report"]).success().stderr_has("nothing to send");
-    assert!(rx.received().is_empty());
+    assert!(rx.accepted().is_empty());
 }
 
 #[test]
 fn credentials_in_the_endpoint_url_are_used_but_never_printed() {
-    let rx = Receiver::start();
+    let rx = receiver();
     let with_creds = format!("http://ci:s3cret@127.0.0.1:{}/in", rx.port);
     let env = TestEnv::new().manifest(&manifest("creds", &with_creds, "webhook", ""));
     env.run(["up"]).success();
@@ -378,7 +382,7 @@ fn credentials_in_the_endpoint_url_are_used_but_never_printed() {
     assert!(!dry.stdout.contains("s3cret"), "{}", dry.stdout);
     env.run(["report"]).success().stderr_lacks("s3cret");
     assert_eq!(
-        rx.received()[0].header("Authorization"),
+        rx.accepted()[0].header("Authorization"),
         Some("Basic Y2k6czNjcmV0")
     );
     // Unreachable: the error names the endpoint without the secret.

@@ -4,27 +4,18 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{free_port, TestEnv};
+use common::{
+    copy_dir, free_port, http_request, try_http, wait_until, wait_until_alive, Headers, TestEnv,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks");
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
+/// How long a mock may take to come up, or to notice a changed file.
+const STARTUP: Duration = Duration::from_secs(60);
 
 /// A foreground `devenv mock serve`, killed on drop.
 struct Served {
@@ -48,50 +39,30 @@ fn serve(env: &TestEnv, name: &str) -> Served {
         .spawn()
         .unwrap();
     let mut s = Served { child, port };
-    loop {
-        if let Ok(Some(st)) = s.child.try_wait() {
-            panic!("mock serve exited: {st}");
-        }
-        if http(s.port, "GET", "/__admin/health", &[], "").0 == 200 {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_alive(
+        &mut s.child,
+        STARTUP,
+        "`devenv mock serve` to answer",
+        || http(port, "GET", "/__admin/health", &[], "").0 == 200,
+    );
+    s
 }
 
-/// One HTTP/1.1 request; (status, raw headers, body). Status 0 when the
-/// connection ends without an answer.
+/// One request to the mock on `port`: (status, headers, body). Status 0
+/// when nothing answers.
 fn http(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-) -> (u16, String, String) {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new(), String::new());
-    };
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    if s.write_all(req.as_bytes()).is_err() {
-        return (0, String::new(), String::new());
-    }
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let Some((head, body)) = text.split_once("\r\n\r\n") else {
-        return (0, text, String::new());
-    };
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_lowercase(), body.to_string())
+) -> (u16, Headers, String) {
+    http_request(
+        method,
+        &format!("http://127.0.0.1:{port}{path}"),
+        headers,
+        body,
+    )
 }
 
 /// Stops the background mocks `up` started, even when the test fails.
@@ -134,7 +105,7 @@ fn wiremock_mappings_round_trip_every_matcher_and_response_feature() {
         "",
     );
     assert_eq!(s, 200, "{b}");
-    assert!(h.contains("x-payment: 42"), "{h}");
+    assert_eq!(h.get("x-payment"), Some("42"), "{h}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&b).unwrap(),
         serde_json::json!({"id": "42", "q": "items", "trace": "t-9"})
@@ -245,7 +216,7 @@ fn wiremock_mappings_round_trip_every_matcher_and_response_feature() {
     );
     // ANY + base64Body.
     let (s, h, _) = http(p, "DELETE", "/v1/logo", &[], "");
-    assert!(s == 200 && h.contains("content-length: 8"), "{h}");
+    assert!(s == 200 && h.get("content-length") == Some("8"), "{h}");
     // fixedDelayMilliseconds is honoured (at least the delay).
     let t = std::time::Instant::now();
     assert_eq!(http(p, "GET", "/v1/slow", &[], "").2, "late");
@@ -258,24 +229,16 @@ fn wiremock_mappings_round_trip_every_matcher_and_response_feature() {
 fn faults_reset_the_connection_or_answer_nothing() {
     let env = wiremock_env();
     let m = serve(&env, "payments");
-    let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
-    s.write_all(b"GET /v1/fault/reset HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut buf = [0u8; 64];
-    let r = s.read(&mut buf);
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", m.port);
+    let reset = try_http("GET", &url("/v1/fault/reset"), &[], "");
     assert!(
-        matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
-        "expected a reset, got {r:?}"
+        matches!(&reset, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "expected a reset, got {reset:?}"
     );
-    let mut s = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
-    s.write_all(b"GET /v1/fault/empty HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut got = Vec::new();
-    let _ = s.read_to_end(&mut got);
+    let empty = try_http("GET", &url("/v1/fault/empty"), &[], "");
     assert!(
-        got.is_empty(),
-        "EMPTY_RESPONSE sent {:?}",
-        String::from_utf8_lossy(&got)
+        matches!(&empty, Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof),
+        "EMPTY_RESPONSE sent {empty:?}"
     );
 }
 
@@ -291,7 +254,11 @@ fn unmatched_request_gets_404_naming_the_nearest_stubs_and_why() {
         "",
     );
     assert_eq!(s, 404);
-    assert!(h.contains("content-type: text/plain"), "{h}");
+    assert!(
+        h.get("content-type")
+            .is_some_and(|t| t.starts_with("text/plain")),
+        "{h}"
+    );
     assert!(b.starts_with("No stub matched GET /v1/payments/42"), "{b}");
     assert!(b.contains("\"payment by id\""), "{b}");
     assert!(
@@ -474,7 +441,11 @@ fn openapi_serves_examples_prefer_picks_others_and_schemas_generate_bodies() {
     let p = m.port;
     let (s, h, b) = http(p, "GET", "/pets/1", &[], "");
     assert_eq!((s, b.as_str()), (200, r#"{"id":1,"name":"Rex"}"#));
-    assert!(h.contains("content-type: application/json"), "{h}");
+    assert!(
+        h.get("content-type")
+            .is_some_and(|t| t.starts_with("application/json")),
+        "{h}"
+    );
     assert_eq!(
         http(p, "GET", "/pets/1", &[("Prefer", "example=tom")], "").2,
         r#"{"id":2,"name":"Tom"}"#
@@ -526,15 +497,19 @@ fn changed_mapping_file_is_reloaded_without_a_restart_and_a_broken_one_keeps_the
         "mocks/a.json",
         r#"{"request": {"url": "/v"}, "response": {"body": "one"}}"#,
     );
-    let m = serve(&env, "m");
-    assert_eq!(http(m.port, "GET", "/v", &[], "").2, "one");
+    let mut m = serve(&env, "m");
+    let port = m.port;
+    assert_eq!(http(port, "GET", "/v", &[], "").2, "one");
     env.write(
         "mocks/a.json",
         r#"{"request": {"url": "/v"}, "response": {"body": "two!"}}"#,
     );
-    while http(m.port, "GET", "/v", &[], "").2 != "two!" {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_alive(
+        &mut m.child,
+        STARTUP,
+        "the changed stub to be served",
+        || http(port, "GET", "/v", &[], "").2 == "two!",
+    );
     env.write(
         "mocks/a.json",
         r#"{"request": {"url": "/v"}, "response": {"body": "#,
@@ -568,12 +543,11 @@ fn up_starts_mocks_in_the_background_status_shows_them_and_down_stops_them() {
     // The request log has one line per request.
     let _ = http(port, "GET", "/nope", &[], "");
     let log = env.repo().join(".devenv/logs/mock-payments.log");
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("GET /nope -> 404 unmatched")
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(STARTUP, "the request log line", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("GET /nope -> 404 unmatched")
+    });
     // Only loopback: the mock is not bound to other interfaces.
     let listening = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let hex_port = format!(":{port:04X}");
@@ -649,10 +623,13 @@ fn a_service_container_calls_the_mock_by_name_through_the_network_gateway() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let m = Served { child, port };
-    while http(m.port, "GET", "/__admin/health", &[], "").0 != 200 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut m = Served { child, port };
+    wait_until_alive(
+        &mut m.child,
+        STARTUP,
+        "`devenv mock serve` to answer",
+        || http(port, "GET", "/__admin/health", &[], "").0 == 200,
+    );
     let out = common::docker(&[
         "run",
         "--rm",

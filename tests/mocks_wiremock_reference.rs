@@ -7,13 +7,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{free_port, TestEnv};
+use common::{free_port, http_request, wait_until_alive, TestEnv};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks/wiremock");
 
@@ -45,6 +43,7 @@ fn jar() -> PathBuf {
     jar
 }
 
+/// One request to the server on `port`: (status, body).
 fn http(
     port: u16,
     method: &str,
@@ -52,32 +51,12 @@ fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
+    let (status, _, body) = http_request(
+        method,
+        &format!("http://127.0.0.1:{port}{path}"),
+        headers,
+        body,
     );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut buf = Vec::new();
-    let _ = s.read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    // Chunked bodies (WireMock's) are de-chunked crudely: one chunk is enough here.
-    let body = if head.to_lowercase().contains("transfer-encoding: chunked") {
-        body.split("\r\n").nth(1).unwrap_or("").to_string()
-    } else {
-        body.to_string()
-    };
     (status, body)
 }
 
@@ -115,7 +94,7 @@ fn devenv_answers_like_the_real_wiremock_on_the_same_mappings() {
     .unwrap();
 
     let wm_port = free_port();
-    let _wm = Killed(
+    let mut wm = Killed(
         Command::new("java")
             .arg("-jar")
             .arg(jar())
@@ -134,19 +113,20 @@ fn devenv_answers_like_the_real_wiremock_on_the_same_mappings() {
             .expect("java is needed for the reference WireMock"),
     );
     let our_port = free_port();
-    let _ours = Killed(
+    let mut ours = Killed(
         env.command(["mock", "serve", "payments", "--port", &our_port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    for port in [our_port, wm_port] {
-        while TcpStream::connect(("127.0.0.1", port)).is_err()
-            || http(port, "GET", "/__admin/mappings", &[], "").0 != 200
-        {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    for (server, port) in [(&mut ours, our_port), (&mut wm, wm_port)] {
+        wait_until_alive(
+            &mut server.0,
+            Duration::from_secs(120),
+            &format!("the mock server on {port} to answer"),
+            || http(port, "GET", "/__admin/mappings", &[], "").0 == 200,
+        );
     }
 
     let json = ("Content-Type", "application/json");

@@ -64,7 +64,7 @@ url = "{}/config.json"
 template = "t.j2"
 output = "out.txt"
 "#,
-        source.url()
+        source.base()
     );
     let t = TestEnv::new()
         .manifest(&manifest)

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
-use common::TestEnv;
+use common::{http_get, TestEnv};
 use devenv::paths::Paths;
 use devenv::state::{Connections, MockEndpoint, ServiceEndpoint};
 
@@ -116,13 +116,8 @@ fn an_auto_port_is_rendered_as_the_port_the_service_really_has() {
 
     // ...and the mock.
     let url = value(&env, "PAYMENTS_URL");
-    let addr = url.strip_prefix("http://").unwrap();
-    let mut http = TcpStream::connect(addr).unwrap();
-    http.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    http.read_to_string(&mut answer).unwrap();
-    assert!(answer.ends_with("{\"ok\":true}"), "{answer}");
+    let (status, _, answer) = http_get(&format!("{url}/v1/health"));
+    assert_eq!((status, answer.as_str()), (200, "{\"ok\":true}"));
     assert_eq!(mock.requests()[0].target, "/v1/health");
 
     // When `up` moves the service to another port, the next render follows.

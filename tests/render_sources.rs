@@ -6,7 +6,7 @@ mod render_support;
 
 use std::collections::BTreeMap;
 
-use common::TestEnv;
+use common::{free_port, TestEnv};
 use render_support::{consul_server, json_server};
 
 fn consul_kv() -> BTreeMap<String, String> {
@@ -61,7 +61,7 @@ const TEMPLATE: &str =
 fn consul_kv_values_layer_above_config_values_and_are_cached_for_offline() {
     let consul = consul_server(consul_kv(), Some("acl-token-123"));
     let t = TestEnv::new()
-        .manifest(&consul_manifest(&consul.url()))
+        .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE)
         .env("CONSUL_HTTP_TOKEN", "acl-token-123");
 
@@ -82,7 +82,7 @@ fn consul_kv_values_layer_above_config_values_and_are_cached_for_offline() {
     let req = &consul.requests()[0];
     assert_eq!(req.method, "GET");
     assert_eq!(req.target, "/v1/kv/config/checkout?recurse=true");
-    assert_eq!(req.headers["x-consul-token"], "acl-token-123");
+    assert_eq!(req.header("x-consul-token"), Some("acl-token-123"));
 
     // --explain names the source.
     t.run(["render", "--env", "staging", "--explain", "database.pool"])
@@ -122,7 +122,7 @@ fn consul_kv_values_layer_above_config_values_and_are_cached_for_offline() {
 fn check_does_not_write_the_source_cache() {
     let consul = consul_server(consul_kv(), None);
     let t = TestEnv::new()
-        .manifest(&consul_manifest(&consul.url()))
+        .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE);
     t.run(["render", "--env", "staging", "--check"]).code(1);
     assert_eq!(consul.requests().len(), 1);
@@ -133,7 +133,7 @@ fn check_does_not_write_the_source_cache() {
 fn offline_without_a_cache_fails_naming_the_source() {
     let consul = consul_server(consul_kv(), None);
     let t = TestEnv::new()
-        .manifest(&consul_manifest(&consul.url()))
+        .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE);
     t.run(["up", "--only", "config", "--env", "staging", "--offline"])
         .code(1)
@@ -148,7 +148,7 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
     // Consul's ACL says no.
     let consul = consul_server(consul_kv(), Some("right"));
     let t = TestEnv::new()
-        .manifest(&consul_manifest(&consul.url()))
+        .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE)
         .env("CONSUL_HTTP_TOKEN", "wrong");
     let r = t
@@ -161,7 +161,7 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
 
     // A prefix with no keys (Consul answers 404).
     let t2 = TestEnv::new()
-        .manifest(&consul_manifest(&consul.url()).replace("config/checkout", "config/none"))
+        .manifest(&consul_manifest(&consul.base()).replace("config/checkout", "config/none"))
         .file("app.env.j2", TEMPLATE)
         .env("CONSUL_HTTP_TOKEN", "right");
     t2.run(["render", "--env", "staging"])
@@ -169,10 +169,7 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
         .stderr_has("no keys under `config/none`");
 
     // Nothing listening at all.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let t3 = TestEnv::new()
         .manifest(&consul_manifest(&format!("http://127.0.0.1:{port}")))
         .file("app.env.j2", TEMPLATE);
@@ -202,7 +199,7 @@ token_env = "PLATFORM_TOKEN"
 template = "t.j2"
 output = "out.txt"
 "#,
-            server.url()
+            server.base()
         ))
         .file("t.j2", "{{ database.pool }} {{ database.replica.host }}\n")
         .env("PLATFORM_TOKEN", "bearer-xyz");
@@ -210,7 +207,7 @@ output = "out.txt"
     assert_eq!(t.read("out.txt"), "30 ro.internal\n");
     let req = &server.requests()[0];
     assert_eq!(req.target, "/v1/config/checkout.json");
-    assert_eq!(req.headers["authorization"], "Bearer bearer-xyz");
+    assert_eq!(req.header("authorization"), Some("Bearer bearer-xyz"));
 
     // A later layer still wins over the source.
     t.run(["render", "--set", "database.pool=5"]).success();
@@ -229,7 +226,7 @@ url = "{}/hosts.json"
 template = "t.j2"
 output = "out.txt"
 "#,
-        server.url()
+        server.base()
     );
     let t = TestEnv::new()
         .manifest(&manifest)

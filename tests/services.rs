@@ -8,7 +8,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{docker, engine_available, Cleanup, TestEnv, REGISTRY};
+use common::{
+    docker, engine_available, labelled_ids, wait_for_exit, wait_until_alive, Cleanup, TestEnv,
+    REGISTRY,
+};
 
 fn manifest(project: &str, services: &str) -> String {
     format!("[project]\nname = \"{project}\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n\n{services}")
@@ -16,18 +19,7 @@ fn manifest(project: &str, services: &str) -> String {
 
 /// Container names of a project (docker ps -a), sorted.
 fn containers(project: &str) -> Vec<String> {
-    let out = docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        &format!("label=dev.devenv.project={project}"),
-        "--format",
-        "{{.Names}}",
-    ]);
-    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let mut v = labelled_ids(&["ps", "-a", "--format", "{{.Names}}"], project);
     v.sort();
     v
 }
@@ -139,15 +131,9 @@ fn postgres_and_redis_from_stacks_are_ready_keep_data_across_down_and_lose_it_on
     env.run(["reset", "--yes"]).success();
     assert!(containers(project).is_empty());
     assert!(!env.exists(".devenv"));
-    let vols = docker(&[
-        "volume",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=dev.devenv.project={project}"),
-    ]);
-    assert!(
-        String::from_utf8_lossy(&vols.stdout).trim().is_empty(),
+    assert_eq!(
+        labelled_ids(&["volume", "ls", "-q"], project),
+        Vec::<String>::new(),
         "volumes left after reset"
     );
     env.run(["up"]).success();
@@ -283,14 +269,11 @@ fn a_taken_host_port_exits_2_before_anything_is_created_and_names_the_holder() {
         .stderr_has(&format!("127.0.0.1:{port}"))
         .stderr_has(&format!("pid {}", std::process::id()));
     assert!(containers(project).is_empty(), "nothing may be created");
-    let nets = docker(&[
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=dev.devenv.project={project}"),
-    ]);
-    assert!(String::from_utf8_lossy(&nets.stdout).trim().is_empty());
+    assert_eq!(
+        labelled_ids(&["network", "ls", "-q"], project),
+        Vec::<String>::new(),
+        "nothing may be created"
+    );
     drop(listener);
 }
 
@@ -453,13 +436,16 @@ depends_on = ["slow"]
     let mut child = env.command(["up"]).spawn().unwrap();
     // Wait until the first container exists, then interrupt.
     let name = format!("devenv_{project}_slow");
-    while containers(project).is_empty() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_alive(
+        &mut child,
+        Duration::from_secs(120),
+        "up to create the first container",
+        || !containers(project).is_empty(),
+    );
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
-    let status = child.wait().unwrap();
+    let status = wait_for_exit(&mut child, Duration::from_secs(60), "up to stop on SIGINT");
     assert_eq!(status.code(), Some(130));
     assert_eq!(
         containers(project),

@@ -2,13 +2,12 @@
 //! the shared store, faults and hostile archives.
 
 mod common;
-mod tools_server;
+mod tools_archives;
 
 use std::path::Path;
 
-use common::TestEnv;
-use tools_server::archives::{self, script, sha256};
-use tools_server::{Fault, Server};
+use common::{Fault, Server, TestEnv};
+use tools_archives::{self as archives, script, sha256};
 
 const PLAT: &str = "linux-x86_64";
 
@@ -205,8 +204,8 @@ fn truncated_body_is_resumed_with_a_range_request() {
     let env = one_tool(&server, &body, &body);
     server.fault(
         "/t-1.0.tar.gz",
-        Fault::TruncateTimes {
-            times: 1,
+        Fault::Truncate {
+            gets: 1,
             at: body.len() / 2,
         },
     );
@@ -223,8 +222,8 @@ fn truncated_body_restarts_when_the_server_ignores_range() {
     let env = one_tool(&server, &body, &body);
     server.fault(
         "/t-1.0.tar.gz",
-        Fault::TruncateTimes {
-            times: 1,
+        Fault::Truncate {
+            gets: 1,
             at: body.len() / 3,
         },
     );
@@ -253,8 +252,8 @@ fn server_error_then_success_is_retried() {
     let env = one_tool(&server, &body, &body);
     server.fault(
         "/t-1.0.tar.gz",
-        Fault::FailTimes {
-            times: 2,
+        Fault::FailFirst {
+            gets: 2,
             status: 500,
         },
     );
@@ -275,8 +274,8 @@ fn persistent_server_errors_give_up_and_install_nothing() {
     // The next run converges once the server is back.
     server.fault(
         "/t-1.0.tar.gz",
-        Fault::FailTimes {
-            times: 0,
+        Fault::FailFirst {
+            gets: 0,
             status: 500,
         },
     );

@@ -2,11 +2,10 @@
 //! [requires], activation (exec, env) and gc.
 
 mod common;
-mod tools_server;
+mod tools_archives;
 
-use common::TestEnv;
-use tools_server::archives::{self, script, sha256};
-use tools_server::Server;
+use common::{Server, TestEnv};
+use tools_archives::{self as archives, script, sha256};
 
 /// Serves node 20.11.1 and jq 1.7.1 for all four platforms under the mirror
 /// layout (`/<upstream host>/<upstream path>`), with upstream's own checksum

@@ -1,15 +1,34 @@
 //! The integration-test harness: run the real `devenv` binary in a temp
-//! repository with an isolated `DEVENV_HOME` and `HOME`.
+//! repository with an isolated `DEVENV_HOME`, `HOME` and `XDG_CONFIG_HOME`,
+//! and the helpers tests share: one HTTP test server and client, waiting
+//! with a deadline, git, and copying fixtures.
 //!
 //! ```ignore
 //! TestEnv::new().manifest("[project]\nname = \"x\"\n").run(["validate"]).success();
 //! ```
-#![allow(dead_code)] // each test binary uses a different part of the harness
+// Each test binary uses a different part of the harness.
+#![allow(dead_code, unused_imports)]
+
+mod files;
+mod git;
+mod http_client;
+mod http_server;
+mod http_wire;
+mod wait;
+
+pub use files::copy_dir;
+pub use git::git;
+pub use http_client::{http_get, http_request, try_http};
+pub use http_server::{Fault, Request, Response, Server};
+pub use http_wire::Headers;
+pub use wait::{wait_for, wait_for_exit, wait_until, wait_until_alive};
 
 use std::ffi::OsStr;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[must_use = "a TestEnv's builder methods return the env; keep it"]
 pub struct TestEnv {
     dir: tempfile::TempDir,
     envs: Vec<(String, String)>,
@@ -50,6 +69,20 @@ impl TestEnv {
         self.dir.path().join("home")
     }
 
+    /// The isolated `XDG_CONFIG_HOME`.
+    pub fn config_home(&self) -> PathBuf {
+        self.home().join(".config")
+    }
+
+    /// Writes the user-level config file,
+    /// `$XDG_CONFIG_HOME/devenv/config.toml`.
+    pub fn user_config(self, text: &str) -> Self {
+        let p = self.config_home().join("devenv/config.toml");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+        self
+    }
+
     pub fn manifest(self, text: &str) -> Self {
         self.file("devenv.toml", text)
     }
@@ -87,19 +120,27 @@ impl TestEnv {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_devenv"));
-        cmd.args(args)
-            .current_dir(self.repo())
-            .env("DEVENV_HOME", self.devenv_home())
+        cmd.args(args).current_dir(self.repo()).stdin(Stdio::null());
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    /// The environment of every process this env runs: its own homes, none
+    /// of the developer's `DEVENV_*` settings, and the test's variables.
+    fn isolate(&self, cmd: &mut Command) {
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("DEVENV_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("DEVENV_HOME", self.devenv_home())
             .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.config_home())
             .env("NO_COLOR", "1")
-            .env_remove("DEVENV_REGISTRY_MIRROR")
-            .env_remove("DEVENV_NO_METRICS")
-            .env_remove("DO_NOT_TRACK")
-            .stdin(Stdio::null());
+            .env_remove("DO_NOT_TRACK");
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        cmd
     }
 
     pub fn run<I, S>(&self, args: I) -> Run
@@ -167,6 +208,9 @@ impl TestEnv {
 }
 
 /// A finished command, with assertions that print everything on failure.
+/// It must be checked (`success`, `code`, ...) or read: an unchecked run is
+/// a test that forgot its assertion.
+#[must_use = "check the run (success, code, ...) or read its output"]
 pub struct Run {
     pub args: Vec<String>,
     pub code: i32,
@@ -195,51 +239,90 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn success(self) -> Self {
+    pub fn success(self) -> Checked {
         assert_eq!(self.code, 0, "expected success\n{}", self.describe());
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn code(self, code: i32) -> Self {
+    pub fn code(self, code: i32) -> Checked {
         assert_eq!(self.code, code, "expected exit {code}\n{}", self.describe());
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn stdout_has(self, needle: &str) -> Self {
+    pub fn stdout_has(self, needle: &str) -> Checked {
         assert!(
             self.stdout.contains(needle),
             "stdout lacks {needle:?}\n{}",
             self.describe()
         );
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn stderr_has(self, needle: &str) -> Self {
+    pub fn stderr_has(self, needle: &str) -> Checked {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}\n{}",
             self.describe()
         );
-        self
+        Checked(self)
     }
 
     #[track_caller]
-    pub fn stderr_lacks(self, needle: &str) -> Self {
+    pub fn stderr_lacks(self, needle: &str) -> Checked {
         assert!(
             !self.stderr.contains(needle),
             "stderr has {needle:?}\n{}",
             self.describe()
         );
-        self
+        Checked(self)
     }
 
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.describe()))
+    }
+}
+
+/// A run that passed at least one check: more checks may follow, and it may
+/// be dropped. Reads like a [`Run`] (`.stdout`, `.json()`).
+pub struct Checked(Run);
+
+impl Checked {
+    #[track_caller]
+    pub fn success(self) -> Checked {
+        self.0.success()
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Checked {
+        self.0.code(code)
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Checked {
+        self.0.stdout_has(needle)
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Checked {
+        self.0.stderr_has(needle)
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(self, needle: &str) -> Checked {
+        self.0.stderr_lacks(needle)
+    }
+}
+
+impl Deref for Checked {
+    type Target = Run;
+
+    fn deref(&self) -> &Run {
+        &self.0
     }
 }
 
