@@ -6,13 +6,8 @@ mod common;
 
 use common::{docker, engine_available, Cleanup, TestEnv, REGISTRY};
 
-/// Writes `$XDG_CONFIG_HOME/devenv/config.toml` for this env.
 fn with_user_config(env: TestEnv, text: &str) -> TestEnv {
-    let dir = env.home().join(".config/devenv");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.toml"), text).unwrap();
-    let xdg = env.home().join(".config");
-    env.env("XDG_CONFIG_HOME", xdg.to_str().unwrap())
+    env.user_config(text)
 }
 
 #[test]
