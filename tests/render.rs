@@ -70,6 +70,8 @@ output = "out.txt"
         .manifest(&manifest)
         .file("t.j2", "{{ level }}\n")
         .file("devenv.local.toml", "level = \"local\"\n");
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     let check = |t: &TestEnv, args: &[&str], vars: &[(&str, &str)], want: &str, layer: &str| {
         let mut cmd: Vec<&str> = vec!["render"];
         cmd.extend_from_slice(args);

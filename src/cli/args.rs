@@ -238,6 +238,9 @@ pub struct RenderArgs {
     /// Overwrite rendered files that were edited by hand
     #[arg(long)]
     pub force: bool,
+    /// Trust this devenv.toml's secret commands and config sources without asking
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

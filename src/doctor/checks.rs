@@ -19,6 +19,9 @@ pub struct Inputs<'a> {
     pub mirror: Option<String>,
     /// The user's PATH, for the activation check.
     pub path_var: String,
+    /// Whether the manifest's code may run: an untrusted `[requires]` path
+    /// is reported, not run.
+    pub trusted: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -266,11 +269,24 @@ pub async fn ports(inputs: &Inputs<'_>, engine: Option<&Engine>) -> Vec<Check> {
 pub fn requirements(inputs: &Inputs<'_>) -> Vec<Check> {
     let m = inputs.manifest;
     let path = std::ffi::OsString::from(&inputs.path_var);
-    let unmet = crate::tools::requires::check(&m.requires, Some(&path), &m.root);
+    let runnable: Vec<_> = m
+        .requires
+        .iter()
+        .filter(|r| inputs.trusted || !crate::hooks::trust::is_path_requirement(&r.name))
+        .cloned()
+        .collect();
+    let unmet = crate::tools::requires::check(&runnable, Some(&path), &m.root);
     m.requires
         .iter()
         .map(|r| {
             let name = format!("requires {}", r.name);
+            if !runnable.iter().any(|x| x.name == r.name) {
+                return Check::warn(
+                    name,
+                    "not run: it is a file of the repository and this devenv.toml is not trusted",
+                    "review it, then run `devenv trust`",
+                );
+            }
             match unmet.iter().find(|u| u.name == r.name) {
                 Some(u) => Check::fail(
                     name,

@@ -2,6 +2,8 @@
 
 use std::str::FromStr;
 
+use crate::hooks::trust::Code;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
     Tools,
@@ -35,9 +37,13 @@ impl Phase {
         }
     }
 
-    /// Whether the phase runs code from the repository (so needs trust).
-    pub fn runs_repo_code(self) -> bool {
-        matches!(self, Phase::Config | Phase::Hooks)
+    /// The repository code the phase may run (so needs trust for).
+    pub fn code(self) -> &'static [Code] {
+        match self {
+            Phase::Config => &[Code::SecretCommands, Code::ConfigSources],
+            Phase::Hooks => &[Code::Hooks],
+            Phase::Tools | Phase::Mocks | Phase::Services => &[],
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
+use crate::hooks::trust::Code;
 use crate::progress::{Level, Reporter};
 use crate::render::{self, Mode, Outcome, RedactingReporter, Redactor, Status};
 
@@ -25,6 +26,8 @@ pub enum RenderMode {
 #[derive(Debug, Clone)]
 pub struct RenderRequest {
     pub mode: RenderMode,
+    /// `--yes`: trust the file's secret commands and sources without asking.
+    pub yes: bool,
     /// `--set KEY=VALUE`, in command-line order.
     pub sets: Vec<String>,
 }
@@ -69,6 +72,9 @@ fn request<'a>(
 }
 
 pub fn render(s: &Session<'_>, req: &RenderRequest) -> Result<Rendered, Error> {
+    // Every mode may run secret commands and fetch sources: trust first.
+    let code = [Code::SecretCommands, Code::ConfigSources];
+    super::trust::ensure_trusted_for(s, &code, req.yes)?;
     let redactor = Redactor::new();
     let redact = |e: Error| redacted(e, &redactor);
     let reporter = RedactingReporter::new(s.reporter, redactor.clone());

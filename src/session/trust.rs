@@ -1,14 +1,16 @@
 //! Trust: nothing in devenv.toml that runs code on this machine runs until
-//! the user has trusted that exact file (see `hooks::trust`). Asked here,
-//! once, before any phase starts, so an untrusted file changes nothing.
+//! the user has trusted it (see `hooks::trust` for what counts as code).
+//! Asked once, before any phase starts, so an untrusted file changes
+//! nothing; when the code changed since it was last trusted, the question
+//! shows what changed.
 
 use crate::error::Error;
-use crate::hooks::trust as record;
+use crate::hooks::trust::{self as record, Code};
 use crate::progress::Level;
 
 use super::{PromptError, Session};
 
-/// Records trust in this exact content; returns what the file runs.
+/// Records trust in this exact code; returns what the file runs.
 pub fn trust(s: &Session<'_>) -> Result<Vec<String>, Error> {
     let commands = record::commands_that_run(s.manifest);
     if commands.is_empty() {
@@ -23,6 +25,16 @@ pub fn trust(s: &Session<'_>) -> Result<Vec<String>, Error> {
     Ok(commands)
 }
 
+/// `ensure_trusted` when the manifest holds code of these kinds; a no-op
+/// otherwise (the command would run none of it).
+pub fn ensure_trusted_for(s: &Session<'_>, kinds: &[Code], yes: bool) -> Result<(), Error> {
+    if record::has_code(s.manifest, kinds) {
+        ensure_trusted(s, yes)
+    } else {
+        Ok(())
+    }
+}
+
 /// Trusted already, trusted now with `--yes`, trusted by the user at a
 /// prompt, or refused (exit 3) with the command that trusts it.
 pub fn ensure_trusted(s: &Session<'_>, yes: bool) -> Result<(), Error> {
@@ -33,16 +45,32 @@ pub fn ensure_trusted(s: &Session<'_>, yes: bool) -> Result<(), Error> {
         return trust(s).map(|_| ());
     }
     let file = s.paths.relative(&s.manifest.path).display().to_string();
+    let changes = record::changes_since_trusted(&s.paths, s.manifest);
     let refused = || {
+        let what = if changes.is_empty() {
+            "runs commands on this machine and is not trusted yet"
+        } else {
+            "changed what it runs since you trusted it"
+        };
         Error::prerequisite(
-            format!("{file} runs commands on this machine and is not trusted yet"),
-            "review them, then run `devenv trust` (or `devenv up --yes`)",
+            format!("{file} {what}"),
+            "review them, then run `devenv trust` (or run this command again with --yes)",
         )
     };
-    s.reporter
-        .message(Level::Warn, &format!("{file} would run:"));
-    for c in record::commands_that_run(s.manifest) {
-        s.reporter.message(Level::Warn, &format!("  {c}"));
+    if changes.is_empty() {
+        s.reporter
+            .message(Level::Warn, &format!("{file} would run:"));
+        for c in record::commands_that_run(s.manifest) {
+            s.reporter.message(Level::Warn, &format!("  {c}"));
+        }
+    } else {
+        s.reporter.message(
+            Level::Warn,
+            &format!("{file} changed what it runs since you trusted it:"),
+        );
+        for c in &changes {
+            s.reporter.message(Level::Warn, &format!("  {c}"));
+        }
     }
     match s
         .prompter

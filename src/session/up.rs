@@ -7,6 +7,7 @@
 //! path from there, including failure and exit 130.
 
 use crate::error::Error;
+use crate::hooks::trust::Code;
 use crate::metrics::{RunKind, RunRecorder, Start};
 use crate::progress::Level;
 use crate::tools::{self, Platform};
@@ -43,13 +44,15 @@ pub fn up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
     }
-    preflight::requires(s)?;
     // An unsupported platform is a missing prerequisite, found now.
     tool_settings(s, opts.frozen, opts.offline)?;
     let phases = opts.phases();
-    if phases.iter().any(|p| p.runs_repo_code()) {
-        super::ensure_trusted(s, opts.yes)?;
-    }
+    // Trust before anything runs: `[requires]` paths run in pre-flight,
+    // and each phase may run more of the repository's code.
+    let mut code = vec![Code::RequiresPaths];
+    code.extend(phases.iter().flat_map(|p| p.code()));
+    super::trust::ensure_trusted_for(s, &code, opts.yes)?;
+    preflight::requires(s)?;
     let runtime = super::runtime()?;
     // Held until the run is recorded.
     let _lock = runtime.block_on(interruptible(async {

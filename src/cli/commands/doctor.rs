@@ -18,6 +18,7 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
         engine: &settings.engine,
         mirror: settings.registry_mirror.value.clone(),
         path_var: app.env.var("PATH").unwrap_or_default().to_string(),
+        trusted: crate::hooks::trust::is_trusted(&paths, &m),
         now: SystemClock.now(),
     };
     let runtime = crate::session::runtime()?;

@@ -23,6 +23,7 @@ pub fn run(app: &mut App, args: RenderArgs) -> Result<i32, Error> {
     };
     let req = RenderRequest {
         mode,
+        yes: args.yes,
         sets: args.set,
     };
     match session::render(&s, &req)? {
