@@ -204,6 +204,8 @@ command = ["sh", "-c", "printf 'cmd-secret-4471\n'"]
 "#,
         )
         .file("t.j2", "PASSWORD={{ secrets.DB_PASSWORD }}\n");
+    // A secret command is code: it runs only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     let r = t.run(["render"]).success();
     assert_no_secret(&r, "cmd-secret-4471");
     assert_eq!(t.read("out.env"), "PASSWORD=cmd-secret-4471\n");
@@ -221,7 +223,7 @@ output = "out.env"
 command = ["sh", "-c", "echo 'vault: permission denied' >&2; exit 2"]
 "#,
     );
-    t.run(["render"])
+    t.run(["render", "--yes"])
         .code(3)
         .stderr_has("DB_PASSWORD")
         .stderr_has("vault: permission denied");

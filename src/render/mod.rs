@@ -16,6 +16,7 @@ mod explain;
 pub mod filters;
 pub mod local;
 mod outputs;
+mod precheck;
 pub mod redact;
 pub mod secrets;
 pub mod sources;
@@ -34,6 +35,7 @@ use crate::state::Connections;
 
 pub use explain::Explained;
 pub use outputs::{Removed, Status};
+pub use precheck::check_variables;
 pub use redact::{RedactingReporter, Redactor, MASK};
 pub use secrets::{NoPrompt, SecretError, SecretPrompter};
 pub use sources::SourceError;

@@ -42,7 +42,7 @@ pub use live::Live;
 pub use lock::Wait;
 pub use logs::{logs, LogsRequest};
 pub use phase::Phase;
-pub use preflight::file_problems;
+pub use preflight::{file_problems, template_problems};
 pub use record::{metrics_context, record_simple_run};
 pub use render::{render, RenderMode, RenderRequest, Rendered};
 pub use report::{auto_report, report, ReportRequest};

@@ -38,3 +38,17 @@ pub fn requires(s: &Session<'_>) -> Result<(), Error> {
         "install or upgrade it, then run `devenv up` again",
     ))
 }
+
+/// Undefined template variables, checked against everything that will
+/// exist when the config phase runs (see `render::check_variables`). Runs
+/// no code: no secret command, no source fetch, no prompt.
+pub fn template_problems(s: &Session<'_>) -> Result<Diagnostics, Error> {
+    if s.manifest.config.files.is_empty() {
+        return Ok(Diagnostics::default());
+    }
+    let redactor = crate::render::Redactor::new();
+    let prompts = super::prompt::SecretPrompts(&crate::prompt::NoPrompt);
+    let req = super::render::request(s, Vec::new(), true, &redactor, &prompts);
+    let runtime = super::runtime()?;
+    Ok(runtime.block_on(crate::render::check_variables(&req)))
+}

@@ -47,7 +47,7 @@ pub enum Rendered {
 
 const VALUE_PREFIX: &str = "DEVENV_VALUE_";
 
-fn request<'a>(
+pub(super) fn request<'a>(
     s: &'a Session<'_>,
     sets: Vec<String>,
     offline: bool,

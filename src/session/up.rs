@@ -40,13 +40,16 @@ impl UpOptions {
 }
 
 pub fn up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<(), Error> {
-    let problems = preflight::file_problems(s.manifest);
+    let phases = opts.phases();
+    let mut problems = preflight::file_problems(s.manifest);
+    if problems.is_empty() && phases.contains(&Phase::Config) {
+        problems = preflight::template_problems(s)?;
+    }
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
     }
     // An unsupported platform is a missing prerequisite, found now.
     tool_settings(s, opts.frozen, opts.offline)?;
-    let phases = opts.phases();
     // Trust before anything runs: `[requires]` paths run in pre-flight,
     // and each phase may run more of the repository's code.
     let mut code = vec![Code::RequiresPaths];

@@ -8,6 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::manifest::ManifestError;
 use crate::progress::{Level, Reporter};
+use crate::settings::Flags;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -20,14 +21,22 @@ struct Report<'a> {
 pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let path = app.manifest_path()?;
     app.printer.set_base(app.cwd.clone());
-    let result = crate::manifest::load(&path).and_then(|m| {
-        let problems = crate::session::file_problems(&m);
-        if problems.is_empty() {
-            Ok(m)
-        } else {
-            Err(ManifestError::Invalid(problems))
+    let result = match crate::manifest::load(&path) {
+        Ok(m) => {
+            let mut problems = crate::session::file_problems(&m);
+            if problems.is_empty() && !m.config.files.is_empty() {
+                // Undefined template variables are bad input like the rest.
+                let settings = app.settings(Some(&m), &Flags::default())?;
+                problems = crate::session::template_problems(&app.session(&m, &settings))?;
+            }
+            if problems.is_empty() {
+                Ok(m)
+            } else {
+                Err(ManifestError::Invalid(problems))
+            }
         }
-    });
+        Err(e) => Err(e),
+    };
     let file = path.display().to_string();
     match result {
         Ok(m) => {
