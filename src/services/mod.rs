@@ -16,6 +16,7 @@ pub mod network;
 mod plan;
 pub mod ports;
 mod ready;
+mod shared;
 mod spec;
 mod start;
 pub mod status;
@@ -36,6 +37,10 @@ pub const LABEL_PROJECT: &str = "dev.devenv.project";
 pub const LABEL_SERVICE: &str = "dev.devenv.service";
 pub const LABEL_HASH: &str = "dev.devenv.config-hash";
 pub const LABEL_KIND: &str = "dev.devenv.kind";
+/// The root of the clone whose `up` created the container: two clones that
+/// share a `[project] name` share containers, and must not recreate or
+/// remove each other's.
+pub const LABEL_CLONE: &str = "dev.devenv.clone";
 
 /// `devenv_<project>_<service>`.
 pub fn container_name(project_id: &str, service: &str) -> String {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use bollard::models::NetworkCreateRequest;
+use bollard::models::{Network, NetworkCreateRequest};
 
 use super::{is_not_found, Engine, Result, ServicesError, LABEL_PROJECT};
 
@@ -25,88 +25,126 @@ pub fn network_name(project_id: &str) -> String {
 /// Creates the project's network if needed and returns its name and gateway.
 /// A network of that name without our label is not ours: it is an error,
 /// never adopted.
+///
+/// Docker lets two networks share a name, and two `up`s that race (two
+/// clones sharing a `[project] name`, say) can each create one; every later
+/// command would then fail with "network is ambiguous". So the network is
+/// found by listing, and when there are several of ours, all but one are
+/// removed: the oldest, by creation time then id, so that racing `up`s all
+/// keep the same one.
 pub async fn ensure(engine: &Engine, project_id: &str) -> Result<NetworkInfo> {
     let name = network_name(project_id);
-    match inspect(engine, &name, project_id).await? {
-        Some(info) => Ok(info),
-        None => {
-            let req = NetworkCreateRequest {
-                name: name.clone(),
-                driver: Some("bridge".into()),
-                labels: Some(HashMap::from([(
-                    LABEL_PROJECT.to_string(),
-                    project_id.to_string(),
-                )])),
-                ..Default::default()
-            };
-            match engine.docker.create_network(req).await {
-                Ok(_) => {}
-                // Another `up` of the same clone created it meanwhile.
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 409, ..
-                }) => {}
-                Err(e) => return Err(ServicesError::engine(format!("creating network {name}"))(e)),
-            }
-            inspect(engine, &name, project_id).await?.ok_or_else(|| {
-                ServicesError::Other(format!("network {name} vanished after creation"))
-            })
+    let mut found = ours(engine, &name, project_id).await?;
+    if found.is_empty() {
+        let req = NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(HashMap::from([(
+                LABEL_PROJECT.to_string(),
+                project_id.to_string(),
+            )])),
+            ..Default::default()
+        };
+        match engine.docker.create_network(req).await {
+            Ok(_) => {}
+            // An engine that refuses duplicate names: another `up` won.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => {}
+            Err(e) => return Err(ServicesError::engine(format!("creating network {name}"))(e)),
         }
+        found = ours(engine, &name, project_id).await?;
     }
+    let keep = heal(engine, found)
+        .await?
+        .ok_or_else(|| ServicesError::Other(format!("network {name} vanished after creation")))?;
+    Ok(info(&name, &keep))
 }
 
-async fn inspect(engine: &Engine, name: &str, project_id: &str) -> Result<Option<NetworkInfo>> {
-    let net = match engine
+/// The networks named exactly `name`; an error if one is not ours.
+async fn ours(engine: &Engine, name: &str, project_id: &str) -> Result<Vec<Network>> {
+    let opts = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&HashMap::from([("name", vec![name])]))
+        .build();
+    let list = engine
         .docker
-        .inspect_network(
-            name,
-            None::<bollard::query_parameters::InspectNetworkOptions>,
-        )
+        .list_networks(Some(opts))
         .await
-    {
-        Ok(n) => n,
-        Err(e) if is_not_found(&e) => return Ok(None),
-        Err(e) => {
-            return Err(ServicesError::engine(format!("inspecting network {name}"))(
-                e,
-            ))
-        }
-    };
-    let ours = net
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(LABEL_PROJECT))
-        .is_some_and(|p| p == project_id);
-    if !ours {
+        .map_err(ServicesError::engine(format!(
+            "listing networks named {name}"
+        )))?;
+    // The engine's name filter matches substrings.
+    let exact: Vec<Network> = list
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .collect();
+    let foreign = exact.iter().any(|n| {
+        n.labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_PROJECT))
+            .map(String::as_str)
+            != Some(project_id)
+    });
+    if foreign {
         return Err(ServicesError::Other(format!(
             "a network named {name} exists but was not created by devenv for this project; remove or rename it"
         )));
     }
+    Ok(exact)
+}
+
+/// Keeps the oldest of our networks and removes the rest.
+async fn heal(engine: &Engine, mut list: Vec<Network>) -> Result<Option<Network>> {
+    list.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+    let mut list = list.into_iter();
+    let keep = list.next();
+    for extra in list {
+        let Some(id) = extra.id else { continue };
+        match engine.docker.remove_network(&id).await {
+            Ok(()) => {}
+            // Removed by the other `up` that raced us.
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => {
+                return Err(ServicesError::engine(format!(
+                    "removing duplicate network {id}"
+                ))(e))
+            }
+        }
+    }
+    Ok(keep)
+}
+
+fn info(name: &str, net: &Network) -> NetworkInfo {
     let gateway = net
         .ipam
-        .and_then(|i| i.config)
+        .as_ref()
+        .and_then(|i| i.config.clone())
         .unwrap_or_default()
         .into_iter()
         .filter_map(|c| c.gateway.and_then(|g| g.parse::<IpAddr>().ok()))
         .find(|ip| ip.is_ipv4());
-    Ok(Some(NetworkInfo {
+    NetworkInfo {
         name: name.to_string(),
         gateway,
-    }))
+    }
 }
 
-/// Removes the project's network; absent is fine.
+/// Removes the project's network (every copy, should there be several);
+/// absent is fine, and a same-named network that is not ours is left alone.
 pub async fn remove(engine: &Engine, project_id: &str) -> Result<bool> {
     let name = network_name(project_id);
-    match inspect(engine, &name, project_id).await {
-        Ok(None) => return Ok(false),
-        Ok(Some(_)) => {}
-        // Not ours: leave it alone.
+    let list = match ours(engine, &name, project_id).await {
+        Ok(l) => l,
         Err(ServicesError::Other(_)) => return Ok(false),
         Err(e) => return Err(e),
+    };
+    let mut removed = false;
+    for id in list.into_iter().filter_map(|n| n.id) {
+        match engine.docker.remove_network(&id).await {
+            Ok(()) => removed = true,
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(ServicesError::engine(format!("removing network {name}"))(e)),
+        }
     }
-    match engine.docker.remove_network(&name).await {
-        Ok(()) => Ok(true),
-        Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(ServicesError::engine(format!("removing network {name}"))(e)),
-    }
+    Ok(removed)
 }

@@ -14,7 +14,9 @@ use serde::Serialize;
 use crate::manifest::model::{Protocol, RunMode, Service};
 
 use super::ports::Published;
-use super::{container_name, volume_name, LABEL_HASH, LABEL_KIND, LABEL_PROJECT, LABEL_SERVICE};
+use super::{
+    container_name, volume_name, LABEL_CLONE, LABEL_HASH, LABEL_KIND, LABEL_PROJECT, LABEL_SERVICE,
+};
 
 /// Everything that decides what a container is. Any change here changes the
 /// hash and recreates the container (volumes are kept).
@@ -39,6 +41,11 @@ pub struct Spec {
     pub network: String,
     pub extra_hosts: Vec<(String, IpAddr)>,
     pub run: RunMode,
+    /// The clone that creates the container (its root), for the
+    /// `dev.devenv.clone` label. Not part of the hash: two clones of one
+    /// definition hash alike, and the label tells them apart.
+    #[serde(skip)]
+    pub clone: String,
 }
 
 /// Inputs of `Spec::new` that are the same for every service of a run.
@@ -85,6 +92,7 @@ impl Spec {
             network: cx.network.to_string(),
             extra_hosts,
             run: s.run,
+            clone: String::new(),
         }
     }
 
@@ -99,7 +107,7 @@ impl Spec {
     }
 
     pub fn labels(&self) -> HashMap<String, String> {
-        HashMap::from([
+        let mut labels = HashMap::from([
             (LABEL_PROJECT.to_string(), self.project.clone()),
             (LABEL_SERVICE.to_string(), self.service.clone()),
             (LABEL_HASH.to_string(), self.hash()),
@@ -107,7 +115,11 @@ impl Spec {
                 LABEL_KIND.to_string(),
                 if self.is_job() { "job" } else { "service" }.to_string(),
             ),
-        ])
+        ]);
+        if !self.clone.is_empty() {
+            labels.insert(LABEL_CLONE.to_string(), self.clone.clone());
+        }
+        labels
     }
 
     /// The engine's create request.

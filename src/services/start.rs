@@ -154,15 +154,38 @@ async fn create(engine: &Engine, spec: &Spec) -> Result<()> {
     if let Some(p) = &spec.platform {
         options = options.platform(p);
     }
-    match engine.docker.create_container(Some(options.build()), spec.create_body()).await {
+    match engine
+        .docker
+        .create_container(Some(options.build()), spec.create_body())
+        .await
+    {
         Ok(_) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => {
+            // Created meanwhile by a racing `up` of this project (another
+            // clone sharing its name): use it. Anything else is not ours.
+            let theirs = engine
+                .docker
+                .inspect_container(
+                    &spec.name,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+                .await
+                .ok()
+                .and_then(|c| c.config?.labels?.get(LABEL_PROJECT).cloned());
+            if theirs.as_deref() == Some(spec.project.as_str()) {
+                return Ok(());
+            }
             Err(ServicesError::Other(format!(
                 "a container named {} already exists and is not managed by devenv for this project; remove or rename it",
                 spec.name
             )))
         }
-        Err(e) => Err(ServicesError::engine(format!("creating container {}", spec.name))(e)),
+        Err(e) => Err(ServicesError::engine(format!(
+            "creating container {}",
+            spec.name
+        ))(e)),
     }
 }
 
@@ -174,6 +197,13 @@ async fn start(engine: &Engine, name: &str) -> Result<()> {
             None::<bollard::query_parameters::StartContainerOptions>,
         )
         .await
+        .or_else(|e| match e {
+            // Already running: started by a racing `up` of this project.
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            } => Ok(()),
+            e => Err(e),
+        })
         .map_err(ServicesError::engine(format!("starting container {name}")))
 }
 

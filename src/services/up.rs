@@ -104,6 +104,8 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
                     ports: published.get(&s.name).cloned().unwrap_or_default(),
                 },
             );
+            let mut spec = spec;
+            spec.clone = req.paths.root.display().to_string();
             let existing = by_service.get(s.name.as_str()).copied();
             let action = decide(&spec, existing);
             Plan {
@@ -114,11 +116,18 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
             }
         })
         .collect();
-    let orphans: Vec<&ContainerSummary> = by_service
+    let mut orphans: Vec<&ContainerSummary> = by_service
         .iter()
         .filter(|(name, _)| m.service(name).is_none())
         .map(|(_, c)| *c)
         .collect();
+    super::shared::leave_other_clones_alone(
+        project,
+        &req.paths.root.display().to_string(),
+        &mut plans,
+        &mut orphans,
+        req.reporter,
+    );
 
     let mut report = UpReport::default();
     // `pull = "always"`: pull every image, recreate what runs an older one.
