@@ -394,3 +394,41 @@ fn credentials_in_the_endpoint_url_are_used_but_never_printed() {
         .stderr_has("cannot reach http://***@127.0.0.1")
         .stderr_lacks("s3cret");
 }
+
+/// Two `devenv report`s at once (a user's and the post-commit hook's, say)
+/// sent the same runs twice: now the second waits for the first and sends
+/// only what is left.
+#[test]
+fn two_reports_at_once_send_each_run_once() {
+    let rx = receiver();
+    // Slow enough that the two reports overlap.
+    rx.fault_everywhere(Fault::Delay(Duration::from_millis(150)));
+    let env = TestEnv::new().manifest(&manifest("twice", &rx.base(), "webhook", ""));
+    for _ in 0..3 {
+        env.run(["up"]).success();
+    }
+    let started: Vec<_> = (0..2)
+        .map(|_| {
+            env.command(["report"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in started {
+        let status = wait_for_exit(
+            &mut child,
+            std::time::Duration::from_secs(120),
+            "a concurrent `devenv report`",
+        );
+        assert!(status.success());
+    }
+    let sent: Vec<String> = rx
+        .accepted()
+        .iter()
+        .filter(|r| r.json()["type"] == "run")
+        .map(|r| r.json()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent, ids(&env), "each run exactly once, in journal order");
+}

@@ -107,6 +107,26 @@ impl Journal {
         self.dir.join(format!("sent-{endpoint_key}.json"))
     }
 
+    /// Held while runs are sent and the cursor moves on; waits while
+    /// another devenv holds it (callers bound the wait with their timeout).
+    pub async fn lock_reports(&self) -> std::io::Result<std::fs::File> {
+        std::fs::create_dir_all(&self.dir)?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.file("report.lock"))?;
+        loop {
+            match f.try_lock() {
+                Ok(()) => return Ok(f),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
+    }
+
     pub fn cursor(&self, endpoint_key: &str) -> Cursor {
         crate::state::read_json(&self.cursor_path(endpoint_key))
     }

@@ -223,6 +223,23 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
         timeline: &timeline,
     };
     let key = endpoint_key(m.format, endpoint);
+    // One sender at a time per journal: a second `report` (or the
+    // post-commit hook's) waits, then reads the cursor the first one
+    // advanced, so no run is sent twice.
+    let _sending = match opts.dry_run {
+        true => None,
+        false => Some(
+            journal
+                .lock_reports()
+                .await
+                .map_err(|e| ReportError::Unreachable {
+                    endpoint: redact(endpoint),
+                    message: format!("cannot lock the metrics spool: {e}"),
+                    sent: 0,
+                    pending: 0,
+                })?,
+        ),
+    };
     let mut cursor = journal.cursor(&key);
     let requests = build(cx, &facts, &cursor, endpoint);
     let mut summary = ReportSummary::default();
