@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::clock::SystemClock;
 use crate::error::Error;
 use crate::manifest::{self, Manifest};
+use crate::progress::{Level, Reporter};
 use crate::session::{Io, Session};
 use crate::settings::{Flags, Inputs, ProcessEnv, Settings};
 use crate::ui::prompt::Terminal;
@@ -58,6 +59,45 @@ impl App {
         let path = self.manifest_path()?;
         self.printer.set_base(self.cwd.clone());
         Ok(manifest::load(&path)?)
+    }
+
+    /// For `down`, `reset` and `status`, which must work whatever state
+    /// devenv.toml is in: the manifest, or (when it does not load, or is
+    /// gone from a clone that has `.devenv/`) a stand-in naming only the
+    /// project, with a warning. The flag says which.
+    pub fn manifest_for_teardown(&mut self) -> Result<(Manifest, bool), Error> {
+        let fallback = |app: &App, path: PathBuf, why: String| {
+            let m = crate::session::standin::stand_in(&path);
+            app.printer.message(
+                Level::Warn,
+                &format!(
+                    "{why}: working from the labels and state of project `{}`",
+                    m.project.id
+                ),
+            );
+            Ok((m, true))
+        };
+        match self.manifest() {
+            Ok(m) => Ok((m, false)),
+            Err(Error::Invalid(d)) => {
+                let path = self.manifest_path()?;
+                let why = format!(
+                    "{} does not load ({} problem{}; `devenv validate` shows them)",
+                    self.display(&path),
+                    d.len(),
+                    if d.len() == 1 { "" } else { "s" }
+                );
+                fallback(self, path, why)
+            }
+            Err(e) if self.file.is_none() => match crate::session::standin::clone_root(&self.cwd) {
+                Some(root) => {
+                    let why = format!("there is no {} in {}", manifest::FILE_NAME, root.display());
+                    fallback(self, root.join(manifest::FILE_NAME), why)
+                }
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// The one settings resolution of this command.

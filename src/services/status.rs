@@ -146,3 +146,58 @@ fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
         .parse()
         .ok()
 }
+
+/// Every container carrying the project's label, when there is no
+/// devenv.toml to say what should exist (see `session::standin`). Readiness
+/// is not probed (the probes live in the file): a job that exited 0 counts
+/// as done, nothing else as ready.
+pub async fn from_labels(engine: &Engine, project_id: &str) -> Result<Vec<StatusEntry>> {
+    let list = super::project_containers(engine, project_id).await?;
+    let mut out: Vec<StatusEntry> = super::by_service(&list)
+        .into_iter()
+        .map(|(name, c)| {
+            let kind = c
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(super::LABEL_KIND))
+                .cloned()
+                .unwrap_or_else(|| "service".into());
+            let state = match c.state {
+                Some(ContainerSummaryStateEnum::RUNNING)
+                | Some(ContainerSummaryStateEnum::RESTARTING) => "running",
+                Some(ContainerSummaryStateEnum::EXITED) | Some(ContainerSummaryStateEnum::DEAD) => {
+                    "exited"
+                }
+                _ => "stopped",
+            };
+            let done = kind == "job"
+                && c.status
+                    .as_deref()
+                    .is_some_and(|st| st.starts_with("Exited (0)"));
+            let mut ports: Vec<PortEntry> = c
+                .ports
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| {
+                    Some(PortEntry {
+                        host: p.public_port?,
+                        container: p.private_port,
+                    })
+                })
+                .collect();
+            ports.sort_by_key(|p| (p.container, p.host));
+            ports.dedup();
+            StatusEntry {
+                name: name.to_string(),
+                kind,
+                state: state.to_string(),
+                ready: done,
+                ports,
+                url: None,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}

@@ -213,7 +213,9 @@ impl Backend for Live {
     async fn remove_containers(&self, s: &Session<'_>, volumes: bool) -> Result<DownReport, Error> {
         let engine = match self.engine(s).await {
             Ok(e) => e,
-            Err(_) if s.manifest.services.is_empty() => return Ok(DownReport::default()),
+            Err(_) if s.manifest.services.is_empty() && !s.from_labels => {
+                return Ok(DownReport::default())
+            }
             Err(e) => return Err(e),
         };
         let opts = DownOptions {
@@ -224,6 +226,10 @@ impl Backend for Live {
     }
 
     async fn services_status(&self, s: &Session<'_>) -> Result<Vec<StatusEntry>, Error> {
+        if s.from_labels {
+            let engine = self.engine(s).await?;
+            return Ok(services::status::from_labels(engine, &s.manifest.project.id).await?);
+        }
         if s.manifest.services.is_empty() {
             return Ok(Vec::new());
         }

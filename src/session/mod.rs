@@ -25,6 +25,7 @@ mod prompt;
 mod record;
 mod render;
 mod report;
+pub mod standin;
 mod status;
 mod trust;
 mod up;
@@ -69,6 +70,9 @@ pub struct Session<'a> {
     pub prompter: &'a dyn Prompter,
     /// The devenv binary, for the background processes it starts (mocks).
     pub exe: PathBuf,
+    /// The manifest is a stand-in (devenv.toml does not load): work from
+    /// the labels and state files only (see `standin`).
+    pub from_labels: bool,
 }
 
 /// What a session is made from, besides the manifest and settings.
@@ -95,6 +99,7 @@ impl<'a> Session<'a> {
             reporter: io.reporter,
             prompter: io.prompter,
             exe,
+            from_labels: false,
         }
     }
 

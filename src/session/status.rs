@@ -20,7 +20,7 @@ pub struct StatusDoc {
 }
 
 pub fn status<B: Backend>(s: &Session<'_>, backend: &B) -> Result<StatusDoc, Error> {
-    let mut services = if s.manifest.services.is_empty() {
+    let mut services = if s.manifest.services.is_empty() && !s.from_labels {
         Vec::new()
     } else {
         super::runtime()?.block_on(interruptible(backend.services_status(s)))?

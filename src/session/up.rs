@@ -63,6 +63,13 @@ pub fn up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<
         backend.check_ports(s, &phases).await?;
         Ok(lock)
     }))?;
+    // So that `down` and `reset` find the project if devenv.toml breaks.
+    super::standin::remember_project(&s.paths, &s.manifest.project.id).map_err(|e| {
+        Error::failed(format!(
+            "cannot write {}: {e}",
+            s.paths.state_dir().display()
+        ))
+    })?;
     let complete = phases.len() == Phase::ORDER.len();
     let recorder = RunRecorder::new(RunKind::Up, opts.start, complete);
     let result = runtime.block_on(run_phases(s, backend, opts, &phases, &recorder));

@@ -12,9 +12,10 @@ use crate::settings::Flags;
 
 pub fn run(app: &mut App, args: DownArgs) -> Result<i32, Error> {
     let start = Start::now(&SystemClock);
-    let manifest = app.manifest()?;
+    let (manifest, from_labels) = app.manifest_for_teardown()?;
     let settings = app.settings(Some(&manifest), &Flags::default())?;
-    let s = app.session(&manifest, &settings);
+    let mut s = app.session(&manifest, &settings);
+    s.from_labels = from_labels;
     let done = session::down(&s, &Live::new(), args.volumes, start)?;
     let p = &app.printer;
     let name = &manifest.project.name;

@@ -15,7 +15,7 @@ use crate::ui::prompt::Terminal;
 
 pub fn run(app: &mut App, args: YesArgs) -> Result<i32, Error> {
     let start = Start::now(&SystemClock);
-    let manifest = app.manifest()?;
+    let (manifest, from_labels) = app.manifest_for_teardown()?;
     let name = &manifest.project.name;
     if !args.yes {
         let question =
@@ -34,7 +34,8 @@ pub fn run(app: &mut App, args: YesArgs) -> Result<i32, Error> {
         }
     }
     let settings = app.settings(Some(&manifest), &Flags::default())?;
-    let s = app.session(&manifest, &settings);
+    let mut s = app.session(&manifest, &settings);
+    s.from_labels = from_labels;
     let done = session::reset(&s, &Live::new(), start)?;
     for kept in &done.rendered.kept {
         app.printer.message(

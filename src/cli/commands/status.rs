@@ -7,9 +7,10 @@ use crate::session::{self, Live, StatusDoc};
 use crate::settings::Flags;
 
 pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
-    let manifest = app.manifest()?;
+    let (manifest, from_labels) = app.manifest_for_teardown()?;
     let settings = app.settings(Some(&manifest), &Flags::default())?;
-    let s = app.session(&manifest, &settings);
+    let mut s = app.session(&manifest, &settings);
+    s.from_labels = from_labels;
     let doc = session::status(&s, &Live::new())?;
     if json {
         app.printer.json(&doc);
