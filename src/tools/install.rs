@@ -331,6 +331,9 @@ async fn fetch(
         .prefix(".part-")
         .tempfile_in(&dir)
         .map_err(anyhow::Error::from)?;
+    // Held while the download runs, so `gc` can tell a live download from
+    // one a killed `up` left behind (which it removes).
+    let _ = part.as_file().try_lock();
     let task = reporter.task(&format!("{} {}", art.tool, art.version), art.size);
     let got = match http.download(&art.fetch_url, part.path(), &*task).await {
         Ok(g) => g,

@@ -149,7 +149,30 @@ pub struct GcReport {
     pub kept: Vec<String>,
     /// Records of projects whose directory is gone, forgotten.
     pub forgotten_projects: Vec<PathBuf>,
+    /// Unfinished downloads (`.part-*`) a killed `up` left in the cache.
+    pub parts_removed: usize,
     pub freed_bytes: u64,
+}
+
+/// Removes the `.part-*` downloads no running devenv holds (a download
+/// locks its part file while it runs; the kernel drops the lock when the
+/// process dies, however it dies).
+fn remove_dead_parts(dir: &Path, report: &mut GcReport) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(".part-") {
+            continue;
+        }
+        let Ok(f) = fs::OpenOptions::new().write(true).open(e.path()) else {
+            continue;
+        };
+        if f.try_lock().is_ok() {
+            report.freed_bytes += f.metadata().map_or(0, |m| m.len());
+            if fs::remove_file(e.path()).is_ok() {
+                report.parts_removed += 1;
+            }
+        }
+    }
 }
 
 /// Removes store entries (and their cached downloads) no known project uses.
@@ -157,6 +180,7 @@ pub struct GcReport {
 /// installed right now are locked and skipped.
 pub fn gc(paths: &Paths) -> std::io::Result<GcReport> {
     let mut report = GcReport::default();
+    remove_dead_parts(&paths.cache().join("archives"), &mut report);
     let mut used = BTreeSet::new();
     if let Ok(rd) = fs::read_dir(paths.projects()) {
         for e in rd.flatten() {

@@ -19,6 +19,15 @@ pub fn run(app: &mut App) -> Result<i32, Error> {
             &format!("forgot {} (the directory is gone)", p.display()),
         );
     }
+    if report.parts_removed > 0 {
+        app.printer.message(
+            Level::Info,
+            &format!(
+                "removed {} unfinished download(s) left by an interrupted run",
+                report.parts_removed
+            ),
+        );
+    }
     for name in &report.removed {
         app.printer.message(Level::Info, &format!("removed {name}"));
     }
