@@ -8,7 +8,10 @@ mod common;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::Duration;
 
-use common::{engine_available, labelled_ids, wait_for_exit, Cleanup, TestEnv, REGISTRY};
+use common::{
+    engine_available, labelled_ids, wait_for_exit, wait_until, wait_until_alive, Cleanup, TestEnv,
+    REGISTRY,
+};
 
 /// `devenv ARGS` started in the background, its stderr kept in a file.
 struct Started {
@@ -138,4 +141,87 @@ fn two_ups_of_one_clone_at_once_leave_one_set_of_containers() {
     assert_eq!(labelled_ids(&["ps", "-aq"], project).len(), 1);
     assert_eq!(labelled_ids(&["network", "ls", "-q"], project).len(), 1);
     env.run(["up", "--no-wait"]).success();
+}
+
+/// While an `up` works on the clone, a second command waits for it, naming
+/// its pid, or with `--no-wait` exits 1 at once; neither changes anything
+/// while the first runs.
+#[test]
+fn a_second_command_waits_for_the_first_or_exits_1_with_no_wait() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"lock\"\n[hooks]\nsetup = [\"while [ ! -f go ]; do sleep 0.05; done\"]\n",
+    );
+    let mut first = start(&env, &["up", "--yes"]);
+    let pid = first.child.id();
+    wait_until_alive(
+        &mut first.child,
+        Duration::from_secs(120),
+        "the first up to take the lock",
+        || env.run(["down", "--no-wait"]).code == 1,
+    );
+    env.run(["down", "--no-wait"]).code(1).stderr_has(&format!(
+        "devenv (pid {pid}) is already working on this clone"
+    ));
+    env.run(["reset", "--yes", "--no-wait"]).code(1);
+
+    let waiting = start(&env, &["down"]);
+    let stderr = waiting.stderr.path().to_path_buf();
+    wait_until(
+        Duration::from_secs(120),
+        "the second command to say whom it waits for",
+        || {
+            std::fs::read_to_string(&stderr)
+                .unwrap_or_default()
+                .contains(&format!("waiting for devenv (pid {pid})"))
+        },
+    );
+    env.write("go", "");
+    let (status, stderr) = finish(first, "the first up");
+    assert!(status.success(), "{stderr}");
+    let (status, stderr) = finish(waiting, "the waiting down");
+    assert!(status.success(), "{stderr}");
+}
+
+/// After Ctrl-C during the readiness wait, the container runs and its
+/// docker-proxy holds the host port; the next `up` must see the port as its
+/// own container's, not as taken by another program.
+#[test]
+fn an_up_after_ctrl_c_recognises_its_own_docker_proxy() {
+    if !engine_available("an_up_after_ctrl_c_recognises_its_own_docker_proxy") {
+        return;
+    }
+    let project = "race-ctrl-c";
+    let _c = Cleanup(project.into());
+    let port = common::free_port();
+    let manifest = |ready: &str| {
+        format!(
+            "[project]\nname = \"{project}\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n\
+             [services.web]\nimage = \"busybox:latest\"\ncommand = [\"httpd\", \"-f\", \"-p\", \"8080\"]\n\
+             ports = [\"{port}:8080\"]\nready = {ready}\n"
+        )
+    };
+    // httpd answers 404 to this path, so `up` waits until interrupted.
+    let env = TestEnv::new().manifest(&manifest(
+        "{ http = \"/never\", port = 8080, timeout = \"10m\" }",
+    ));
+    let mut up = start(&env, &["up"]);
+    wait_until_alive(
+        &mut up.child,
+        Duration::from_secs(120),
+        "the container to run",
+        || labelled_ids(&["ps", "-q"], project).len() == 1,
+    );
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &up.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let (status, stderr) = finish(up, "the interrupted up");
+    assert_eq!(status.code(), Some(130), "{stderr}");
+
+    env.write("devenv.toml", &manifest("{ tcp = 8080 }"));
+    env.run(["up"])
+        .success()
+        .stderr_lacks("already in use")
+        .stderr_has(&format!("{project} is up"));
 }

@@ -52,7 +52,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  devenv reset\n  devenv reset --yes           without asking"
     )]
-    Reset(YesArgs),
+    Reset(ResetArgs),
 
     /// Services, mocks, jobs and tools, with state, readiness and URLs
     #[command(
@@ -193,13 +193,19 @@ pub struct DownArgs {
     /// Also remove the project's named volumes (their data is lost)
     #[arg(long)]
     pub volumes: bool,
+    /// Exit 1 at once if another devenv is working on this clone, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct YesArgs {
+pub struct ResetArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
+    /// Exit 1 at once if another devenv is working on this clone, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +247,9 @@ pub struct RenderArgs {
     /// Trust this devenv.toml's secret commands and config sources without asking
     #[arg(short, long)]
     pub yes: bool,
+    /// Exit 1 at once if another devenv is working on this clone, instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,16 +23,23 @@ pub struct ResetSummary {
     pub rendered: RemovedOutputs,
 }
 
+pub struct DownOptions {
+    /// `--volumes`: the named volumes too.
+    pub volumes: bool,
+    pub wait: Wait,
+    /// Taken before the manifest loaded.
+    pub start: Start,
+}
+
 /// Stops the mocks and removes the project's containers and network
 /// (volumes too with `volumes`). Recorded as a `down` run.
 pub fn down<B: Backend>(
     s: &Session<'_>,
     backend: &B,
-    volumes: bool,
-    start: Start,
+    opts: &DownOptions,
 ) -> Result<DownSummary, Error> {
-    let result = take_down(s, backend, volumes, Wait::Yes);
-    record::record_simple_run(s, RunKind::Down, start, &result);
+    let result = take_down(s, backend, opts.volumes, opts.wait);
+    record::record_simple_run(s, RunKind::Down, opts.start, &result);
     result
 }
 
@@ -41,9 +48,10 @@ pub fn down<B: Backend>(
 pub fn reset<B: Backend>(
     s: &Session<'_>,
     backend: &B,
+    wait: Wait,
     start: Start,
 ) -> Result<ResetSummary, Error> {
-    let result = take_down(s, backend, true, Wait::Yes).and_then(|down| {
+    let result = take_down(s, backend, true, wait).and_then(|down| {
         // Before `.devenv/` goes: it records which files devenv wrote.
         let rendered = crate::render::remove_outputs(s.manifest, &s.paths)
             .map_err(|e| Error::failed(format!("cannot remove rendered files: {e}")))?;

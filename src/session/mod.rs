@@ -37,7 +37,7 @@ use std::path::PathBuf;
 
 pub use crate::prompt::{NoPrompt, PromptError, Prompter};
 pub use backend::Backend;
-pub use down::{down, reset, DownSummary, ResetSummary};
+pub use down::{down, reset, DownOptions, DownSummary, ResetSummary};
 pub use interrupt::interruptible;
 pub use live::Live;
 pub use lock::Wait;

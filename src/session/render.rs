@@ -28,6 +28,8 @@ pub struct RenderRequest {
     pub mode: RenderMode,
     /// `--yes`: trust the file's secret commands and sources without asking.
     pub yes: bool,
+    /// Whether to wait for another devenv writing in this clone.
+    pub wait: Wait,
     /// `--set KEY=VALUE`, in command-line order.
     pub sets: Vec<String>,
 }
@@ -105,7 +107,7 @@ pub fn render(s: &Session<'_>, req: &RenderRequest) -> Result<Rendered, Error> {
         .block_on(interruptible(async {
             // Writing waits for an `up` of this clone; checking reads only.
             let _lock = match mode {
-                Mode::Write { .. } => Some(lock::acquire(&s.paths, &reporter, Wait::Yes).await?),
+                Mode::Write { .. } => Some(lock::acquire(&s.paths, &reporter, req.wait).await?),
                 Mode::Check => None,
             };
             Ok(render::render(&r, mode, &reporter).await?)

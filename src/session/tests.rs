@@ -331,7 +331,12 @@ fn a_second_up_of_the_clone_is_refused_while_one_holds_the_lock() {
 fn down_runs_pre_down_then_mocks_then_containers_and_is_recorded() {
     let c = Clone::new(PLAIN);
     let fake = Fake::default();
-    let done = down(&c.session(), &fake, false, Start::now(&c.clock)).unwrap();
+    let opts = DownOptions {
+        volumes: false,
+        wait: Wait::No,
+        start: Start::now(&c.clock),
+    };
+    let done = down(&c.session(), &fake, &opts).unwrap();
     assert_eq!(done.mocks, ["payments"]);
     assert_eq!(
         fake.calls(),
@@ -346,7 +351,7 @@ fn reset_removes_volumes_and_the_clone_state() {
     let s = c.session();
     s.paths.ensure_state_dir().unwrap();
     let fake = Fake::default();
-    reset(&s, &fake, Start::now(&c.clock)).unwrap();
+    reset(&s, &fake, Wait::No, Start::now(&c.clock)).unwrap();
     assert!(fake
         .calls()
         .contains(&"remove_containers volumes=true".to_string()));

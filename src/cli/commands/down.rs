@@ -7,7 +7,7 @@ use crate::clock::SystemClock;
 use crate::error::Error;
 use crate::metrics::Start;
 use crate::progress::{Level, Reporter};
-use crate::session::{self, Live};
+use crate::session::{self, DownOptions, Live, Wait};
 use crate::settings::Flags;
 
 pub fn run(app: &mut App, args: DownArgs) -> Result<i32, Error> {
@@ -16,7 +16,12 @@ pub fn run(app: &mut App, args: DownArgs) -> Result<i32, Error> {
     let settings = app.settings(Some(&manifest), &Flags::default())?;
     let mut s = app.session(&manifest, &settings);
     s.from_labels = from_labels;
-    let done = session::down(&s, &Live::new(), args.volumes, start)?;
+    let opts = DownOptions {
+        volumes: args.volumes,
+        wait: if args.no_wait { Wait::No } else { Wait::Yes },
+        start,
+    };
+    let done = session::down(&s, &Live::new(), &opts)?;
     let p = &app.printer;
     let name = &manifest.project.name;
     if !done.mocks.is_empty() {

@@ -5,7 +5,7 @@ use crate::cli::args::RenderArgs;
 use crate::cli::App;
 use crate::error::Error;
 use crate::progress::{Level, Reporter};
-use crate::session::{self, RenderMode, RenderRequest, Rendered};
+use crate::session::{self, RenderMode, RenderRequest, Rendered, Wait};
 use crate::settings::Flags;
 
 pub fn run(app: &mut App, args: RenderArgs) -> Result<i32, Error> {
@@ -24,6 +24,7 @@ pub fn run(app: &mut App, args: RenderArgs) -> Result<i32, Error> {
     let req = RenderRequest {
         mode,
         yes: args.yes,
+        wait: if args.no_wait { Wait::No } else { Wait::Yes },
         sets: args.set,
     };
     match session::render(&s, &req)? {

@@ -2,18 +2,18 @@
 //! `session::reset`). Asks first on a terminal; off a terminal it never
 //! asks and needs `--yes`.
 
-use crate::cli::args::YesArgs;
+use crate::cli::args::ResetArgs;
 use crate::cli::App;
 use crate::clock::SystemClock;
 use crate::error::Error;
 use crate::metrics::Start;
 use crate::progress::{Level, Reporter};
 use crate::prompt::{PromptError, Prompter};
-use crate::session::{self, Live};
+use crate::session::{self, Live, Wait};
 use crate::settings::Flags;
 use crate::ui::prompt::Terminal;
 
-pub fn run(app: &mut App, args: YesArgs) -> Result<i32, Error> {
+pub fn run(app: &mut App, args: ResetArgs) -> Result<i32, Error> {
     let start = Start::now(&SystemClock);
     let (manifest, from_labels) = app.manifest_for_teardown()?;
     let name = &manifest.project.name;
@@ -36,7 +36,8 @@ pub fn run(app: &mut App, args: YesArgs) -> Result<i32, Error> {
     let settings = app.settings(Some(&manifest), &Flags::default())?;
     let mut s = app.session(&manifest, &settings);
     s.from_labels = from_labels;
-    let done = session::reset(&s, &Live::new(), start)?;
+    let wait = if args.no_wait { Wait::No } else { Wait::Yes };
+    let done = session::reset(&s, &Live::new(), wait, start)?;
     for kept in &done.rendered.kept {
         app.printer.message(
             Level::Warn,
