@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod down;
 pub mod engine;
+pub mod exec;
 pub mod exports;
 pub mod images;
 pub mod logs;
