@@ -16,7 +16,6 @@ mod explain;
 pub mod filters;
 pub mod local;
 mod outputs;
-pub mod redact;
 pub mod secrets;
 pub mod sources;
 pub mod values;
@@ -32,9 +31,9 @@ use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 use crate::state::Connections;
 
+pub use crate::redact::{RedactingReporter, Redactor, MASK};
 pub use explain::Explained;
 pub use outputs::{Removed, Status};
-pub use redact::{RedactingReporter, Redactor, MASK};
 pub use secrets::{NoPrompt, SecretError, SecretPrompter};
 pub use sources::SourceError;
 pub use values::{Layer, Merged};

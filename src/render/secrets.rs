@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::redact::Redactor;
 use crate::manifest::Secret;
 use crate::paths::Paths;
+use crate::redact::Redactor;
 
 /// Asks the user for a secret without echoing it.
 pub trait SecretPrompter {
@@ -368,7 +368,7 @@ mod tests {
         };
         let got = r.resolve(&["A"]).unwrap();
         assert_eq!(got.values["A"], "from-env");
-        assert_eq!(redactor.redact("from-env"), super::super::redact::MASK);
+        assert_eq!(redactor.redact("from-env"), crate::redact::MASK);
         let empty = BTreeMap::new();
         let r = Resolver { vars: &empty, ..r };
         let got = r.resolve(&["A"]).unwrap();
