@@ -34,7 +34,7 @@ use crate::state::Connections;
 pub use crate::redact::{RedactingReporter, Redactor, MASK};
 pub use explain::Explained;
 pub use outputs::{Removed, Status};
-pub use secrets::{NoPrompt, SecretError, SecretPrompter};
+pub use secrets::{CommandOutputs, NoPrompt, SecretError, SecretPrompter};
 pub use sources::SourceError;
 pub use values::{Layer, Merged};
 
@@ -56,6 +56,8 @@ pub struct Request<'a> {
     pub prompter: &'a dyn SecretPrompter,
     /// Learns every secret value as soon as it is found.
     pub redactor: &'a Redactor,
+    /// Secret commands this devenv command already ran.
+    pub commands: &'a CommandOutputs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +231,7 @@ fn resolver<'a>(req: &'a Request<'a>) -> secrets::Resolver<'a> {
         project_id: &req.manifest.project.id,
         prompter: req.prompter,
         redactor: req.redactor,
+        commands: req.commands,
     }
 }
 

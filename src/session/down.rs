@@ -33,7 +33,7 @@ pub fn down<B: Backend>(
 ) -> Result<DownSummary, Error> {
     let result = take_down(s, backend, volumes, Wait::Yes);
     record::record_simple_run(s, RunKind::Down, start, &result);
-    result
+    result.map_err(|e| s.redact_error(e))
 }
 
 /// Back to a fresh clone: down with volumes, the rendered files (unless
@@ -58,7 +58,7 @@ pub fn reset<B: Backend>(
         })
     });
     record::record_simple_run(s, RunKind::Reset, start, &result);
-    result
+    result.map_err(|e| s.redact_error(e))
 }
 
 fn take_down<B: Backend>(
@@ -68,8 +68,11 @@ fn take_down<B: Backend>(
     wait: Wait,
 ) -> Result<DownSummary, Error> {
     let runtime = super::runtime()?;
-    let _lock = runtime.block_on(interruptible(lock::acquire(&s.paths, s.reporter, wait)))?;
-    backend.pre_down(s);
+    let _lock = runtime.block_on(interruptible(lock::acquire(&s.paths, &s.reporter, wait)))?;
+    runtime.block_on(interruptible(async {
+        backend.pre_down(s).await;
+        Ok(())
+    }))?;
     let mocks = backend.stop_mocks(s);
     let removed = runtime.block_on(interruptible(backend.remove_containers(s, volumes)))?;
     Ok(DownSummary { mocks, removed })

@@ -59,7 +59,7 @@ impl Backend for Fake {
             _ => Ok(()),
         }
     }
-    fn pre_down(&self, _: &Session<'_>) {
+    async fn pre_down(&self, _: &Session<'_>) {
         self.called("pre_down");
     }
     fn stop_mocks(&self, _: &Session<'_>) -> Vec<String> {

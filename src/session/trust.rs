@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::hooks::trust as record;
-use crate::progress::Level;
+use crate::progress::{Level, Reporter};
 
 use super::{PromptError, Session};
 
