@@ -21,6 +21,7 @@ pub mod mocks;
 pub mod paths;
 pub mod progress;
 pub mod prompt;
+pub mod redact;
 pub mod render;
 pub mod services;
 pub mod session;

@@ -1,23 +1,25 @@
 //! Setup and pre_down hooks: the repository's own commands, run in its root
 //! with the pinned tools first on PATH, output streamed line by line with a
-//! prefix. A hook with `if_changed` runs again only when those files change.
+//! prefix, every secret masked. A hook with `if_changed` runs again only
+//! when those files change.
 //!
 //! Nothing here runs unless the manifest is trusted (see `trust`); the
-//! caller checks that before calling `run`.
+//! caller checks that before calling `run`. Dropping `run`'s future (a
+//! signal ended the phase) stops the running hook's whole process group
+//! (`process`).
 
+mod process;
 pub mod trust;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::HookEntry;
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
+use crate::redact::Redactor;
 
 /// How many lines of a failed hook's output are kept for the error.
 const TAIL: usize = 30;
@@ -44,6 +46,9 @@ pub struct RunRequest<'a> {
     /// Variables set for every hook (PATH with the pinned tools first, the
     /// project env); the rest of the environment is inherited.
     pub env: &'a [(String, std::ffi::OsString)],
+    /// Masks every secret in what the hooks print, before it is shown or
+    /// kept for the error.
+    pub redactor: &'a Redactor,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +85,7 @@ struct HookState {
 const STATE_FILE: &str = "hooks.json";
 
 /// Runs the hooks in order; stops at the first failure.
-pub fn run(req: &RunRequest<'_>, reporter: &dyn Reporter) -> Result<Summary, HookError> {
+pub async fn run(req: &RunRequest<'_>, reporter: &dyn Reporter) -> Result<Summary, HookError> {
     let state_path = req.paths.state_file(STATE_FILE);
     let mut state: HookState = crate::state::read_json(&state_path);
     let mut summary = Summary::default();
@@ -103,7 +108,7 @@ pub fn run(req: &RunRequest<'_>, reporter: &dyn Reporter) -> Result<Summary, Hoo
                 continue;
             }
         }
-        run_one(req, hook, reporter)?;
+        run_one(req, hook, reporter).await?;
         summary.ran += 1;
         if let Some(fp) = fingerprint {
             state.fingerprints.insert(key, fp);
@@ -114,7 +119,7 @@ pub fn run(req: &RunRequest<'_>, reporter: &dyn Reporter) -> Result<Summary, Hoo
     Ok(summary)
 }
 
-fn run_one(
+async fn run_one(
     req: &RunRequest<'_>,
     hook: &HookEntry,
     reporter: &dyn Reporter,
@@ -122,64 +127,28 @@ fn run_one(
     let kind = req.kind.label();
     let label = hook.name.clone().unwrap_or_else(|| hook.run.clone());
     reporter.message(Level::Info, &format!("▸ {kind}: {label}"));
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(&hook.run)
-        .current_dir(&req.paths.root)
-        .envs(req.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let spec = process::Spec {
+        run: &hook.run,
+        root: &req.paths.root,
+        env: req.env,
+        redactor: req.redactor,
+    };
+    let prefix = short_label(&label);
+    let mut tail: VecDeque<String> = VecDeque::with_capacity(TAIL);
+    let mut on_line = |line: &str| {
+        reporter.message(Level::Info, &format!("  {prefix} │ {line}"));
+        if tail.len() == TAIL {
+            tail.pop_front();
+        }
+        tail.push_back(line.to_string());
+    };
+    let status = process::run(&spec, &mut on_line)
+        .await
         .map_err(|source| HookError::Spawn {
             kind,
             command: hook.run.clone(),
             source,
         })?;
-    // Both streams are read on their own threads so neither can fill its
-    // pipe and stall the hook; lines arrive here in the order they are read.
-    let (tx, rx) = mpsc::channel::<String>();
-    let readers: Vec<_> = [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|stream| {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        })
-    })
-    .collect();
-    drop(tx);
-    let prefix = short_label(&label);
-    let mut tail: VecDeque<String> = VecDeque::with_capacity(TAIL);
-    for line in rx {
-        reporter.message(Level::Info, &format!("  {prefix} │ {line}"));
-        if tail.len() == TAIL {
-            tail.pop_front();
-        }
-        tail.push_back(line);
-    }
-    for r in readers {
-        let _ = r.join();
-    }
-    let status = child.wait().map_err(|source| HookError::Spawn {
-        kind,
-        command: hook.run.clone(),
-        source,
-    })?;
     if status.success() {
         return Ok(());
     }
@@ -238,6 +207,38 @@ mod tests {
         }
     }
 
+    fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn request<'a>(
+        paths: &'a Paths,
+        hooks: &'a [HookEntry],
+        env: &'a [(String, std::ffi::OsString)],
+        redactor: &'a Redactor,
+    ) -> RunRequest<'a> {
+        RunRequest {
+            paths,
+            hooks,
+            kind: HookKind::Setup,
+            env,
+            redactor,
+        }
+    }
+
+    fn said(rec: &Recorder) -> Vec<String> {
+        rec.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.1.clone())
+            .collect()
+    }
+
     #[test]
     fn output_is_streamed_with_a_prefix_and_env_is_passed() {
         let dir = tempfile::tempdir().unwrap();
@@ -245,20 +246,13 @@ mod tests {
         let rec = Recorder::default();
         let hooks = [hook("echo hello $GREETING_TARGET; echo oops >&2", &[])];
         let env = [("GREETING_TARGET".to_string(), "world".into())];
-        let req = RunRequest {
-            paths: &paths,
-            hooks: &hooks,
-            kind: HookKind::Setup,
-            env: &env,
-        };
-        assert_eq!(run(&req, &rec).unwrap(), Summary { ran: 1, skipped: 0 });
-        let msgs: Vec<String> = rec
-            .messages
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|m| m.1.clone())
-            .collect();
+        let redactor = Redactor::new();
+        let req = request(&paths, &hooks, &env, &redactor);
+        assert_eq!(
+            block(run(&req, &rec)).unwrap(),
+            Summary { ran: 1, skipped: 0 }
+        );
+        let msgs = said(&rec);
         assert!(msgs.iter().any(|m| m.contains("│ hello world")), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("│ oops")), "{msgs:?}");
     }
@@ -271,13 +265,9 @@ mod tests {
             hook("for i in $(seq 1 40); do echo line $i; done; exit 3", &[]),
             hook("touch ran", &[]),
         ];
-        let req = RunRequest {
-            paths: &paths,
-            hooks: &hooks,
-            kind: HookKind::Setup,
-            env: &[],
-        };
-        match run(&req, &Recorder::default()).unwrap_err() {
+        let redactor = Redactor::new();
+        let req = request(&paths, &hooks, &[], &redactor);
+        match block(run(&req, &Recorder::default())).unwrap_err() {
             HookError::Failed { status, tail, .. } => {
                 assert_eq!(status, "exit code 3");
                 assert_eq!(tail.len(), TAIL);
@@ -289,22 +279,83 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_masked_in_the_output_and_the_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().join("home"), dir.path());
+        let hooks = [hook(
+            "echo token=$T; printf 'split=hunt'; sleep 0.2; printf 'er2-x\\n'; exit 1",
+            &[],
+        )];
+        let env = [("T".to_string(), "hunter2-x".into())];
+        let redactor = Redactor::new();
+        redactor.add("hunter2-x");
+        let rec = Recorder::default();
+        let req = request(&paths, &hooks, &env, &redactor);
+        let HookError::Failed { tail, .. } = block(run(&req, &rec)).unwrap_err() else {
+            panic!("the hook fails")
+        };
+        // The first message names the hook, whose text is not secret.
+        let all = format!("{:?} {tail:?}", &said(&rec)[1..]);
+        assert!(!all.contains("hunter2") && !all.contains("er2-x"), "{all}");
+        assert!(
+            all.contains("token=••••••") && all.contains("split=••••••"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn dropping_a_running_hook_stops_its_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().join("home"), dir.path());
+        let hooks = [hook("sleep 300 & echo $! > child.pid; wait", &[])];
+        let redactor = Redactor::new();
+        let req = request(&paths, &hooks, &[], &redactor);
+        let pid_file = dir.path().join("child.pid");
+        let rec = Recorder::default();
+        let pid: u32 = block(async {
+            tokio::select! {
+                r = run(&req, &rec) => panic!("the hook ended: {r:?}"),
+                pid = async {
+                    loop {
+                        let text = std::fs::read_to_string(&pid_file).unwrap_or_default();
+                        if let Ok(pid) = text.trim().parse() {
+                            return pid;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                } => pid,
+            }
+        });
+        // The select dropped the hook's future, which stopped the group.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        assert!(
+            stat.is_empty()
+                || stat
+                    .rsplit_once(')')
+                    .unwrap()
+                    .1
+                    .trim_start()
+                    .starts_with('Z'),
+            "the hook's child {pid} still runs: {stat}"
+        );
+    }
+
+    #[test]
     fn if_changed_hooks_rerun_only_when_their_files_change() {
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths::new(dir.path().join("home"), dir.path());
         std::fs::write(dir.path().join("package-lock.json"), "v1").unwrap();
         let hooks = [hook("echo x >> count", &["package-lock.json"])];
-        let req = RunRequest {
-            paths: &paths,
-            hooks: &hooks,
-            kind: HookKind::Setup,
-            env: &[],
-        };
+        let redactor = Redactor::new();
+        let req = request(&paths, &hooks, &[], &redactor);
         let rec = Recorder::default();
-        assert_eq!(run(&req, &rec).unwrap().ran, 1);
-        assert_eq!(run(&req, &rec).unwrap(), Summary { ran: 0, skipped: 1 });
+        assert_eq!(block(run(&req, &rec)).unwrap().ran, 1);
+        assert_eq!(
+            block(run(&req, &rec)).unwrap(),
+            Summary { ran: 0, skipped: 1 }
+        );
         std::fs::write(dir.path().join("package-lock.json"), "v2").unwrap();
-        assert_eq!(run(&req, &rec).unwrap().ran, 1);
+        assert_eq!(block(run(&req, &rec)).unwrap().ran, 1);
         let count = std::fs::read_to_string(dir.path().join("count")).unwrap();
         assert_eq!(count.lines().count(), 2);
     }

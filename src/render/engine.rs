@@ -11,8 +11,8 @@ use minijinja::value::{Enumerator, Object, Value as MjValue};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
-use super::redact::{Redactor, MASK};
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics};
+use crate::redact::{Redactor, MASK};
 
 /// Names the template context defines besides the values.
 pub const RESERVED: [&str; 7] = [

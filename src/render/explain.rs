@@ -5,10 +5,10 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::redact::MASK;
 use super::values::{display_key, parse_key, Explanation, Merged};
 use super::{engine::RESERVED, RenderError, Request};
 use crate::diagnostic::did_you_mean;
+use crate::redact::MASK;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {

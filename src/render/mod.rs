@@ -17,7 +17,6 @@ pub mod filters;
 pub mod local;
 mod outputs;
 mod precheck;
-pub mod redact;
 pub mod secrets;
 pub mod sources;
 pub mod values;
@@ -33,11 +32,11 @@ use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 use crate::state::Connections;
 
+pub use crate::redact::{RedactingReporter, Redactor, MASK};
 pub use explain::Explained;
 pub use outputs::{Removed, Status};
 pub use precheck::check_variables;
-pub use redact::{RedactingReporter, Redactor, MASK};
-pub use secrets::{NoPrompt, SecretError, SecretPrompter};
+pub use secrets::{CommandOutputs, NoPrompt, SecretError, SecretPrompter};
 pub use sources::SourceError;
 pub use values::{Layer, Merged};
 
@@ -59,6 +58,8 @@ pub struct Request<'a> {
     pub prompter: &'a dyn SecretPrompter,
     /// Learns every secret value as soon as it is found.
     pub redactor: &'a Redactor,
+    /// Secret commands this devenv command already ran.
+    pub commands: &'a CommandOutputs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +233,7 @@ fn resolver<'a>(req: &'a Request<'a>) -> secrets::Resolver<'a> {
         project_id: &req.manifest.project.id,
         prompter: req.prompter,
         redactor: req.redactor,
+        commands: req.commands,
     }
 }
 

@@ -46,6 +46,7 @@ pub async fn check_variables(req: &Request<'_>) -> Diagnostics {
         offline: true,
         prompter: req.prompter,
         redactor: req.redactor,
+        commands: req.commands,
     };
     let Ok(merged) = super::merged_values(&local, &crate::progress::Silent, false).await else {
         // Bad --set or DEVENV_VALUE_* are reported by the render itself.

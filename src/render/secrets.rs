@@ -9,10 +9,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
-use super::redact::Redactor;
 use crate::manifest::Secret;
 use crate::paths::Paths;
+use crate::redact::Redactor;
 
 /// Asks the user for a secret without echoing it.
 pub trait SecretPrompter {
@@ -102,6 +103,13 @@ impl SecretError {
     }
 }
 
+/// What each secret's command printed (or why it failed), by secret name:
+/// one command of devenv runs each at most once, however many flows need
+/// the value (the session learns it before hooks run, the config phase
+/// renders with it).
+#[derive(Debug, Default)]
+pub struct CommandOutputs(Mutex<BTreeMap<String, Result<String, String>>>);
+
 /// What resolving needs; built by the command layer.
 pub struct Resolver<'a> {
     pub secrets: &'a [Secret],
@@ -112,6 +120,8 @@ pub struct Resolver<'a> {
     pub prompter: &'a dyn SecretPrompter,
     /// Learns every value found, before anything else can print it.
     pub redactor: &'a Redactor,
+    /// Commands already run during this devenv command.
+    pub commands: &'a CommandOutputs,
 }
 
 /// The 0600 file holding the secrets kept for one project.
@@ -134,6 +144,34 @@ impl Resolver<'_> {
         for v in kept.values() {
             self.redactor.add(v);
         }
+    }
+
+    /// Teaches the redactor what each secret's command prints, for the
+    /// secrets whose variable is not set (as `resolve` would). Runs
+    /// repository code: only for a trusted manifest. A command that fails
+    /// teaches nothing; `resolve` reports it if the value is needed.
+    pub fn learn_commands(&self) {
+        for s in self.secrets {
+            if s.env
+                .as_ref()
+                .and_then(|var| self.vars.get(var))
+                .is_some_and(|v| !v.is_empty())
+            {
+                continue;
+            }
+            if let Some(argv) = &s.command {
+                if let Ok(v) = self.command_output(&s.name, argv) {
+                    self.redactor.add(&v);
+                }
+            }
+        }
+    }
+
+    fn command_output(&self, name: &str, argv: &[String]) -> Result<String, String> {
+        let mut done = self.commands.0.lock().expect("command outputs lock");
+        done.entry(name.to_string())
+            .or_insert_with(|| run_command(argv, &self.paths.root))
+            .clone()
     }
 
     /// Finds the named secrets (unknown names are ignored: the template's
@@ -219,7 +257,7 @@ impl Resolver<'_> {
             }
         }
         if let Some(argv) = &s.command {
-            match run_command(argv, &self.paths.root) {
+            match self.command_output(&s.name, argv) {
                 Ok(v) => {
                     self.redactor.add(&v);
                     return Some((v, Origin::Command));
@@ -365,10 +403,11 @@ mod tests {
             project_id: "p",
             prompter: &NoPrompt,
             redactor: &redactor,
+            commands: &CommandOutputs::default(),
         };
         let got = r.resolve(&["A"]).unwrap();
         assert_eq!(got.values["A"], "from-env");
-        assert_eq!(redactor.redact("from-env"), super::super::redact::MASK);
+        assert_eq!(redactor.redact("from-env"), crate::redact::MASK);
         let empty = BTreeMap::new();
         let r = Resolver { vars: &empty, ..r };
         let got = r.resolve(&["A"]).unwrap();
@@ -392,6 +431,7 @@ mod tests {
             project_id: "p",
             prompter: &typed,
             redactor: &redactor,
+            commands: &CommandOutputs::default(),
         };
         assert_eq!(
             r.resolve(&["TOKEN"]).unwrap().values["TOKEN"],
@@ -442,6 +482,7 @@ mod tests {
             project_id: "p",
             prompter: &NoPrompt,
             redactor: &redactor,
+            commands: &CommandOutputs::default(),
         };
         let e = r
             .resolve(&["STRIPE_KEY", "VAULT_ONE", "OPTIONAL"])

@@ -28,12 +28,15 @@ pub struct LogsOptions<'a> {
     pub tail: Option<usize>,
 }
 
-/// Streams a service's log line by line to `sink` until it ends (or, with
-/// `follow`, until the container stops or the caller drops the future).
+/// Streams a service's log to `sink` as the engine sends it, stdout and
+/// stderr interleaved, until it ends (or, with `follow`, until the
+/// container stops or the caller drops the future). The pieces are not
+/// lines: the caller cuts them (after redacting, which must see a secret
+/// a write cut in two whole).
 pub async fn logs(
     engine: &Engine,
     opts: &LogsOptions<'_>,
-    sink: &mut (dyn FnMut(&str) + Send),
+    sink: &mut (dyn FnMut(&[u8]) + Send),
 ) -> Result<()> {
     let name = container_name(opts.project_id, opts.service);
     let options = LogsOptionsBuilder::default()
@@ -43,16 +46,9 @@ pub async fn logs(
         .tail(&opts.tail.map_or("all".to_string(), |n| n.to_string()))
         .build();
     let mut stream = engine.docker.logs(&name, Some(options));
-    let mut pending = String::new();
     while let Some(item) = stream.next().await {
         match item {
-            Ok(chunk) => {
-                pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-                while let Some(i) = pending.find('\n') {
-                    let line: String = pending.drain(..=i).collect();
-                    sink(line.trim_end_matches(['\n', '\r']));
-                }
-            }
+            Ok(chunk) => sink(&chunk.into_bytes()),
             Err(e) if is_not_found(&e) => {
                 return Err(ServicesError::Other(format!(
                     "service `{}` has no container (run `devenv up` first)",
@@ -65,9 +61,6 @@ pub async fn logs(
                 ))
             }
         }
-    }
-    if !pending.is_empty() {
-        sink(&pending);
     }
     Ok(())
 }

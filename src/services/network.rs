@@ -12,6 +12,8 @@ use super::{is_not_found, Engine, Result, ServicesError, LABEL_PROJECT};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkInfo {
     pub name: String,
+    /// The engine's id: what containers attach to (see `ensure`).
+    pub id: String,
     /// The bridge's address on the host: what containers use to reach
     /// processes on the host (the mock server listens there too).
     pub gateway: Option<IpAddr>,
@@ -95,7 +97,14 @@ async fn ours(engine: &Engine, name: &str, project_id: &str) -> Result<Vec<Netwo
 
 /// Keeps the oldest of our networks and removes the rest.
 async fn heal(engine: &Engine, mut list: Vec<Network>) -> Result<Option<Network>> {
-    list.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+    // By creation time (parsed: the engine trims trailing zeros of the
+    // nanoseconds, so the text does not sort), then id.
+    let created = |n: &Network| {
+        n.created
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    list.sort_by(|a, b| (created(a), &a.id).cmp(&(created(b), &b.id)));
     let mut list = list.into_iter();
     let keep = list.next();
     for extra in list {
@@ -104,6 +113,11 @@ async fn heal(engine: &Engine, mut list: Vec<Network>) -> Result<Option<Network>
             Ok(()) => {}
             // Removed by the other `up` that raced us.
             Err(e) if is_not_found(&e) => {}
+            // In use: the other `up` attached to it before it saw ours.
+            // Its containers keep it; the next `up` heals what is left.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 403, ..
+            }) => {}
             Err(e) => {
                 return Err(ServicesError::engine(format!(
                     "removing duplicate network {id}"
@@ -125,6 +139,7 @@ fn info(name: &str, net: &Network) -> NetworkInfo {
         .find(|ip| ip.is_ipv4());
     NetworkInfo {
         name: name.to_string(),
+        id: net.id.clone().unwrap_or_else(|| name.to_string()),
         gateway,
     }
 }

@@ -46,6 +46,11 @@ pub struct Spec {
     /// definition hash alike, and the label tells them apart.
     #[serde(skip)]
     pub clone: String,
+    /// The network's id, once `up` has made sure of it. Containers attach
+    /// by id: should a racing `up` leave a second network of the same name
+    /// for a moment, the engine never has to resolve the name.
+    #[serde(skip)]
+    pub network_id: Option<String>,
 }
 
 /// Inputs of `Spec::new` that are the same for every service of a run.
@@ -93,6 +98,7 @@ impl Spec {
             extra_hosts,
             run: s.run,
             clone: String::new(),
+            network_id: None,
         }
     }
 
@@ -120,6 +126,11 @@ impl Spec {
             labels.insert(LABEL_CLONE.to_string(), self.clone.clone());
         }
         labels
+    }
+
+    /// How the create request names the network: its id when known.
+    fn network_ref(&self) -> &str {
+        self.network_id.as_deref().unwrap_or(&self.network)
     }
 
     /// The engine's create request.
@@ -162,7 +173,7 @@ impl Spec {
         let host_config = HostConfig {
             port_bindings: Some(bindings),
             mounts: Some(mounts),
-            network_mode: Some(self.network.clone()),
+            network_mode: Some(self.network_ref().to_string()),
             extra_hosts: Some(
                 self.extra_hosts
                     .iter()
@@ -183,7 +194,7 @@ impl Spec {
             host_config: Some(host_config),
             networking_config: Some(NetworkingConfig {
                 endpoints_config: Some(HashMap::from([(
-                    self.network.clone(),
+                    self.network_ref().to_string(),
                     EndpointSettings {
                         aliases: Some(vec![self.service.clone()]),
                         ..Default::default()

@@ -53,7 +53,9 @@ pub(super) async fn converge(
         Action::Keep => {}
         Action::Start => {
             task.set_message("starting");
-            start(engine, name).await.map_err(|e| fail(e.to_string()))?;
+            start(engine, &plan.spec)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
         }
         Action::Create | Action::Recreate => {
             if plan.action == Action::Recreate {
@@ -69,7 +71,9 @@ pub(super) async fn converge(
             create(engine, &plan.spec)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            start(engine, name).await.map_err(|e| fail(e.to_string()))?;
+            start(engine, &plan.spec)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
         }
     }
     if plan.spec.is_job() {
@@ -189,22 +193,40 @@ async fn create(engine: &Engine, spec: &Spec) -> Result<()> {
     }
 }
 
-async fn start(engine: &Engine, name: &str) -> Result<()> {
-    engine
-        .docker
-        .start_container(
-            name,
-            None::<bollard::query_parameters::StartContainerOptions>,
-        )
-        .await
-        .or_else(|e| match e {
+/// Starts the container. The engine resolves its network by name at
+/// start; should a racing `up` have left a second network of that name for
+/// a moment ("network ... is ambiguous"), the duplicate is healed and the
+/// start tried again.
+async fn start(engine: &Engine, spec: &Spec) -> Result<()> {
+    let name = spec.name.as_str();
+    let mut attempts = 0;
+    loop {
+        let result = engine
+            .docker
+            .start_container(
+                name,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await;
+        match result {
+            Ok(()) => return Ok(()),
             // Already running: started by a racing `up` of this project.
-            bollard::errors::Error::DockerResponseServerError {
+            Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
-            } => Ok(()),
-            e => Err(e),
-        })
-        .map_err(ServicesError::engine(format!("starting container {name}")))
+            }) => return Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+                if message.contains("is ambiguous") && attempts < 5 =>
+            {
+                attempts += 1;
+                super::network::ensure(engine, &spec.project).await?;
+            }
+            Err(e) => {
+                return Err(ServicesError::engine(format!("starting container {name}"))(
+                    e,
+                ))
+            }
+        }
+    }
 }
 
 /// The container's address on the project network, used by probes on

@@ -164,7 +164,10 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
             .iter()
             .any(|p| !matches!(p.action, Action::Keep | Action::JobDone));
     if work {
-        network::ensure(engine, project).await?;
+        let net = network::ensure(engine, project).await?;
+        for p in &mut plans {
+            p.spec.network_id = Some(net.id.clone());
+        }
     }
     for c in &orphans {
         if let Some(name) = c.names.as_ref().and_then(|n| n.first()) {

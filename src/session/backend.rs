@@ -29,8 +29,9 @@ pub trait Backend {
         reporter: &dyn Reporter,
     ) -> Result<(), Error>;
 
-    /// `pre_down` hooks (trusted only); a failure is a warning.
-    fn pre_down(&self, s: &Session<'_>);
+    /// `pre_down` hooks (trusted only); a failure is a warning. Dropped by
+    /// a signal, it stops the running hook.
+    async fn pre_down(&self, s: &Session<'_>);
 
     /// Stops this clone's mocks; returns their names.
     fn stop_mocks(&self, s: &Session<'_>) -> Vec<String>;

@@ -40,7 +40,7 @@ pub fn down<B: Backend>(
 ) -> Result<DownSummary, Error> {
     let result = take_down(s, backend, opts.volumes, opts.wait);
     record::record_simple_run(s, RunKind::Down, opts.start, &result);
-    result
+    result.map_err(|e| s.redact_error(e))
 }
 
 /// Back to a fresh clone: down with volumes, the rendered files (unless
@@ -66,7 +66,7 @@ pub fn reset<B: Backend>(
         })
     });
     record::record_simple_run(s, RunKind::Reset, start, &result);
-    result
+    result.map_err(|e| s.redact_error(e))
 }
 
 fn take_down<B: Backend>(
@@ -76,8 +76,11 @@ fn take_down<B: Backend>(
     wait: Wait,
 ) -> Result<DownSummary, Error> {
     let runtime = super::runtime()?;
-    let _lock = runtime.block_on(interruptible(lock::acquire(&s.paths, s.reporter, wait)))?;
-    backend.pre_down(s);
+    let _lock = runtime.block_on(interruptible(lock::acquire(&s.paths, &s.reporter, wait)))?;
+    runtime.block_on(interruptible(async {
+        backend.pre_down(s).await;
+        Ok(())
+    }))?;
     let mocks = backend.stop_mocks(s);
     let removed = runtime.block_on(interruptible(backend.remove_containers(s, volumes)))?;
     Ok(DownSummary { mocks, removed })

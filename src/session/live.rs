@@ -1,6 +1,9 @@
 //! The real backend: the user's container engine (connected on first use
 //! and shared by every phase), background mock processes, downloads, hooks.
 //!
+//! Hooks run as async children, so the signal handling around a phase can
+//! win while one runs: dropping the phase stops the hook's process group.
+//!
 //! Domain rules of the phases live here, in one place: mocks listen on
 //! 127.0.0.1 and, when there are containers, on the project network's
 //! gateway (a host-internal bridge address, never reachable from other
@@ -107,22 +110,25 @@ impl Live {
         Ok(())
     }
 
-    /// Runs hooks off the async workers: they are plain blocking processes.
-    fn hooks(
+    /// Runs hooks with every secret this command can know masked in their
+    /// output (the config phase, when it ran, taught the redactor too).
+    async fn hooks(
         &self,
         s: &Session<'_>,
         list: &[HookEntry],
         kind: HookKind,
         reporter: &dyn Reporter,
     ) -> Result<(), Error> {
+        s.learn_secret_commands();
         let env = s.project_env();
         let req = hooks::RunRequest {
             paths: &s.paths,
             hooks: list,
             kind,
             env: &env,
+            redactor: s.redactor(),
         };
-        tokio::task::block_in_place(|| hooks::run(&req, reporter))?;
+        hooks::run(&req, reporter).await?;
         Ok(())
     }
 }
@@ -167,11 +173,14 @@ impl Backend for Live {
             Phase::Config if m.config.files.is_empty() => Ok(()),
             Phase::Config => super::render::config_phase(s, opts.offline, reporter).await,
             Phase::Hooks if m.hooks.setup.is_empty() => Ok(()),
-            Phase::Hooks => self.hooks(s, &m.hooks.setup, HookKind::Setup, reporter),
+            Phase::Hooks => {
+                self.hooks(s, &m.hooks.setup, HookKind::Setup, reporter)
+                    .await
+            }
         }
     }
 
-    fn pre_down(&self, s: &Session<'_>) {
+    async fn pre_down(&self, s: &Session<'_>) {
         let m = s.manifest;
         if m.hooks.pre_down.is_empty() {
             return;
@@ -183,15 +192,11 @@ impl Backend for Live {
             );
             return;
         }
-        let env = s.project_env();
-        let req = hooks::RunRequest {
-            paths: &s.paths,
-            hooks: &m.hooks.pre_down,
-            kind: HookKind::PreDown,
-            env: &env,
-        };
-        if let Err(e) = hooks::run(&req, s.reporter) {
-            let e = Error::from(e);
+        let r = self
+            .hooks(s, &m.hooks.pre_down, HookKind::PreDown, &s.reporter)
+            .await;
+        if let Err(e) = r {
+            let e = s.redact_error(e);
             s.reporter
                 .message(Level::Warn, &format!("{e}; going on with down"));
         }

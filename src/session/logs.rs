@@ -1,11 +1,17 @@
 //! `logs NAME`: a container's log from the engine, or a mock's request log
 //! from `.devenv/logs/`, optionally followed until a signal ends it.
+//!
+//! A log holds whatever the container or the mock's callers wrote, secrets
+//! included, so every byte goes through the session's redactor (as a
+//! stream: a value cut across two writes is still masked) before it is cut
+//! into lines for `sink`; so do the errors.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::redact::{LineRedactor, Redactor};
 use crate::services::{self, LogsOptions};
 
 use super::{interruptible, Live, Session};
@@ -16,16 +22,31 @@ pub struct LogsRequest<'a> {
     pub tail: Option<usize>,
 }
 
-/// Sends each line to `sink`.
+/// Sends each line, redacted, to `sink`.
 pub fn logs(
     s: &Session<'_>,
     live: &Live,
     req: &LogsRequest<'_>,
     sink: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), Error> {
+    s.learn_secret_commands();
+    let mut lines = LineRedactor::new(s.redactor().clone());
+    let result = log(s, live, req, &mut lines, sink);
+    lines.finish(sink);
+    result.map_err(|e| s.redact_error(e))
+}
+
+fn log(
+    s: &Session<'_>,
+    live: &Live,
+    req: &LogsRequest<'_>,
+    lines: &mut LineRedactor,
+    sink: &mut (dyn FnMut(&str) + Send),
+) -> Result<(), Error> {
     let m = s.manifest;
     if m.mock(req.name).is_some() {
-        return mock_log(&crate::mocks::log_path(&s.paths, req.name), req, sink);
+        let path = crate::mocks::log_path(&s.paths, req.name);
+        return mock_log(&path, req, s.redactor(), &mut |b| lines.push_bytes(b, sink));
     }
     if m.service(req.name).is_none() {
         let names: Vec<&str> = m
@@ -52,16 +73,18 @@ pub fn logs(
             follow: req.follow,
             tail: req.tail,
         };
-        Ok(services::logs(engine, &opts, sink).await?)
+        Ok(services::logs(engine, &opts, &mut |b| lines.push_bytes(b, sink)).await?)
     }))
 }
 
 /// A mock's request log: the last lines, then (with `--follow`) whatever is
-/// appended, until a signal.
+/// appended, until a signal. Bytes go to `sink` as read (the caller
+/// redacts and cuts lines).
 fn mock_log(
     path: &Path,
     req: &LogsRequest<'_>,
-    sink: &mut (dyn FnMut(&str) + Send),
+    redactor: &Redactor,
+    sink: &mut (dyn FnMut(&[u8]) + Send),
 ) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::failed(format!("cannot read {}: {e}", path.display()));
     let open = || std::fs::File::open(path);
@@ -83,19 +106,14 @@ fn mock_log(
                 .map_err(io)?
         }
     };
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(io)?;
-    let lines: Vec<&str> = text.lines().collect();
-    let skip = req.tail.map_or(0, |n| lines.len().saturating_sub(n));
-    for line in &lines[skip..] {
-        sink(line);
-    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io)?;
+    sink(&last_lines(&bytes, req.tail, redactor));
     if !req.follow {
         return Ok(());
     }
-    let mut pos = text.len() as u64;
+    let mut pos = bytes.len() as u64;
     super::runtime()?.block_on(interruptible(async {
-        let mut pending = String::new();
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -107,16 +125,24 @@ fn mock_log(
             }
             let mut f = open().map_err(io)?;
             f.seek(SeekFrom::Start(pos)).map_err(io)?;
-            let mut chunk = String::new();
-            f.read_to_string(&mut chunk).map_err(io)?;
+            let mut chunk = Vec::new();
+            f.read_to_end(&mut chunk).map_err(io)?;
             pos += chunk.len() as u64;
-            pending.push_str(&chunk);
-            while let Some(i) = pending.find('\n') {
-                sink(&pending[..i]);
-                pending.drain(..=i);
-            }
+            sink(&chunk);
         }
         #[allow(unreachable_code)]
         Ok::<(), Error>(())
     }))
+}
+
+/// The last `n` lines of a log (all with `None`), each with its newline.
+/// Counted after redaction, so a masked multi-line secret counts as one.
+fn last_lines(bytes: &[u8], n: Option<usize>, redactor: &Redactor) -> Vec<u8> {
+    let mut lines = Vec::new();
+    let mut whole = LineRedactor::new(redactor.clone());
+    let mut keep = |l: &str| lines.push(format!("{l}\n"));
+    whole.push_bytes(bytes, &mut keep);
+    whole.finish(&mut keep);
+    let skip = n.map_or(0, |n| lines.len().saturating_sub(n));
+    lines[skip..].concat().into_bytes()
 }

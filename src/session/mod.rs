@@ -25,6 +25,7 @@ mod prompt;
 mod record;
 mod render;
 mod report;
+mod secrets;
 pub mod standin;
 mod status;
 mod trust;
@@ -56,6 +57,7 @@ use crate::error::Error;
 use crate::manifest::Manifest;
 use crate::paths::Paths;
 use crate::progress::Reporter;
+use crate::render::{CommandOutputs, RedactingReporter, Redactor};
 use crate::settings::{ProcessEnv, Settings};
 
 /// One command's view of one clone.
@@ -66,13 +68,18 @@ pub struct Session<'a> {
     pub env: &'a ProcessEnv,
     pub paths: Paths,
     pub clock: &'a dyn Clock,
-    pub reporter: &'a dyn Reporter,
+    /// The user's reporter behind this command's redactor.
+    pub reporter: RedactingReporter<'a>,
     pub prompter: &'a dyn Prompter,
     /// The devenv binary, for the background processes it starts (mocks).
     pub exe: PathBuf,
     /// The manifest is a stand-in (devenv.toml does not load): work from
     /// the labels and state files only (see `standin`).
     pub from_labels: bool,
+    /// Knows every secret value before anything streams (`secrets.rs`).
+    redactor: Redactor,
+    /// Secret commands run during this command, each at most once.
+    secret_commands: CommandOutputs,
 }
 
 /// What a session is made from, besides the manifest and settings.
@@ -90,16 +97,20 @@ impl<'a> Session<'a> {
         io: Io<'a>,
         exe: PathBuf,
     ) -> Self {
+        let paths = Paths::new(&settings.home.value, &manifest.root);
+        let redactor = secrets::known(manifest, &paths, env);
         Session {
-            paths: Paths::new(&settings.home.value, &manifest.root),
+            paths,
             manifest,
             settings,
             env,
             clock: io.clock,
-            reporter: io.reporter,
+            reporter: RedactingReporter::new(io.reporter, redactor.clone()),
             prompter: io.prompter,
             exe,
             from_labels: false,
+            redactor,
+            secret_commands: CommandOutputs::default(),
         }
     }
 

@@ -46,9 +46,8 @@ pub fn template_problems(s: &Session<'_>) -> Result<Diagnostics, Error> {
     if s.manifest.config.files.is_empty() {
         return Ok(Diagnostics::default());
     }
-    let redactor = crate::render::Redactor::new();
     let prompts = super::prompt::SecretPrompts(&crate::prompt::NoPrompt);
-    let req = super::render::request(s, Vec::new(), true, &redactor, &prompts);
+    let req = super::render::request(s, Vec::new(), true, &prompts);
     let runtime = super::runtime()?;
     Ok(runtime.block_on(crate::render::check_variables(&req)))
 }

@@ -36,7 +36,7 @@ pub fn record_simple_run<T>(
 ) {
     let cx = metrics_context(s);
     let recorded = metrics::record_simple(&cx, kind, start, outcome_of(result));
-    note_recorded(s.reporter, recorded);
+    note_recorded(&s.reporter, recorded);
 }
 
 /// Ends an `up` run: appends it to the journal whatever the result, then
@@ -49,9 +49,9 @@ pub(super) fn finish_up<T>(
 ) {
     let cx = metrics_context(s);
     let outcome = outcome_of(result);
-    note_recorded(s.reporter, recorder.finish(&cx, outcome));
+    note_recorded(&s.reporter, recorder.finish(&cx, outcome));
     if outcome != Outcome::Interrupted {
-        super::auto_report(s.reporter, &cx, runtime);
+        super::auto_report(&s.reporter, &cx, runtime);
     }
 }
 

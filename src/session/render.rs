@@ -1,14 +1,14 @@
 //! `render` and the config phase of `up`: the values a template may see
 //! from the process environment (`DEVENV_VALUE_*`, the variables secrets
 //! and sources name), secrets asked through the session's prompter, and
-//! every word said passed through the run's redactor.
-
-use std::collections::BTreeMap;
+//! every word said passed through the session's redactor, which learns
+//! each secret as it is found (so the hooks after the config phase know it
+//! too).
 
 use crate::error::Error;
 use crate::hooks::trust::Code;
 use crate::progress::{Level, Reporter};
-use crate::render::{self, Mode, Outcome, RedactingReporter, Redactor, Status};
+use crate::render::{self, Mode, Outcome, RedactingReporter, Status};
 
 use super::prompt::SecretPrompts;
 use super::{interruptible, lock, Session, Wait};
@@ -53,23 +53,19 @@ pub(super) fn request<'a>(
     s: &'a Session<'_>,
     sets: Vec<String>,
     offline: bool,
-    redactor: &'a Redactor,
     prompts: &'a SecretPrompts<'a>,
 ) -> render::Request<'a> {
-    let vars: BTreeMap<String, String> = render::referenced_vars(s.manifest)
-        .into_iter()
-        .filter_map(|name| s.env.var(&name).map(|v| (name, v.to_string())))
-        .collect();
     render::Request {
         manifest: s.manifest,
         paths: &s.paths,
         environment: &s.settings.environment.value,
         env_values: s.env.with_prefix(VALUE_PREFIX),
         sets,
-        vars,
+        vars: super::secrets::referenced_vars(s.manifest, s.env),
         offline,
         prompter: prompts,
-        redactor,
+        redactor: s.redactor(),
+        commands: &s.secret_commands,
     }
 }
 
@@ -77,20 +73,20 @@ pub fn render(s: &Session<'_>, req: &RenderRequest) -> Result<Rendered, Error> {
     // Every mode may run secret commands and fetch sources: trust first.
     let code = [Code::SecretCommands, Code::ConfigSources];
     super::trust::ensure_trusted_for(s, &code, req.yes)?;
-    let redactor = Redactor::new();
-    let redact = |e: Error| redacted(e, &redactor);
-    let reporter = RedactingReporter::new(s.reporter, redactor.clone());
+    let redact = |e: Error| s.redact_error(e);
+    let reporter = &s.reporter;
     let prompts = SecretPrompts(s.prompter);
-    let r = request(s, req.sets.clone(), false, &redactor, &prompts);
+    let r = request(s, req.sets.clone(), false, &prompts);
     let environment = &s.settings.environment.value;
     let runtime = super::runtime()?;
     if let RenderMode::Explain(key) = &req.mode {
         let explained = runtime
             .block_on(interruptible(async {
-                Ok(render::explain(&r, key, &reporter).await?)
+                Ok(render::explain(&r, key, reporter).await?)
             }))
             .map_err(redact)?;
-        let text = redactor
+        let text = s
+            .redactor()
             .redact(explained.to_string().trim_end())
             .into_owned();
         return Ok(Rendered::Explained(text));
@@ -107,17 +103,17 @@ pub fn render(s: &Session<'_>, req: &RenderRequest) -> Result<Rendered, Error> {
         .block_on(interruptible(async {
             // Writing waits for an `up` of this clone; checking reads only.
             let _lock = match mode {
-                Mode::Write { .. } => Some(lock::acquire(&s.paths, &reporter, req.wait).await?),
+                Mode::Write { .. } => Some(lock::acquire(&s.paths, reporter, req.wait).await?),
                 Mode::Check => None,
             };
-            Ok(render::render(&r, mode, &reporter).await?)
+            Ok(render::render(&r, mode, reporter).await?)
         }))
         .map_err(redact)?;
     if mode == Mode::Check {
-        let stale = report_check(&outcome, environment, &reporter);
+        let stale = report_check(&outcome, environment, reporter);
         return Ok(Rendered::Checked { stale });
     }
-    report_written(&outcome, environment, &reporter);
+    report_written(&outcome, environment, reporter);
     Ok(Rendered::Written)
 }
 
@@ -127,24 +123,16 @@ pub(super) async fn config_phase(
     offline: bool,
     reporter: &dyn Reporter,
 ) -> Result<(), Error> {
-    let redactor = Redactor::new();
-    let reporter = RedactingReporter::new(reporter, redactor.clone());
+    // `reporter` is the run's tap, in front of the session's redacting
+    // reporter; masking here too keeps a test backend's reporter clean.
+    let reporter = RedactingReporter::new(reporter, s.redactor().clone());
     let prompts = SecretPrompts(s.prompter);
-    let r = request(s, Vec::new(), offline, &redactor, &prompts);
+    let r = request(s, Vec::new(), offline, &prompts);
     let outcome = render::render(&r, Mode::Write { force: false }, &reporter)
         .await
-        .map_err(|e| redacted(e.into(), &redactor))?;
+        .map_err(|e| s.redact_error(e.into()))?;
     report_written(&outcome, &s.settings.environment.value, &reporter);
     Ok(())
-}
-
-/// Any error leaving a render, redacted: errors may quote what they were
-/// given, and a secret is known to the redactor as soon as it is found.
-fn redacted(e: Error, redactor: &Redactor) -> Error {
-    match e {
-        Error::Invalid(d) => Error::Invalid(redactor.redact_diagnostics(d)),
-        other => other.map_text(|t| redactor.redact(&t).into_owned()),
-    }
 }
 
 fn report_written(outcome: &Outcome, environment: &str, reporter: &dyn Reporter) {

@@ -59,7 +59,7 @@ impl Backend for Fake {
             _ => Ok(()),
         }
     }
-    fn pre_down(&self, _: &Session<'_>) {
+    async fn pre_down(&self, _: &Session<'_>) {
         self.called("pre_down");
     }
     fn stop_mocks(&self, _: &Session<'_>) -> Vec<String> {
@@ -374,4 +374,24 @@ fn opted_out_metrics_record_nothing() {
     c.settings.metrics.value = false;
     up(&c.session(), &Fake::default(), &c.opts()).unwrap();
     assert!(c.runs().is_empty());
+}
+
+const WITH_SECRET: &str = "[project]\nname = \"shop\"\n[secrets.TOKEN]\nenv = \"TOKEN\"\n";
+const TOKEN_VALUE: &str = "tok-3x4mple-value";
+
+fn leaking_error() -> Error {
+    Error::failed(format!("hook printed {TOKEN_VALUE}"))
+}
+
+#[test]
+fn the_session_masks_secrets_it_knows_without_running_anything() {
+    let mut c = Clone::new(WITH_SECRET);
+    c.env = ProcessEnv::from_pairs([("TOKEN", TOKEN_VALUE)]);
+    let fake = Fake::failing_at(Phase::Hooks, leaking_error);
+    let s = c.session();
+    let e = up(&s, &fake, &c.opts()).unwrap_err().to_string();
+    assert_eq!(e, format!("hook printed {}", crate::redact::MASK));
+    s.reporter
+        .message(crate::progress::Level::Info, TOKEN_VALUE);
+    assert!(c.said(crate::redact::MASK) && !c.said(TOKEN_VALUE));
 }

@@ -6,7 +6,7 @@
 
 use crate::error::Error;
 use crate::hooks::trust::{self as record, Code};
-use crate::progress::Level;
+use crate::progress::{Level, Reporter};
 
 use super::{PromptError, Session};
 

@@ -9,7 +9,7 @@
 use crate::error::Error;
 use crate::hooks::trust::Code;
 use crate::metrics::{RunKind, RunRecorder, Start};
-use crate::progress::Level;
+use crate::progress::{Level, Reporter};
 use crate::tools::{self, Platform};
 
 use super::{interruptible, lock, preflight, record, Backend, Phase, Session, Wait};
@@ -39,7 +39,13 @@ impl UpOptions {
     }
 }
 
+/// Every error leaving `up` is redacted: a hook's tail, a service's log,
+/// a command's stderr may quote a secret.
 pub fn up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<(), Error> {
+    bring_up(s, backend, opts).map_err(|e| s.redact_error(e))
+}
+
+fn bring_up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<(), Error> {
     let phases = opts.phases();
     let mut problems = preflight::file_problems(s.manifest);
     if problems.is_empty() && phases.contains(&Phase::Config) {
@@ -59,7 +65,7 @@ pub fn up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<
     let runtime = super::runtime()?;
     // Held until the run is recorded.
     let _lock = runtime.block_on(interruptible(async {
-        let lock = lock::acquire(&s.paths, s.reporter, opts.wait).await?;
+        let lock = lock::acquire(&s.paths, &s.reporter, opts.wait).await?;
         backend.check_ports(s, &phases).await?;
         Ok(lock)
     }))?;
@@ -94,7 +100,7 @@ async fn run_phases<B: Backend>(
 ) -> Result<(), Error> {
     // Every progress event of the run passes through the recorder on its
     // way to the user.
-    let reporter = recorder.tap(s.reporter);
+    let reporter = recorder.tap(&s.reporter);
     // A signal ends the phase in flight; the error says so and the run is
     // still recorded (as interrupted) by the caller.
     interruptible(async {

@@ -1,15 +1,24 @@
 //! Keeping secret values out of everything devenv says.
 //!
-//! A `Redactor` knows the secret values of this run and replaces each with
-//! `••••••` in any text. Every message, error and diagnostic the render path
-//! produces goes through one, and `RedactingReporter` puts one in front of
-//! the printer, so a value quoted by a template engine error, a failed
-//! command's stderr or a diff never reaches the terminal.
+//! A `Redactor` knows the secret values of one command and replaces each,
+//! and each of its encoded forms (`forms`), with `••••••` in any text. The
+//! session builds one per command, before anything streams, and puts a
+//! `RedactingReporter` in front of the printer, so a value quoted by a
+//! template engine error, a hook's `echo $TOKEN`, a failed command's stderr
+//! or a diff never reaches the terminal. Output that arrives in pieces (a
+//! hook's pipes, a container's log) goes through a `StreamRedactor`
+//! (`stream`), so a value split across two reads is masked too.
+//!
+//! It lives in the shared model because every capability that relays
+//! someone else's text (render, hooks, logs) needs it.
+
+mod forms;
+mod stream;
+
+pub use stream::{LineRedactor, StreamRedactor};
 
 use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
-
-use base64::Engine as _;
 
 use crate::diagnostic::Diagnostics;
 use crate::progress::{Event, Level, Reporter, Task};
@@ -28,21 +37,16 @@ impl Redactor {
         Self::default()
     }
 
-    /// Adds a secret value, with the encodings a template is likely to
-    /// produce from it (base64, JSON-escaped, shell-quoted).
+    /// Adds a secret value, with the encodings a template or a hook is
+    /// likely to produce from it (base64, JSON-escaped, URL-encoded,
+    /// shell-quoted).
     pub fn add(&self, value: &str) {
         if value.is_empty() {
             return;
         }
-        let mut forms = vec![value.to_string()];
-        forms.push(base64::engine::general_purpose::STANDARD.encode(value));
-        if let Ok(json) = serde_json::to_string(value) {
-            forms.push(json[1..json.len() - 1].to_string());
-        }
-        forms.push(super::filters::shell_quote(value));
         let mut values = self.values.write().expect("redactor lock");
-        for f in forms {
-            if !f.is_empty() && !values.contains(&f) {
+        for f in forms::forms(value) {
+            if !values.contains(&f) {
                 values.push(f);
             }
         }
@@ -56,16 +60,24 @@ impl Redactor {
 
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let values = self.values.read().expect("redactor lock");
-        if !values.iter().any(|v| text.contains(v.as_str())) {
-            return Cow::Borrowed(text);
-        }
-        let mut out = text.to_string();
-        for v in values.iter() {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), MASK);
-            }
-        }
-        Cow::Owned(out)
+        redact_with(&values, text)
+    }
+
+    /// Where the longest tail of `text` starts that is the beginning of a
+    /// form (not all of it): what a stream must hold back until it knows
+    /// what follows. `None` when no tail could grow into a form.
+    fn partial_start(&self, text: &str) -> Option<usize> {
+        let values = self.values.read().expect("redactor lock");
+        let longest = values.first().map_or(0, String::len);
+        let from = text.len().saturating_sub(longest.saturating_sub(1));
+        (from..text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .find(|i| {
+                let tail = &text[*i..];
+                values
+                    .iter()
+                    .any(|v| v.len() > tail.len() && v.starts_with(tail))
+            })
     }
 
     pub fn redact_diagnostics(&self, mut d: Diagnostics) -> Diagnostics {
@@ -77,6 +89,19 @@ impl Redactor {
         }
         d
     }
+}
+
+fn redact_with<'a>(values: &[String], text: &'a str) -> Cow<'a, str> {
+    if !values.iter().any(|v| text.contains(v.as_str())) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for v in values {
+        if out.contains(v.as_str()) {
+            out = out.replace(v.as_str(), MASK);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A `Reporter` that redacts every message and task label before passing it on.
@@ -130,6 +155,7 @@ impl Task for RedactingTask {
 mod tests {
     use super::*;
     use crate::progress::Recorder;
+    use base64::Engine as _;
 
     #[test]
     fn masks_values_and_their_encodings() {
