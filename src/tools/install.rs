@@ -421,7 +421,16 @@ fn find_bins(art: &Artifact, root: &Path) -> Result<Vec<String>, ToolsError> {
     if !art.bins.is_empty() {
         let mut out = Vec::new();
         for b in &art.bins {
-            if root.join(b).exists() {
+            // A `bin` names a file in the archive: never one elsewhere on
+            // the machine through an absolute path, `..` or a symlink.
+            let real = crate::confine::confine(root, Path::new(b)).map_err(|e| {
+                ToolsError::BinOutside {
+                    tool: art.tool.clone(),
+                    bin: b.clone(),
+                    reason: bin_escape(&e),
+                }
+            })?;
+            if real.exists() {
                 out.push(b.clone());
             } else if !art.bins_optional {
                 return Err(ToolsError::Download {
@@ -471,6 +480,18 @@ fn find_bins(art: &Artifact, root: &Path) -> Result<Vec<String>, ToolsError> {
         });
     }
     Ok(out)
+}
+
+/// How a `bin` entry leaves the archive, in words.
+fn bin_escape(e: &crate::confine::Escape) -> String {
+    use crate::confine::Escape;
+    match e {
+        Escape::Absolute { .. } => "is an absolute path".into(),
+        Escape::ParentDir { .. } => "climbs out with `..`".into(),
+        Escape::Symlink { target, .. } | Escape::Swapped { target, .. } => {
+            format!("points to {}", target.display())
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -569,5 +590,46 @@ mod tests {
         let status = super::super::status(&m, &paths);
         assert!(status[0].installed);
         assert_eq!(status[0].path, Some(paths.bin_dir().join("hello")));
+    }
+
+    fn artifact(bins: &[&str]) -> Artifact {
+        Artifact {
+            tool: "evil".into(),
+            version: "1".into(),
+            url: "file:///evil".into(),
+            fetch_url: "file:///evil".into(),
+            sha256: None,
+            size: None,
+            kind: super::super::spec::ArchiveKind::Bare,
+            strip_components: 0,
+            bins: bins.iter().map(|b| b.to_string()).collect(),
+            bins_optional: false,
+            allow_unverified: false,
+        }
+    }
+
+    #[test]
+    fn a_tool_bin_path_escaping_the_archive_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("unpacked");
+        std::fs::create_dir_all(tree.join("bin")).unwrap();
+        std::fs::write(tree.join("bin/evil"), b"x").unwrap();
+        std::os::unix::fs::symlink("/bin", tree.join("sys")).unwrap();
+        for (bin, says) in [
+            ("/bin/sh", "is an absolute path"),
+            ("../../../../bin/sh", "climbs out with `..`"),
+            ("bin/../../x", "climbs out with `..`"),
+            ("sys/sh", "points to /"),
+        ] {
+            let e = find_bins(&artifact(&[bin]), &tree).unwrap_err();
+            assert!(matches!(e, ToolsError::BinOutside { .. }), "{bin}: {e:?}");
+            assert!(e.is_bad_input());
+            let text = e.to_string();
+            assert!(text.contains(bin) && text.contains(says), "{text}");
+        }
+        assert_eq!(
+            find_bins(&artifact(&["bin/evil"]), &tree).unwrap(),
+            ["bin/evil"]
+        );
     }
 }
