@@ -246,6 +246,13 @@ impl Resolver<'_> {
     }
 
     fn settings(&mut self, s: &schema::SettingsSection) -> Settings {
+        if let Some(m) = &s.mounts {
+            self.err_hint(
+                m.span(),
+                "`[settings] mounts` is read from devenv.local.toml and your user config, never from devenv.toml",
+                "devenv.toml is shared by everyone who clones the repository: mount repository paths with `mounts` under [services.NAME], and put a mount from elsewhere (like ~/.m2) in devenv.local.toml",
+            );
+        }
         if let Some(m) = &s.registry_mirror {
             let v = m.get_ref();
             if v.contains("://") {
