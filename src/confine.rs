@@ -21,7 +21,7 @@ use std::path::{Component, Path, PathBuf};
 pub enum Escape {
     #[error("`{path}` is an absolute path, outside the repository")]
     Absolute { path: String },
-    #[error("`{path}` leaves the repository with `..` (it points to {})", .target.display())]
+    #[error("`{path}` leaves the repository with `..`: it points to {}, outside the repository", .target.display())]
     ParentDir { path: String, target: PathBuf },
     /// `link` (relative to the repository root) is the symlink that leaves;
     /// `target` is where the whole path really points, every symlink followed.
