@@ -6,6 +6,7 @@
 
 mod activate;
 mod archive;
+mod bins;
 mod download;
 pub mod index;
 mod install;
