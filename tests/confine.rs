@@ -411,3 +411,20 @@ fn a_tool_bin_path_escaping_the_archive_is_refused() {
         .stderr_has("devenv.toml:4:");
     assert!(!env.exists(".devenv"), "{}", r.stderr);
 }
+
+#[test]
+fn a_state_dir_symlinked_outside_is_refused() {
+    let env = TestEnv::new().manifest("[project]\nname = \"confine-state\"\n");
+    let out = outside(&env);
+    symlink(&out, env.repo().join(".devenv")).unwrap();
+    env.run(["up"])
+        .code(2)
+        .stderr_has("state directory `.devenv` is a symlink to")
+        .stderr_has(&out.display().to_string());
+    env.run(["validate"]).code(2);
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "nothing written outside"
+    );
+}
