@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod confine;
 pub mod diagnostic;
 pub mod doctor;
 pub mod error;

@@ -62,7 +62,16 @@ impl Paths {
 
     /// Creates `.devenv/` with a `.gitignore` of `*`, so it is ignored by git
     /// without touching the repository's own `.gitignore`.
+    ///
+    /// A `.devenv` the clone ships as a symlink out of the repository is
+    /// refused (`crate::confine`): state, links and logs go only inside it.
     pub fn ensure_state_dir(&self) -> std::io::Result<PathBuf> {
+        crate::confine::confine(&self.root, Path::new(".devenv")).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("state directory {e}"),
+            )
+        })?;
         let dir = self.state_dir();
         std::fs::create_dir_all(dir.join("state"))?;
         let ignore = dir.join(".gitignore");

@@ -64,6 +64,8 @@ fn consul_kv_values_layer_above_config_values_and_are_cached_for_offline() {
         .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE)
         .env("CONSUL_HTTP_TOKEN", "acl-token-123");
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
 
     // Only for the environments it names.
     t.run(["render"]).success();
@@ -124,6 +126,8 @@ fn check_does_not_write_the_source_cache() {
     let t = TestEnv::new()
         .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE);
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     t.run(["render", "--env", "staging", "--check"]).code(1);
     assert_eq!(consul.requests().len(), 1);
     assert!(!t.exists(".devenv"), "--check writes nothing");
@@ -135,6 +139,8 @@ fn offline_without_a_cache_fails_naming_the_source() {
     let t = TestEnv::new()
         .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE);
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     t.run(["up", "--only", "config", "--env", "staging", "--offline"])
         .code(1)
         .stderr_has("value source `consul` is not available")
@@ -151,6 +157,8 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
         .manifest(&consul_manifest(&consul.base()))
         .file("app.env.j2", TEMPLATE)
         .env("CONSUL_HTTP_TOKEN", "wrong");
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     let r = t
         .run(["render", "--env", "staging"])
         .code(1)
@@ -164,6 +172,8 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
         .manifest(&consul_manifest(&consul.base()).replace("config/checkout", "config/none"))
         .file("app.env.j2", TEMPLATE)
         .env("CONSUL_HTTP_TOKEN", "right");
+    // A config source is fetched only from a trusted devenv.toml.
+    t2.run(["trust"]).success();
     t2.run(["render", "--env", "staging"])
         .code(1)
         .stderr_has("no keys under `config/none`");
@@ -173,6 +183,8 @@ fn a_failing_source_without_a_cache_fails_naming_it() {
     let t3 = TestEnv::new()
         .manifest(&consul_manifest(&format!("http://127.0.0.1:{port}")))
         .file("app.env.j2", TEMPLATE);
+    // A config source is fetched only from a trusted devenv.toml.
+    t3.run(["trust"]).success();
     t3.run(["render", "--env", "staging"])
         .code(1)
         .stderr_has("value source `consul` is not available")
@@ -203,6 +215,8 @@ output = "out.txt"
         ))
         .file("t.j2", "{{ database.pool }} {{ database.replica.host }}\n")
         .env("PLATFORM_TOKEN", "bearer-xyz");
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     t.run(["render"]).success();
     assert_eq!(t.read("out.txt"), "30 ro.internal\n");
     let req = &server.requests()[0];
@@ -231,6 +245,8 @@ output = "out.txt"
     let t = TestEnv::new()
         .manifest(&manifest)
         .file("t.j2", "{{ hosts | join(',') }}\n");
+    // A config source is fetched only from a trusted devenv.toml.
+    t.run(["trust"]).success();
     t.run(["render"])
         .code(1)
         .stderr_has("not a JSON object")

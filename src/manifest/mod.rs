@@ -7,6 +7,7 @@
 mod graph;
 pub mod load;
 pub mod model;
+pub mod mounts;
 mod ports;
 mod resolve;
 pub mod schema;

@@ -176,6 +176,8 @@ pub enum Probe {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mock {
     pub name: String,
+    /// The repository root: every file the mock reads stays inside it.
+    pub root: PathBuf,
     pub port: HostPort,
     pub wiremock: Option<PathBuf>,
     pub pact: Option<PathBuf>,

@@ -24,6 +24,10 @@ pub struct ProjectSection {
 pub struct SettingsSection {
     pub registry_mirror: Option<Spanned<String>>,
     pub pull: Option<PullPolicy>,
+    /// Extra bind mounts per service, `SERVICE = ["SOURCE:TARGET[:ro]"]`.
+    /// Read from the user config and devenv.local.toml only: devenv.toml is
+    /// shared by everyone who clones, so it refuses them.
+    pub mounts: Option<Spanned<Map<Vec<Spanned<String>>>>>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -447,7 +451,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "hooks", "metrics",
         ],
         ["project"] => &["name"],
-        ["settings"] => &["registry_mirror", "pull"],
+        ["settings"] => &["registry_mirror", "pull", "mounts"],
         ["tools", _] => &[
             "version",
             "url",

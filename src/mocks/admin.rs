@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::engine::{Engine, Logged};
 use super::request::Request;
-use super::sources::{wiremock, Ctx};
+use super::sources::{wiremock, BodyDir, Ctx};
 use super::stub::RequestPattern;
 
 pub const PREFIX: &str = "/__admin";
@@ -31,7 +31,7 @@ fn err(status: u16, message: impl Into<String>) -> AdminReply {
 }
 
 /// Answers `/__admin/...`; `body_dir` is where `bodyFileName` looks.
-pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
+pub fn handle(engine: &Engine, req: &Request, body_dir: &BodyDir) -> AdminReply {
     let path = req
         .path
         .strip_prefix(PREFIX)
@@ -185,7 +185,7 @@ pub fn handle(engine: &Engine, req: &Request, body_dir: &Path) -> AdminReply {
     }
 }
 
-fn compile(v: &Value, source: &str, body_dir: &Path) -> Result<super::stub::Stub, String> {
+fn compile(v: &Value, source: &str, body_dir: &BodyDir) -> Result<super::stub::Stub, String> {
     let text = v.to_string();
     let file = Path::new("(admin request)");
     let mut ctx = Ctx::new(file, &text);
@@ -200,7 +200,7 @@ fn compile(v: &Value, source: &str, body_dir: &Path) -> Result<super::stub::Stub
     }
 }
 
-fn parse_stub(req: &Request, body_dir: &Path) -> Result<super::stub::Stub, String> {
+fn parse_stub(req: &Request, body_dir: &BodyDir) -> Result<super::stub::Stub, String> {
     let v: Value = serde_json::from_slice(&req.body).map_err(|e| format!("invalid JSON: {e}"))?;
     compile(&v, "admin API", body_dir)
 }
@@ -211,7 +211,7 @@ fn pattern(req: &Request) -> Result<RequestPattern, String> {
     let stub = json!({"request": v, "response": {}});
     let text = stub.to_string();
     let mut ctx = Ctx::new(Path::new("(admin request)"), &text);
-    match wiremock::compile(&stub, &[], &mut ctx, Path::new("/"), "count".into()) {
+    match wiremock::compile(&stub, &[], &mut ctx, &BodyDir::default(), "count".into()) {
         Some(s) => Ok(s.request),
         None => Err(ctx
             .problems

@@ -39,7 +39,7 @@ type Log = Arc<Mutex<std::io::BufWriter<Box<dyn Write + Send>>>>;
 struct Shared {
     engine: Engine,
     log: Log,
-    body_dir: PathBuf,
+    body_dir: sources::BodyDir,
 }
 
 impl Shared {
@@ -78,18 +78,21 @@ pub async fn serve(
             .map_err(|source| MockError::Bind { addr, source })?;
         listeners.push(l);
     }
-    let body_dir = opts
-        .mock
-        .wiremock
-        .as_ref()
-        .map(|p| {
-            if p.is_dir() {
-                p.join("__files")
-            } else {
-                p.parent().unwrap_or(p).join("__files")
-            }
-        })
-        .unwrap_or_default();
+    let body_dir = sources::BodyDir {
+        root: opts.mock.root.clone(),
+        dir: opts
+            .mock
+            .wiremock
+            .as_ref()
+            .map(|p| {
+                if p.is_dir() {
+                    p.join("__files")
+                } else {
+                    p.parent().unwrap_or(p).join("__files")
+                }
+            })
+            .unwrap_or_default(),
+    };
     let shared = Arc::new(Shared {
         engine: Engine::new(stubs, opts.mock.provider_state.clone()),
         log: Arc::new(Mutex::new(std::io::BufWriter::new(log))),

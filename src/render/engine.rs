@@ -1,6 +1,6 @@
 //! minijinja set up for config files: strict undefined values, no HTML
 //! escaping, trailing newlines kept, includes resolved from the repository
-//! root, and errors turned into `Diagnostic`s that name the template, the
+//! root (and confined to it, `includes.rs`), and errors turned into `Diagnostic`s that name the template, the
 //! line and the missing variable.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +47,7 @@ pub fn environment(root: &Path) -> Environment<'static> {
         }
         _ => minijinja::escape_formatter(out, state, value),
     });
-    env.set_loader(minijinja::path_loader(root));
+    env.set_loader(super::includes::loader(root));
     super::filters::register(&mut env);
     env
 }
@@ -252,17 +252,19 @@ fn render_diagnostic(
     // Errors inside an included template point at that file.
     let included;
     let src = match e.name() {
-        Some(n) if n != top.name => match std::fs::read_to_string(top_root(top).join(n)) {
-            Ok(text) => {
-                included = Source {
-                    name: n.to_string(),
-                    path: top_root(top).join(n),
-                    text,
-                };
-                &included
+        Some(n) if n != top.name => {
+            match crate::confine::read_to_string(&top_root(top), Path::new(n)) {
+                Ok(text) => {
+                    included = Source {
+                        name: n.to_string(),
+                        path: top_root(top).join(n),
+                        text,
+                    };
+                    &included
+                }
+                Err(_) => top,
             }
-            Err(_) => top,
-        },
+        }
         _ => top,
     };
     let d = match e.kind() {
@@ -274,6 +276,13 @@ fn render_diagnostic(
             format!("template not found: {}", e.detail().unwrap_or("")),
         )
         .with_hint("include paths are relative to the repository root, like \"templates/_db.j2\""),
+        ErrorKind::InvalidOperation
+            if e.detail().is_some_and(|d| d.starts_with(super::includes::REFUSED)) =>
+        {
+            let detail = e.detail().unwrap_or_default();
+            locate(e, src, detail.trim_start_matches(super::includes::REFUSED).to_string())
+                .with_hint(super::includes::HINT)
+        }
         ErrorKind::UnknownFilter => locate(
             e,
             src,

@@ -23,12 +23,22 @@ pub fn path(root: &Path) -> PathBuf {
 /// The file's values; `Ok(None)` when there is no such file.
 pub fn load(root: &Path) -> Result<Option<Map<String, Value>>, Diagnostics> {
     let file = path(root);
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Diagnostic::file(&file, format!("cannot read: {e}")).into()),
-    };
-    parse(&file, &text).map(Some)
+    match read(root)? {
+        Some(text) => parse(&file, &text).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The file's text, `None` when there is none. Read through `confine`: a
+/// clone could ship this git-ignored name as a symlink to another file, whose
+/// lines a syntax error would then print.
+pub fn read(root: &Path) -> Result<Option<String>, Diagnostics> {
+    let file = path(root);
+    match crate::confine::read_to_string(root, &file) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(Diagnostic::file(&file, format!("cannot read: {e}")).into()),
+    }
 }
 
 pub fn parse(file: &Path, text: &str) -> Result<Map<String, Value>, Diagnostics> {

@@ -14,6 +14,7 @@ mod diff;
 mod engine;
 mod explain;
 pub mod filters;
+mod includes;
 pub mod local;
 mod outputs;
 mod precheck;
@@ -189,6 +190,7 @@ pub fn check(m: &Manifest) -> Diagnostics {
                 if let Err(d) = engine::parse(&env, &src) {
                     problems.extend(d);
                 }
+                problems.extend(includes::scan(&m.root, &src));
             }
             Err(d) => problems.extend(d),
         }
@@ -206,12 +208,14 @@ pub fn remove_outputs(m: &Manifest, paths: &Paths) -> std::io::Result<Removed> {
     outputs::remove(paths)
 }
 
+/// Reads a template through `confine`: checked when devenv.toml was
+/// loaded, and again here, where it is opened.
 fn read_template(root: &Path, path: &Path) -> Result<engine::Source, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound {
-            "template not found".to_string()
-        } else {
-            format!("cannot read the template: {e}")
+    let text = crate::confine::read_to_string(root, path).map_err(|e| {
+        let what = match &e {
+            e if e.is_not_found() => "template not found".to_string(),
+            crate::confine::OpenError::Escape(e) => format!("template {e}"),
+            e => format!("cannot read the template: {e}"),
         };
         Diagnostics::from(
             Diagnostic::file(path, what)
@@ -393,10 +397,13 @@ fn templates(req: &Request<'_>) -> Result<Compiled, RenderError> {
             continue;
         }
         match read_template(&req.manifest.root, &f.template) {
-            Ok(src) => match engine::add(&mut env, &src) {
-                Ok(()) => out.push((src, f.output.clone())),
-                Err(d) => problems.extend(d),
-            },
+            Ok(src) => {
+                problems.extend(includes::scan(&req.manifest.root, &src));
+                match engine::add(&mut env, &src) {
+                    Ok(()) => out.push((src, f.output.clone())),
+                    Err(d) => problems.extend(d),
+                }
+            }
             Err(d) => problems.extend(d),
         }
     }
@@ -460,6 +467,7 @@ pub async fn render(
     for ((src, output), result) in tpls.iter().zip(rendered) {
         match result {
             Ok(out) => planned.push(outputs::Planned {
+                root: req.manifest.root.clone(),
                 rel: outputs::rel_path(output, &req.manifest.root),
                 path: output.clone(),
                 template: src.name.clone(),
@@ -469,6 +477,7 @@ pub async fn render(
             Err(d) => problems.extend(d),
         }
     }
+    problems.extend(outputs::escapes(&planned));
     if !problems.is_empty() {
         return Err(RenderError::Invalid(
             req.redactor.redact_diagnostics(problems.sorted()),

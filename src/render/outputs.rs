@@ -9,6 +9,7 @@ use crate::util::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 use super::diff;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::paths::Paths;
 
 /// `.devenv/state/rendered.json`.
@@ -58,6 +59,8 @@ impl RenderState {
 /// One output rendered in memory.
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// The repository root, which the output must stay inside.
+    pub root: PathBuf,
     /// Relative to the repository root, `/`-separated.
     pub rel: String,
     pub path: PathBuf,
@@ -127,13 +130,33 @@ impl Assessed {
     }
 }
 
+/// Outputs that, symlinks followed, would land outside the repository:
+/// checked when devenv.toml was loaded, checked again just before writing
+/// (a container with a repository mount may have made a symlink since).
+pub fn escapes(planned: &[Planned]) -> Diagnostics {
+    let mut problems = Diagnostics::default();
+    for p in planned {
+        if let Err(e) = crate::confine::confine_joined(&p.root, &p.path) {
+            problems.push(
+                Diagnostic::file(&p.path, format!("output {e}")).with_hint(
+                    "outputs are written only inside the repository; remove the symlink",
+                ),
+            );
+        }
+    }
+    problems
+}
+
+/// What each output's file holds now, and so what writing it would do. A
+/// file read through `confine`: one leading out reads as missing, never as
+/// content for a diff (`write_all` then refuses it).
 pub fn assess(planned: Vec<Planned>, state: &RenderState) -> Vec<Assessed> {
     planned
         .into_iter()
         .map(|p| {
             let record = state.outputs.get(&p.rel);
             let had_secret = record.is_some_and(|r| r.secret);
-            let Ok(bytes) = std::fs::read(&p.path) else {
+            let Ok(bytes) = crate::confine::read(&p.root, &p.path) else {
                 return Assessed {
                     planned: p,
                     status: Status::Missing,
@@ -234,7 +257,10 @@ pub fn write_all(
                     state.created_dirs.push(rel);
                 }
             }
-            crate::state::write_atomic_unsynced(&p.path, p.text.as_bytes(), mode_for(a)).map_err(
+            let target = crate::confine::write_target(&p.root, &p.path).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::PermissionDenied, format!("{e}"))
+            })?;
+            crate::state::write_atomic_unsynced(&target, p.text.as_bytes(), mode_for(a)).map_err(
                 |e| std::io::Error::new(e.kind(), format!("cannot write {}: {e}", p.rel)),
             )?;
             written.push(p.rel.clone());
@@ -292,7 +318,7 @@ pub fn remove(paths: &Paths) -> std::io::Result<Removed> {
     let mut out = Removed::default();
     for (rel, record) in &state.outputs {
         let path = paths.root.join(rel);
-        match std::fs::read(&path) {
+        match crate::confine::read(&paths.root, &path) {
             Ok(bytes) if record.wrote(&bytes) => {
                 std::fs::remove_file(&path)?;
                 out.removed.push(path);
@@ -343,6 +369,7 @@ mod tests {
 
     fn planned(root: &Path, rel: &str, text: &str, secret: bool) -> Planned {
         Planned {
+            root: root.to_path_buf(),
             rel: rel.into(),
             path: root.join(rel),
             template: "t.j2".into(),

@@ -1,9 +1,15 @@
 //! The container a service should be, as a canonical value: its hash is the
 //! `dev.devenv.config-hash` label, so comparing labels from one list call
 //! tells whether a running container is up to date.
+//!
+//! Bind mounts are resolved here, just before the container is made:
+//! devenv.toml's are confined to the repository again (`crate::confine`),
+//! and the user's extra mounts (`settings::mounts`) are merged in, so they
+//! are part of the hash too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::path::Path;
 
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, Mount as EngineMount, MountTypeEnum,
@@ -11,11 +17,12 @@ use bollard::models::{
 };
 use serde::Serialize;
 
-use crate::manifest::model::{Protocol, RunMode, Service};
+use crate::manifest::model::{Mount, Protocol, RunMode, Service};
 
 use super::ports::Published;
 use super::{
-    container_name, volume_name, LABEL_CLONE, LABEL_HASH, LABEL_KIND, LABEL_PROJECT, LABEL_SERVICE,
+    container_name, volume_name, ServicesError, LABEL_CLONE, LABEL_HASH, LABEL_KIND, LABEL_PROJECT,
+    LABEL_SERVICE,
 };
 
 /// Everything that decides what a container is. Any change here changes the
@@ -53,6 +60,42 @@ pub struct Spec {
     pub network_id: Option<String>,
 }
 
+/// A service's bind mounts as (host path, container path, read-only):
+/// devenv.toml's, each resolved inside `root` again now (a symlink swapped
+/// in since `up` checked them is refused), then `extra`, the user's own,
+/// each replacing a mount at the same container path. `/` is never mounted.
+pub fn bind_mounts(
+    s: &Service,
+    root: &Path,
+    extra: &[&Mount],
+) -> Result<Vec<(String, String, bool)>, ServicesError> {
+    let mut out: Vec<(String, String, bool)> = Vec::new();
+    for m in &s.mounts {
+        let real = crate::confine::confine_joined(root, &m.source)
+            .map_err(|e| ServicesError::Other(format!("service `{}`: mount source {e}", s.name)))?;
+        out.push((real.display().to_string(), m.target.clone(), m.read_only));
+    }
+    for m in extra {
+        let real = std::fs::canonicalize(&m.source).map_err(|e| {
+            ServicesError::Other(format!(
+                "service `{}`: mount source {}: {e}",
+                s.name,
+                m.source.display()
+            ))
+        })?;
+        if crate::manifest::mounts::is_fs_root(&m.source, Some(&real)) {
+            return Err(ServicesError::Other(format!(
+                "service `{}`: {}",
+                s.name,
+                crate::manifest::mounts::ROOT_REFUSED
+            )));
+        }
+        out.retain(|(_, target, _)| *target != m.target);
+        out.push((real.display().to_string(), m.target.clone(), m.read_only));
+    }
+    Ok(out)
+}
+
 /// Inputs of `Spec::new` that are the same for every service of a run.
 pub struct SpecContext<'a> {
     pub project_id: &'a str,
@@ -60,6 +103,8 @@ pub struct SpecContext<'a> {
     pub extra_hosts: &'a [(String, IpAddr)],
     pub image: String,
     pub ports: Vec<Published>,
+    /// From `bind_mounts`.
+    pub mounts: Vec<(String, String, bool)>,
 }
 
 impl Spec {
@@ -80,17 +125,7 @@ impl Spec {
                 .iter()
                 .map(|(v, path)| (volume_name(cx.project_id, &s.name, v), path.clone()))
                 .collect(),
-            mounts: s
-                .mounts
-                .iter()
-                .map(|m| {
-                    (
-                        m.source.display().to_string(),
-                        m.target.clone(),
-                        m.read_only,
-                    )
-                })
-                .collect(),
+            mounts: cx.mounts,
             user: s.user.clone(),
             working_dir: s.working_dir.clone(),
             platform: s.platform.clone(),
@@ -242,6 +277,7 @@ mod tests {
                 extra_hosts: hosts,
                 image: "m/library/postgres:16".into(),
                 ports: vec![],
+                mounts: vec![],
             },
         )
     }
@@ -261,5 +297,65 @@ mod tests {
         assert_ne!(a.hash(), spec(&s, &hosts).hash());
         assert_eq!(a.volumes["devenv_p_db_data"], "/data");
         assert_eq!(a.name, "devenv_p_db");
+    }
+
+    #[test]
+    fn extra_mounts_join_the_hash_and_replace_by_container_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("init")).unwrap();
+        let m2 = dir.path().join("m2");
+        std::fs::create_dir_all(&m2).unwrap();
+        let mut s = service();
+        s.mounts = vec![Mount {
+            source: root.join("init"),
+            target: "/init".into(),
+            read_only: true,
+        }];
+        let own = bind_mounts(&s, &root, &[]).unwrap();
+        assert_eq!(own.len(), 1);
+        let extra = Mount {
+            source: m2.clone(),
+            target: "/root/.m2".into(),
+            read_only: false,
+        };
+        let both = bind_mounts(&s, &root, &[&extra]).unwrap();
+        assert_eq!(both.len(), 2);
+        let hash = |mounts| {
+            let mut sp = spec(&s, &[]);
+            sp.mounts = mounts;
+            sp.hash()
+        };
+        assert_ne!(hash(own), hash(both));
+        let over = Mount {
+            target: "/init".into(),
+            ..extra
+        };
+        let replaced = bind_mounts(&s, &root, &[&over]).unwrap();
+        assert_eq!(replaced.len(), 1);
+        assert!(replaced[0].0.ends_with("m2"), "{replaced:?}");
+    }
+
+    #[test]
+    fn a_mount_swapped_for_a_symlink_out_is_refused_when_the_container_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("init")).unwrap();
+        let mut s = service();
+        s.mounts = vec![Mount {
+            source: root.join("init"),
+            target: "/init".into(),
+            read_only: true,
+        }];
+        let e = bind_mounts(&s, &root, &[]).unwrap_err().to_string();
+        assert!(e.contains("`init` is a symlink to /etc"), "{e}");
+        let slash = Mount {
+            source: "/".into(),
+            target: "/host".into(),
+            read_only: true,
+        };
+        s.mounts.clear();
+        assert!(bind_mounts(&s, &root, &[&slash]).is_err());
     }
 }

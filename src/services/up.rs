@@ -16,7 +16,7 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::model::Manifest;
+use crate::manifest::model::{Manifest, Mount};
 use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 use crate::state::{self, PortBook};
@@ -43,6 +43,9 @@ pub struct UpRequest<'a> {
     /// `depends_on` names that are not services but are already ready
     /// (mocks started before services).
     pub external_ready: Vec<String>,
+    /// (service, mount) from outside the repository, from the user's own
+    /// files (`Settings::mounts`). Part of the config hash.
+    pub extra_mounts: Vec<(String, Mount)>,
 }
 
 /// What `up` did, per service name.
@@ -94,6 +97,12 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
             let image = ImageRef::parse(&s.image)
                 .with_mirror(req.mirror.as_deref())
                 .to_string();
+            let extra: Vec<&Mount> = req
+                .extra_mounts
+                .iter()
+                .filter(|(name, _)| *name == s.name)
+                .map(|(_, mount)| mount)
+                .collect();
             let spec = Spec::new(
                 s,
                 SpecContext {
@@ -102,20 +111,21 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
                     extra_hosts: &req.extra_hosts,
                     image,
                     ports: published.get(&s.name).cloned().unwrap_or_default(),
+                    mounts: super::spec::bind_mounts(s, &m.root, &extra)?,
                 },
             );
             let mut spec = spec;
             spec.clone = req.paths.root.display().to_string();
             let existing = by_service.get(s.name.as_str()).copied();
             let action = decide(&spec, existing);
-            Plan {
+            Ok(Plan {
                 service: s,
                 spec,
                 action,
                 existing,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut orphans: Vec<&ContainerSummary> = by_service
         .iter()
         .filter(|(name, _)| m.service(name).is_none())
@@ -419,6 +429,7 @@ mod tests {
                 extra_hosts: &[],
                 image: "postgres:16".into(),
                 ports: vec![],
+                mounts: vec![],
             },
         )
     }

@@ -102,6 +102,12 @@ impl Live {
             extra_hosts,
             // Mocks start before services; a service may depend on one.
             external_ready: m.mocks.iter().map(|mk| mk.name.clone()).collect(),
+            extra_mounts: s
+                .settings
+                .mounts
+                .iter()
+                .map(|x| (x.service.clone(), x.mount.clone()))
+                .collect(),
         };
         let report = services::up(engine, &req).await?;
         if report.changed_nothing() {

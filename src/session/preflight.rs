@@ -1,7 +1,7 @@
 //! Checks that run before any phase, so that bad input (exit 2) and a
 //! missing prerequisite (exit 3) change nothing.
 
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Error;
 use crate::manifest::Manifest;
 
@@ -13,6 +13,14 @@ use super::Session;
 pub fn file_problems(m: &Manifest) -> Diagnostics {
     let mut problems = crate::mocks::check(m);
     problems.extend(crate::render::check(m));
+    // `.devenv` is where `up` writes: a clone may not point it elsewhere.
+    let state = std::path::Path::new(".devenv");
+    if let Err(e) = crate::confine::confine(&m.root, state) {
+        problems.push(
+            Diagnostic::file(&m.root.join(state), format!("state directory {e}"))
+                .with_hint("remove it: devenv creates .devenv/ inside the repository itself"),
+        );
+    }
     problems.sorted()
 }
 

@@ -3,7 +3,11 @@
 //! clone's `devenv.local.toml`. Both are read with the manifest's reader, so
 //! a mistake is reported exactly like one in devenv.toml: file:line:column,
 //! the line, and what to do.
+//!
+//! Only these two files may hold `[settings] mounts` (bind mounts from
+//! outside the repository): they are the user's own, devenv.toml is not.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -16,6 +20,18 @@ pub struct FileSettings {
     pub path: PathBuf,
     pub registry_mirror: Option<String>,
     pub pull: Option<PullPolicy>,
+    /// `[settings] mounts`, as written: by service, each list in order.
+    pub mounts: Vec<MountEntry>,
+    /// The file's text, for diagnostics about its mounts.
+    pub text: String,
+}
+
+/// One entry of `[settings] mounts`: `SERVICE = ["SOURCE:TARGET[:ro]"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountEntry {
+    pub service: String,
+    pub spec: String,
+    pub span: Range<usize>,
 }
 
 /// What a file may hold besides `[settings]`.
@@ -27,12 +43,22 @@ pub enum Kind {
     Local,
 }
 
-/// Reads `path`; `Ok(None)` when there is no such file.
+/// Reads the user config at `path`; `Ok(None)` when there is no such file.
 pub fn read(path: &Path, kind: Kind) -> Result<Option<FileSettings>, Diagnostics> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(path, &text, kind).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Diagnostic::file(path, format!("cannot read: {e}")).into()),
+    }
+}
+
+/// Reads the clone's devenv.local.toml (through `confine`, as templates
+/// read it); `Ok(None)` when there is none.
+pub fn read_local(root: &Path) -> Result<Option<FileSettings>, Diagnostics> {
+    let path = crate::render::local::path(root);
+    match crate::render::local::read(root)? {
+        Some(text) => parse(&path, &text, Kind::Local).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -43,6 +69,7 @@ pub fn parse(path: &Path, text: &str, kind: Kind) -> Result<FileSettings, Diagno
     };
     let mut out = FileSettings {
         path: path.to_path_buf(),
+        text: text.to_string(),
         ..Default::default()
     };
     for (key, value) in doc.get_ref().iter() {
@@ -53,13 +80,20 @@ pub fn parse(path: &Path, text: &str, kind: Kind) -> Result<FileSettings, Diagno
                     .unwrap_or_default();
                 out.registry_mirror = s.registry_mirror.map(|m| m.into_inner());
                 out.pull = s.pull;
+                for (service, list) in s.mounts.map(|m| m.into_inner()).unwrap_or_default() {
+                    out.mounts.extend(list.into_iter().map(|m| MountEntry {
+                        service: service.clone(),
+                        span: m.span(),
+                        spec: m.into_inner(),
+                    }));
+                }
             }
             // Everything else in devenv.local.toml is a template value.
             (_, Kind::Local) => {}
             (other, Kind::User) => r.error_hint(
                 key.span(),
                 format!("unknown key `{other}` at the top level of the user config"),
-                "this file holds a `[settings]` table with the keys of devenv.toml's: registry_mirror, pull",
+                "this file holds a `[settings]` table: registry_mirror, pull, mounts",
             ),
         }
     }

@@ -12,6 +12,7 @@
 
 pub mod env;
 pub mod file;
+pub mod mounts;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use serde::Serialize;
 
 pub use env::ProcessEnv;
 pub use file::FileSettings;
+pub use mounts::ExtraMount;
 
 use crate::error::Error;
 use crate::manifest::{Manifest, PullPolicy};
@@ -139,6 +141,9 @@ pub struct Settings {
     pub metrics: Setting<bool>,
     /// Where the container engine is looked for (`DOCKER_HOST`, contexts, sockets).
     pub engine: EngineConfig,
+    /// Bind mounts from outside the repository, from the user config and
+    /// devenv.local.toml only (`settings/mounts.rs`).
+    pub mounts: Vec<ExtraMount>,
 }
 
 const USER_CONFIG: &str = "devenv/config.toml";
@@ -164,16 +169,22 @@ impl Settings {
                     path: m.path.clone(),
                     registry_mirror: m.settings.registry_mirror.clone(),
                     pull: (m.settings.pull != PullPolicy::default()).then_some(m.settings.pull),
+                    ..FileSettings::default()
                 },
                 Origin::Manifest(m.path.clone()),
             ));
-            let local = m.root.join(crate::render::local::FILE_NAME);
-            if let Some(l) = file::read(&local, file::Kind::Local)? {
+            if let Some(l) = file::read_local(&m.root)? {
                 let origin = Origin::Local(l.path.clone());
                 files.push((l, origin));
             }
         }
 
+        let home_dir = env.home_dir();
+        let mounts = mounts::resolve(&mounts::Inputs {
+            files: &files,
+            manifest: inputs.manifest,
+            home: home_dir.as_deref(),
+        })?;
         let mut registry_mirror = Setting::default(None);
         let mut pull = Setting::default(PullPolicy::default());
         for (f, origin) in &files {
@@ -229,6 +240,7 @@ impl Settings {
             jobs,
             metrics,
             engine: engine_config(env),
+            mounts,
         })
     }
 

@@ -153,3 +153,74 @@ fn devenv_home_and_engine_come_from_the_snapshot() {
         Some("tcp://127.0.0.1:2375")
     );
 }
+
+#[test]
+fn extra_mounts_come_from_the_users_own_files_and_local_wins() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.home().join(".m2")).unwrap();
+    std::fs::create_dir_all(f.home().join("aws")).unwrap();
+    f.repo_file(
+        "devenv.toml",
+        "[services.app]\nimage = \"busybox:latest\"\n[services.db]\nimage = \"busybox:latest\"\n",
+    )
+    .user_config(
+        "[settings.mounts]\napp = [\"~/.m2:/root/.m2:ro\", \"~/aws:/root/.aws\"]\nother = [\"~/.m2:/x\"]\n",
+    )
+    .repo_file(
+        "devenv.local.toml",
+        "[settings.mounts]\napp = [\"~/aws:/root/.m2\"]\n",
+    );
+    let m = f.manifest();
+    let s = resolve(&f.env(&[]), Some(&m), &Flags::default()).unwrap();
+    // The user config's `other` names no service here: skipped.
+    assert_eq!(s.mounts.len(), 2, "{:?}", s.mounts);
+    let m2 = s
+        .mounts
+        .iter()
+        .find(|x| x.mount.target == "/root/.m2")
+        .unwrap();
+    assert!(matches!(m2.origin, Origin::Local(_)));
+    assert_eq!(
+        m2.mount.source,
+        std::fs::canonicalize(f.home().join("aws")).unwrap()
+    );
+    assert!(!m2.mount.read_only);
+}
+
+#[test]
+fn extra_mounts_are_checked_with_their_location() {
+    let f = Fixture::new();
+    f.repo_file(
+        "devenv.toml",
+        "[services.app]\nimage = \"busybox:latest\"\n",
+    );
+    let m = f.manifest();
+    for (text, says) in [
+        (
+            "[settings.mounts]\napp = [\"/:/host\"]\n",
+            "`/` is the whole file system",
+        ),
+        (
+            "[settings.mounts]\napp = [\"~/nope:/x\"]\n",
+            "does not exist",
+        ),
+        (
+            "[settings.mounts]\napp = [\"~/:x\"]\n",
+            "absolute container path",
+        ),
+        (
+            "[settings.mounts]\napq = [\"~/:/x\"]\n",
+            "did you mean `app`?",
+        ),
+    ] {
+        f.repo_file("devenv.local.toml", text);
+        let e = resolve(&f.env(&[]), Some(&m), &Flags::default()).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{text}");
+        let Error::Invalid(d) = &e else {
+            panic!("{e:?}")
+        };
+        let all = format!("{d} {:?}", d.0[0].hint);
+        assert!(all.contains("devenv.local.toml:2:"), "{all}");
+        assert!(all.contains(says), "{all}");
+    }
+}

@@ -74,12 +74,22 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("redis", include_str!("../../stacks/redis.toml")),
 ];
 
+const ESCAPE_HINT: &str =
+    "devenv reads presets only from the repository's own stacks/: put the file itself there";
+
 impl Stacks {
     /// The built-in presets plus those in `<repo>/stacks/*.toml`, which win.
     pub fn load(repo_root: &Path) -> Result<Stacks, Diagnostics> {
         let mut stacks = Stacks::built_in();
         let mut problems = Diagnostics::default();
         let dir = repo_root.join("stacks");
+        // A repository's presets are its own files: a `stacks/` (or a
+        // preset) symlinked out of it is refused, like any path it names.
+        if let Err(e) = crate::confine::confine(repo_root, Path::new("stacks")) {
+            return Err(Diagnostic::file(&dir, format!("stack presets: {e}"))
+                .with_hint(ESCAPE_HINT)
+                .into());
+        }
         let Ok(read) = std::fs::read_dir(&dir) else {
             return Ok(stacks);
         };
@@ -94,8 +104,14 @@ impl Stacks {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .to_string();
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::confine::read_to_string(repo_root, &path) {
                 Ok(t) => t,
+                Err(crate::confine::OpenError::Escape(e)) => {
+                    problems.push(
+                        Diagnostic::file(&path, format!("stack preset {e}")).with_hint(ESCAPE_HINT),
+                    );
+                    continue;
+                }
                 Err(e) => {
                     problems.push(Diagnostic::file(
                         &path,

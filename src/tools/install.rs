@@ -402,7 +402,7 @@ async fn unpack_into_store(
                 });
             }
         }
-        let bins = find_bins(&art2, tmp.path())?;
+        let bins = super::bins::find_bins(&art2, tmp.path())?;
         let info = EntryInfo {
             tool: art2.tool.clone(),
             version: art2.version.clone(),
@@ -416,75 +416,6 @@ async fn unpack_into_store(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     r
-}
-
-/// The binaries to expose, relative to the unpacked tree: the declared ones,
-/// or `bin/*`, or a file named like the tool, or every executable at the top.
-fn find_bins(art: &Artifact, root: &Path) -> Result<Vec<String>, ToolsError> {
-    if !art.bins.is_empty() {
-        let mut out = Vec::new();
-        for b in &art.bins {
-            if root.join(b).exists() {
-                out.push(b.clone());
-            } else if !art.bins_optional {
-                return Err(ToolsError::Download {
-                    tool: art.tool.clone(),
-                    message: format!(
-                        "`{b}` is not in the archive; fix `bin` in [tools.{}]",
-                        art.tool
-                    ),
-                });
-            }
-        }
-        if !out.is_empty() {
-            return Ok(out);
-        }
-    }
-    let bin_dir = root.join("bin");
-    let mut out: Vec<String> = Vec::new();
-    if bin_dir.is_dir() {
-        for e in std::fs::read_dir(&bin_dir)
-            .map_err(anyhow::Error::from)?
-            .flatten()
-        {
-            if !e.path().is_dir() {
-                out.push(format!("bin/{}", e.file_name().to_string_lossy()));
-            }
-        }
-    } else if root.join(&art.tool).is_file() {
-        out.push(art.tool.clone());
-    } else {
-        for e in std::fs::read_dir(root)
-            .map_err(anyhow::Error::from)?
-            .flatten()
-        {
-            if is_executable(&e.path()) {
-                out.push(e.file_name().to_string_lossy().to_string());
-            }
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        return Err(ToolsError::Download {
-            tool: art.tool.clone(),
-            message: format!(
-                "found no binary in {}; list them with `bin = [...]` in [tools.{}]",
-                art.fetch_url, art.tool
-            ),
-        });
-    }
-    Ok(out)
-}
-
-#[cfg(unix)]
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(p: &Path) -> bool {
-    p.is_file()
 }
 
 fn hash_file(p: &Path) -> std::io::Result<String> {

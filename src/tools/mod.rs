@@ -6,6 +6,7 @@
 
 mod activate;
 mod archive;
+mod bins;
 mod download;
 pub mod index;
 mod install;
@@ -197,6 +198,13 @@ pub enum ToolsError {
     },
     #[error("tool `{tool}`: {message}")]
     Download { tool: String, message: String },
+    /// Exit 2: a `bin` entry leads out of the unpacked archive.
+    #[error("tool `{tool}`: bin `{bin}` {reason}, outside the archive")]
+    BinOutside {
+        tool: String,
+        bin: String,
+        reason: String,
+    },
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
@@ -206,7 +214,10 @@ impl ToolsError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            ToolsError::Frozen(_) | ToolsError::NoChecksum { .. } | ToolsError::Unsupported { .. }
+            ToolsError::Frozen(_)
+                | ToolsError::NoChecksum { .. }
+                | ToolsError::Unsupported { .. }
+                | ToolsError::BinOutside { .. }
         )
     }
 
@@ -220,6 +231,9 @@ impl ToolsError {
             ToolsError::Checksum { .. } => {
                 "the download is not what devenv.toml or devenv.lock pinned; check the URL and the sum".into()
             }
+            ToolsError::BinOutside { tool, .. } => format!(
+                "list paths inside the unpacked archive in `bin` of [tools.{tool}], like \"bin/{tool}\""
+            ),
             _ => return None,
         })
     }

@@ -29,15 +29,24 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
         .max()
         .unwrap_or(0)
         .max(1);
+    let from = |origin: &crate::settings::Origin| match origin.source() {
+        Some(src) => format!("{}: {src}", origin.layer()),
+        None => origin.layer().to_string(),
+    };
     for (key, value, origin) in &rows {
         let value = if value.is_empty() { "-" } else { value };
-        let from = match origin.source() {
-            Some(src) => format!("{}: {src}", origin.layer()),
-            None => origin.layer().to_string(),
-        };
         p.data(&format!(
             "{key:<width$}  {value:<vwidth$}  {}",
-            p.dim(&from)
+            p.dim(&from(origin))
+        ));
+    }
+    // Extra mounts (from outside the repository) are listed one a line.
+    for m in &settings.mounts {
+        let value = format!("{}: {}", m.service, m.written);
+        p.data(&format!(
+            "{:<width$}  {value:<vwidth$}  {}",
+            "mount",
+            p.dim(&from(&m.origin))
         ));
     }
     p.data("");
@@ -66,10 +75,26 @@ fn document(s: &Settings, in_repo: bool) -> Value {
             json!({ "value": value, "origin": origin.layer(), "source": origin.source() }),
         );
     }
+    let mounts: Vec<Value> = s
+        .mounts
+        .iter()
+        .map(|m| {
+            json!({
+                "service": m.service,
+                "source": m.mount.source.display().to_string(),
+                "target": m.mount.target,
+                "read_only": m.mount.read_only,
+                "written": m.written,
+                "origin": m.origin.layer(),
+                "file": m.origin.source(),
+            })
+        })
+        .collect();
     json!({
         "user_config": s.user_config.display().to_string(),
         "user_config_exists": s.user_config.is_file(),
         "in_repository": in_repo,
         "settings": settings,
+        "mounts": mounts,
     })
 }

@@ -33,15 +33,13 @@ impl Resolver<'_> {
             let template = self.existing_path("template", &def.template);
             let out = def.output.get_ref();
             let out_path = Path::new(out);
-            if out_path.is_absolute()
-                || out_path
-                    .components()
-                    .any(|c| matches!(c, Component::ParentDir))
-            {
+            // The output, and every directory above it, must resolve inside:
+            // a symlinked `config/` would make devenv write elsewhere.
+            if let Err(e) = crate::confine::confine(&self.root, out_path) {
                 self.err_hint(
                     def.output.span(),
-                    format!("output `{out}` is outside the repository"),
-                    "outputs are paths inside the repository, like \".env\" or \"config/app.yaml\"",
+                    format!("output {e}"),
+                    "outputs are paths inside the repository, like \".env\" or \"config/app.yaml\", with no symlink leading out",
                 );
                 continue;
             }

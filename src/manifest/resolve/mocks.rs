@@ -84,6 +84,7 @@ impl Resolver<'_> {
         }
         ok.then_some(Mock {
             name,
+            root: self.root.clone(),
             port,
             wiremock,
             pact,

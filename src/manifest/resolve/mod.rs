@@ -16,7 +16,7 @@ pub use services::readiness_of;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -109,6 +109,16 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
     r.problems.into_result(manifest)
 }
 
+/// What to do about a path that leaves the repository.
+fn escape_hint(e: &crate::confine::Escape) -> &'static str {
+    match e {
+        crate::confine::Escape::Symlink { .. } => {
+            "devenv only uses files inside the repository: put the file itself there, or point the symlink inside"
+        }
+        _ => "write a path inside the repository, relative to the directory of devenv.toml",
+    }
+}
+
 /// Docker-safe names for services, mocks and volumes.
 pub fn valid_name(s: &str) -> bool {
     let mut chars = s.chars();
@@ -171,11 +181,13 @@ impl Resolver<'_> {
         false
     }
 
-    /// A path in the repository that must exist.
+    /// A path in the repository that must exist and, with its symlinks
+    /// followed, stay inside the repository. The path as written (joined to
+    /// the root) is kept, so names and messages do not change.
     pub(super) fn existing_path(&mut self, what: &str, p: &Spanned<String>) -> Option<PathBuf> {
-        let full = self.root.join(p.get_ref());
-        if full.exists() {
-            Some(full)
+        let real = self.confined(what, p)?;
+        if real.exists() {
+            Some(self.root.join(p.get_ref()))
         } else {
             self.err_hint(
                 p.span(),
@@ -186,6 +198,19 @@ impl Resolver<'_> {
                 ),
             );
             None
+        }
+    }
+
+    /// `p` resolved inside the repository (`crate::confine`), or the escape
+    /// reported at its span: the path, and where it really points.
+    pub(super) fn confined(&mut self, what: &str, p: &Spanned<String>) -> Option<PathBuf> {
+        match crate::confine::confine(&self.root, Path::new(p.get_ref())) {
+            Ok(real) => Some(real),
+            Err(e) => {
+                let hint = escape_hint(&e);
+                self.err_hint(p.span(), format!("{what} {e}"), hint);
+                None
+            }
         }
     }
 
@@ -221,6 +246,13 @@ impl Resolver<'_> {
     }
 
     fn settings(&mut self, s: &schema::SettingsSection) -> Settings {
+        if let Some(m) = &s.mounts {
+            self.err_hint(
+                m.span(),
+                "`[settings] mounts` is read from devenv.local.toml and your user config, never from devenv.toml",
+                "devenv.toml is shared by everyone who clones the repository: mount repository paths with `mounts` under [services.NAME], and put a mount from elsewhere (like ~/.m2) in devenv.local.toml",
+            );
+        }
         if let Some(m) = &s.registry_mirror {
             let v = m.get_ref();
             if v.contains("://") {

@@ -180,33 +180,40 @@ impl Resolver<'_> {
     }
 
     pub(super) fn mount(&mut self, m: &Spanned<String>) -> Option<Mount> {
-        let parts: Vec<&str> = m.get_ref().split(':').collect();
-        let (src, target, ro) = match parts.as_slice() {
-            [s, t] => (*s, *t, false),
-            [s, t, "ro"] => (*s, *t, true),
-            [s, t, "rw"] => (*s, *t, false),
-            _ => {
-                self.err_hint(
-                    m.span(),
-                    format!("`{}` is not a mount", m.get_ref()),
-                    "write it like \"./init.sql:/docker-entrypoint-initdb.d/init.sql:ro\"",
-                );
+        let spec = match crate::manifest::mounts::parse(m.get_ref()) {
+            Ok(spec) => spec,
+            Err((message, hint)) => {
+                self.err_hint(m.span(), message, hint);
                 return None;
             }
         };
-        if !target.starts_with('/') {
-            self.err(
-                m.span(),
-                format!("mount target `{target}` must be an absolute container path"),
-            );
-            return None;
+        // devenv.toml is shared by everyone who clones the repository: its
+        // mounts stay inside it. A mount from elsewhere is a user's choice.
+        let written = Spanned::new(m.span(), spec.source.clone());
+        match crate::confine::confine(&self.root, Path::new(&spec.source)) {
+            Err(e) if crate::manifest::mounts::is_fs_root(Path::new(&spec.source), e.target()) => {
+                self.err_hint(
+                    m.span(),
+                    crate::manifest::mounts::ROOT_REFUSED,
+                    crate::manifest::mounts::ROOT_HINT,
+                );
+                return None;
+            }
+            Err(e) => {
+                self.err_hint(
+                    m.span(),
+                    format!("mount source {e}"),
+                    crate::manifest::mounts::OUTSIDE_HINT,
+                );
+                return None;
+            }
+            Ok(_) => {}
         }
-        let source =
-            self.existing_path("mount source", &Spanned::new(m.span(), src.to_string()))?;
+        let source = self.existing_path("mount source", &written)?;
         Some(Mount {
             source,
-            target: target.to_string(),
-            read_only: ro,
+            target: spec.target,
+            read_only: spec.read_only,
         })
     }
 

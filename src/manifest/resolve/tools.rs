@@ -38,6 +38,11 @@ impl Resolver<'_> {
             }
             Some((d, url)) => {
                 self.check_url_template(url);
+                let bins = d.bin.iter().flatten();
+                let platform_bins = d.platforms.values().flat_map(|o| o.bin.iter().flatten());
+                for b in bins.chain(platform_bins) {
+                    self.check_bin_path(b);
+                }
                 for sum in d.sha256.iter() {
                     self.check_platform_key(key, sum.0);
                     let v = sum.1.get_ref();
@@ -106,6 +111,26 @@ impl Resolver<'_> {
                 hint,
             );
         }
+    }
+
+    /// A `bin` entry names a file inside the unpacked archive: never an
+    /// absolute path or one that climbs out (`crate::confine`, checked again
+    /// when the archive is unpacked).
+    pub(super) fn check_bin_path(&mut self, b: &Spanned<String>) {
+        use crate::confine::Escape;
+        let v = b.get_ref();
+        let message = match crate::confine::lexical(Path::new(v)) {
+            Ok(()) => return,
+            Err(Escape::Absolute { .. }) => {
+                format!("bin `{v}` is an absolute path, outside the archive")
+            }
+            Err(_) => format!("bin `{v}` climbs out of the archive with `..`"),
+        };
+        self.err_hint(
+            b.span(),
+            message,
+            "bin paths are relative to the unpacked archive, like \"bin/tool\"",
+        );
     }
 
     pub(super) fn check_url_template(&mut self, url: &Spanned<String>) {

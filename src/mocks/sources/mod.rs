@@ -25,20 +25,21 @@ pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
     let mut stubs = Vec::new();
     let mut problems = Diagnostics::default();
     stubs.extend(inline::load(mock));
+    let root = mock.root.as_path();
     if let Some(p) = &mock.wiremock {
-        match wiremock::load_path(p) {
+        match wiremock::load_path(root, p) {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
         }
     }
     if let Some(p) = &mock.pact {
-        match pact::load_path(p) {
+        match pact::load_path(root, p) {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
         }
     }
     if let Some(p) = &mock.openapi {
-        match openapi::load_path(p) {
+        match openapi::load_path(root, p) {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
         }
@@ -132,9 +133,40 @@ pub fn json_syntax(file: &Path, src: &str, e: &serde_json::Error) -> Diagnostic 
     )
 }
 
-pub fn read(file: &Path) -> Result<String, Diagnostics> {
-    std::fs::read_to_string(file)
-        .map_err(|e| Diagnostic::file(file, format!("cannot read the file: {e}")).into())
+/// A stub file's text, read through `confine`: a mapping, pact or spec
+/// (or a directory of them) symlinked out of the repository is refused
+/// here, when the mock loads or reloads, as well as before `up`.
+pub fn read(root: &Path, file: &Path) -> Result<String, Diagnostics> {
+    crate::confine::read_to_string(root, file).map_err(|e| {
+        let d = match e {
+            crate::confine::OpenError::Escape(e) => {
+                Diagnostic::file(file, format!("stub file {e}")).with_hint(ESCAPE_HINT)
+            }
+            e => Diagnostic::file(file, format!("cannot read the file: {e}")),
+        };
+        d.into()
+    })
+}
+
+const ESCAPE_HINT: &str =
+    "a mock serves only files inside the repository: put the file itself there";
+
+/// Where `bodyFileName` looks (a WireMock root's `__files`), and the
+/// repository every body file must stay inside.
+#[derive(Debug, Clone, Default)]
+pub struct BodyDir {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl BodyDir {
+    /// A body file's bytes, confined; the error is the message to report.
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, String> {
+        crate::confine::read(&self.root, &self.dir.join(name)).map_err(|e| match e {
+            crate::confine::OpenError::Escape(e) => format!("body file {e}"),
+            _ => format!("body file `{name}` not found in {}", self.dir.display()),
+        })
+    }
 }
 
 /// A stable id (UUID-shaped) for a stub that does not carry one, so ids

@@ -21,8 +21,8 @@ const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
 ];
 
-pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
-    let src = read(path)?;
+pub fn load_path(root: &Path, path: &Path) -> Result<Vec<Stub>, Diagnostics> {
+    let src = read(root, path)?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     let doc: Value = if is_json {
         serde_json::from_str(&src).map_err(|e| json_syntax(path, &src, &e))?

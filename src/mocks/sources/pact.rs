@@ -21,7 +21,7 @@ use crate::mocks::string_matcher::StringMatcher;
 use crate::mocks::stub::{BodyMatcher, Origin, RequestPattern, ResponseDef, Stub, UrlMatch};
 
 /// A pact file, or a directory of them.
-pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
+pub fn load_path(root: &Path, path: &Path) -> Result<Vec<Stub>, Diagnostics> {
     let files = if path.is_dir() {
         super::files_with_ext(path, &["json"])
     } else {
@@ -30,7 +30,7 @@ pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
     let mut stubs = Vec::new();
     let mut problems = Diagnostics::default();
     for f in files {
-        match read(&f).and_then(|src| load_text(&f, &src)) {
+        match read(root, &f).and_then(|src| load_text(&f, &src)) {
             Ok(s) => stubs.extend(s),
             Err(d) => problems.extend(d),
         }

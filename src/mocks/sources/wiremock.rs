@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::wiremock_keys::{key, unknown_keys, REQUEST_KEYS, STUB_KEYS};
 use super::wiremock_matchers::{anchored, body_matcher, named_matchers};
 use super::wiremock_response::response;
-use super::{json_syntax, read, stable_id, Ctx};
+use super::{json_syntax, read, stable_id, BodyDir, Ctx};
 use crate::diagnostic::Diagnostics;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::path_template::PathTemplate;
@@ -18,12 +18,16 @@ use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, ScenarioRule, Stub
 
 /// Mappings from a file or a directory (a WireMock root with `mappings/`
 /// and `__files/`, or a directory of mapping files).
-pub fn load_path(path: &Path) -> Result<Vec<Stub>, Diagnostics> {
-    let (files, body_dir) = layout(path);
+pub fn load_path(root: &Path, path: &Path) -> Result<Vec<Stub>, Diagnostics> {
+    let (files, dir) = layout(path);
+    let body_dir = BodyDir {
+        root: root.to_path_buf(),
+        dir,
+    };
     let mut stubs = Vec::new();
     let mut problems = Diagnostics::default();
     for f in files {
-        let src = match read(&f) {
+        let src = match read(root, &f) {
             Ok(s) => s,
             Err(d) => {
                 problems.extend(d);
@@ -66,14 +70,18 @@ fn layout(path: &Path) -> (Vec<PathBuf>, PathBuf) {
 /// The stubs in one mapping file's text.
 #[cfg(test)]
 pub fn load_text(file: &Path, src: &str, body_dir: &Path) -> Result<Vec<Stub>, Diagnostics> {
-    load_text_named(file, file, src, body_dir)
+    let body_dir = BodyDir {
+        root: body_dir.to_path_buf(),
+        dir: body_dir.to_path_buf(),
+    };
+    load_text_named(file, file, src, &body_dir)
 }
 
 fn load_text_named(
     file: &Path,
     shown: &Path,
     src: &str,
-    body_dir: &Path,
+    body_dir: &BodyDir,
 ) -> Result<Vec<Stub>, Diagnostics> {
     let v: Value = serde_json::from_str(src).map_err(|e| json_syntax(file, src, &e))?;
     let mut ctx = Ctx::new(file, src);
@@ -126,7 +134,7 @@ pub fn compile(
     v: &Value,
     at: &[Seg],
     ctx: &mut Ctx<'_>,
-    body_dir: &Path,
+    body_dir: &BodyDir,
     source: String,
 ) -> Option<Stub> {
     let Some(obj) = v.as_object() else {

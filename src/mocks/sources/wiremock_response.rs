@@ -10,7 +10,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use super::wiremock_keys::{key, unknown_keys, RESPONSE_KEYS};
-use super::Ctx;
+use super::{BodyDir, Ctx};
 use crate::mocks::json_pos::Seg;
 use crate::mocks::stub::{Fault, ResponseDef, ResponseTemplate};
 use crate::mocks::template::Template;
@@ -19,7 +19,7 @@ pub(super) fn response(
     r: &Map<String, Value>,
     at: &[Seg],
     ctx: &mut Ctx<'_>,
-    body_dir: &Path,
+    body_dir: &BodyDir,
 ) -> Option<ResponseDef> {
     let mut ok = unknown_keys(ctx, at, r, RESPONSE_KEYS, "response");
     let mut out = ResponseDef::plain(200);
@@ -126,16 +126,18 @@ pub(super) fn response(
                     ctx.err(&kat, format!("`{name}` must stay inside __files"));
                     ok = false;
                 }
-                Some(name) => match std::fs::read(body_dir.join(name)) {
+                // Read through `confine`, here and on every reload or admin
+                // call: a body file symlinked out is never served.
+                Some(name) => match body_dir.read(name) {
                     Ok(b) if templated => {
                         text_body = Some(String::from_utf8_lossy(&b).into_owned())
                     }
                     Ok(b) => out.body = Bytes::from(b),
-                    Err(_) => {
+                    Err(message) => {
                         ctx.err_hint(
                             &kat,
-                            format!("body file `{name}` not found in {}", body_dir.display()),
-                            "put it under __files next to the mappings",
+                            message,
+                            "put the file itself under __files next to the mappings",
                         );
                         ok = false;
                     }
