@@ -84,7 +84,7 @@ pub enum Command {
 
     /// Run a command with the pinned tools and the project environment
     #[command(
-        after_help = "Examples:\n  devenv exec -- node --version\n  devenv exec -- npm test"
+        after_help = "Examples:\n  devenv exec -- node --version       on this machine, with the pinned tools\n  devenv exec -- npm test\n  devenv exec db -- psql -U devenv    inside the db service's container\n  devenv exec -T db -- pg_dump app > dump.sql"
     )]
     Exec(ExecArgs),
 
@@ -254,14 +254,24 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// The command and its arguments
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        required = true,
-        value_name = "CMD"
-    )]
+    /// Run CMD inside this service's running container (like `docker compose exec`)
+    #[arg(value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+    /// In a service: no pseudo-terminal, even on a terminal (for pipes and scripts)
+    #[arg(short = 'T', long = "no-tty")]
+    pub no_tty: bool,
+    /// In a service: the user (name or uid[:gid]) to run as
+    #[arg(short, long, value_name = "USER")]
+    pub user: Option<String>,
+    /// In a service: the working directory
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// In a service: an environment variable, KEY=VALUE (repeatable)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

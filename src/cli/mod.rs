@@ -72,7 +72,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Logs(a) => c::logs::run(app, a),
         Command::Doctor(a) => c::doctor::run(app, a.json),
         Command::Render(a) => c::render::run(app, a),
-        Command::Exec(a) => c::exec::run(app, a.command),
+        Command::Exec(a) => c::exec::run(app, a),
         Command::Shell => c::shell::run(app),
         Command::Env(a) => c::env::run(app, a.shell),
         Command::Lock => c::lock::run(app),

@@ -15,6 +15,7 @@
 
 mod backend;
 mod down;
+mod exec;
 pub mod interrupt;
 mod live;
 pub mod lock;
@@ -39,6 +40,7 @@ use std::path::PathBuf;
 pub use crate::prompt::{NoPrompt, PromptError, Prompter};
 pub use backend::Backend;
 pub use down::{down, reset, DownOptions, DownSummary, ResetSummary};
+pub use exec::{exec_in_service, ExecInService};
 pub use interrupt::interruptible;
 pub use live::Live;
 pub use lock::Wait;

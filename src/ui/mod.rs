@@ -6,6 +6,7 @@
 //! plain line. `NO_COLOR`, `-q` and `-v` are honoured here and nowhere else.
 
 pub mod prompt;
+pub mod tty;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,24 +1,54 @@
 //! `devenv exec -- CMD…`: run a command with the pinned tools first on PATH
-//! and the project environment. No async runtime and no network: this is on
-//! the hot path of every wrapped command.
+//! and the project environment; no async runtime and no network, since
+//! this is on the hot path of every wrapped command.
+//! `devenv exec SERVICE -- CMD…`: run it inside the service's running
+//! container instead, like `docker compose exec` (a pseudo-terminal on a
+//! terminal unless `-T`; the command's exit code is ours).
 
 use std::process::Command;
 
+use crate::cli::args::ExecArgs;
 use crate::cli::App;
 use crate::error::Error;
+use crate::services::exec::{ExecIo, TtySize};
+use crate::session::{self, ExecInService, Live};
 use crate::settings::Flags;
+use crate::ui::tty;
 
-pub fn run(app: &mut App, command: Vec<String>) -> Result<i32, Error> {
+pub fn run(app: &mut App, args: ExecArgs) -> Result<i32, Error> {
     let manifest = app.manifest()?;
     let settings = app.settings(Some(&manifest), &Flags::default())?;
     let s = app.session(&manifest, &settings);
+    if let Some(service) = &args.service {
+        let tty = (!args.no_tty && tty::interactive())
+            .then(tty::size)
+            .flatten()
+            .map(|(rows, cols)| TtySize { rows, cols });
+        let req = ExecInService {
+            service,
+            command: &args.command,
+            tty,
+            user: args.user.as_deref(),
+            workdir: args.workdir.as_deref(),
+            env: &args.env,
+        };
+        let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+        let io = ExecIo {
+            stdin: Box::new(tokio::io::stdin()),
+            stdout: &mut out,
+            stderr: &mut err,
+        };
+        let _raw = tty.and_then(|_| tty::RawMode::enter());
+        return session::exec_in_service(&s, &Live::new(), &req, io);
+    }
     crate::tools::warn_if_not_installed(&manifest, &s.paths, &app.printer);
     let env = s.project_env();
-    let (program, args) = command
+    let (program, rest) = args
+        .command
         .split_first()
         .ok_or_else(|| Error::usage("no command given", Some("devenv exec -- CMD".into())))?;
     let mut cmd = Command::new(program);
-    cmd.args(args).envs(env);
+    cmd.args(rest).envs(env);
     exec(cmd, program)
 }
 
