@@ -30,6 +30,8 @@ pub struct RawManifest {
     pub secrets: Vec<(Spanned<String>, schema::SecretDef)>,
     pub hooks: schema::HooksSection,
     pub metrics: schema::MetricsSection,
+    /// `[env]`: variable name -> template, both with spans.
+    pub env: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
 /// Walks one parsed document and deserializes pieces of it.
@@ -207,6 +209,22 @@ pub fn read_manifest(file: &Path, source: &str) -> Result<(RawManifest, Diagnost
                                 other.type_str()
                             ),
                             "write it like `git = \">=2.30\"` or `docker = \"*\"`",
+                        ),
+                    }
+                }
+            }
+            "env" => {
+                for (k, v) in r.entries(value, "env") {
+                    match v.get_ref() {
+                        DeValue::String(s) => m.env.push((k, Spanned::new(v.span(), s.to_string()))),
+                        other => r.error_hint(
+                            v.span(),
+                            format!(
+                                "`env.{}` must be a string, found {}",
+                                k.get_ref(),
+                                other.type_str()
+                            ),
+                            "write it like `DATABASE_URL = \"{{ services.db.url }}\"`; quote numbers: `PORT = \"3000\"`",
                         ),
                     }
                 }

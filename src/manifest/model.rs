@@ -30,6 +30,18 @@ pub struct Manifest {
     pub secrets: Vec<Secret>,
     pub hooks: Hooks,
     pub metrics: Metrics,
+    /// `[env]`, in declaration order.
+    pub env: Vec<EnvVar>,
+}
+
+/// One `[env]` entry: what hooks, processes, `exec`, `shell` and `env` see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    /// A template, rendered like a config file.
+    pub template: String,
+    /// Where the value is in devenv.toml, for errors.
+    pub span: std::ops::Range<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

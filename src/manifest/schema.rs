@@ -448,7 +448,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
     Some(match path {
         [] => &[
             "project", "settings", "tools", "requires", "services", "mocks", "config", "secrets",
-            "hooks", "metrics",
+            "hooks", "metrics", "env",
         ],
         ["project"] => &["name"],
         ["settings"] => &["registry_mirror", "pull", "mounts"],

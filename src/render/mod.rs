@@ -12,6 +12,7 @@
 
 mod diff;
 mod engine;
+mod env_vars;
 mod explain;
 pub mod filters;
 mod includes;
@@ -34,6 +35,7 @@ use crate::progress::{Level, Reporter};
 use crate::state::Connections;
 
 pub use crate::redact::{RedactingReporter, Redactor, MASK};
+pub use env_vars::{render_env, RenderedEnv};
 pub use explain::Explained;
 pub use outputs::{Removed, Status};
 pub use precheck::check_variables;
@@ -415,6 +417,31 @@ fn templates(req: &Request<'_>) -> Result<Compiled, RenderError> {
         .map_err(RenderError::Invalid)
 }
 
+/// The declared secrets these templates refer to, in declaration order.
+fn needed_secrets<'m>(
+    env: &minijinja::Environment<'static>,
+    sources: impl Iterator<Item = &'m engine::Source>,
+    m: &'m Manifest,
+) -> Vec<&'m str> {
+    let mut needed: Vec<&str> = Vec::new();
+    for src in sources {
+        match engine::secret_use(env, src) {
+            engine::SecretUse::None => {}
+            engine::SecretUse::All => return m.secrets.iter().map(|s| s.name.as_str()).collect(),
+            engine::SecretUse::Names(n) => {
+                for name in n {
+                    if let Some(s) = m.secrets.iter().find(|s| s.name == name) {
+                        if !needed.contains(&s.name.as_str()) {
+                            needed.push(&s.name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    needed
+}
+
 /// Renders every template for the environment in memory, then writes
 /// (or, in `Check` mode, compares) them.
 pub async fn render(
@@ -427,29 +454,7 @@ pub async fn render(
     let merged = merged_values(req, reporter, mode != Mode::Check).await?;
 
     // Only the secrets some template refers to are looked up (and asked for).
-    let mut needed: Vec<&str> = Vec::new();
-    for (src, _) in &tpls {
-        match engine::secret_use(&env, src) {
-            engine::SecretUse::None => {}
-            engine::SecretUse::All => {
-                needed = req
-                    .manifest
-                    .secrets
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect()
-            }
-            engine::SecretUse::Names(n) => {
-                for name in n {
-                    if let Some(s) = req.manifest.secrets.iter().find(|s| s.name == name) {
-                        if !needed.contains(&s.name.as_str()) {
-                            needed.push(&s.name);
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let needed = needed_secrets(&env, tpls.iter().map(|(src, _)| src), req.manifest);
     let resolved = resolver(req).resolve(&needed)?;
 
     let (services, mocks) = connection_values(req.paths);

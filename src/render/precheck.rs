@@ -22,11 +22,19 @@ use super::{engine, Request};
 
 /// The undefined variables of every template, each with its template:line.
 pub async fn check_variables(req: &Request<'_>) -> Diagnostics {
-    let Ok((env, tpls)) = super::templates(req) else {
+    let Ok((mut env, tpls)) = super::templates(req) else {
         // Unreadable or unparsable templates are reported by `render::check`.
         return Diagnostics::default();
     };
-    if tpls.is_empty() {
+    // `[env]` values are templates too, reported at their place in devenv.toml.
+    let vars: Vec<(&crate::manifest::EnvVar, super::engine::Source)> = req
+        .manifest
+        .env
+        .iter()
+        .map(|v| (v, super::env_vars::source(req, v)))
+        .filter(|(_, src)| engine::add(&mut env, src).is_ok())
+        .collect();
+    if tpls.is_empty() && vars.is_empty() {
         return Diagnostics::default();
     }
     // Sources are not fetched before trust and phases; their keys are unknown.
@@ -66,10 +74,18 @@ pub async fn check_variables(req: &Request<'_>) -> Diagnostics {
             .collect(),
     });
     let mut problems = Diagnostics::default();
-    for result in super::render_all(&env, &tpls, &cx, req.redactor) {
+    let mut results = super::render_all(&env, &tpls, &cx, req.redactor);
+    for (var, src) in &vars {
+        let moved = engine::render(&env, src, &cx, req.redactor)
+            .map_err(|d| super::env_vars::at_value(req, var, d));
+        results.push(moved);
+    }
+    for result in results {
         let Err(d) = result else { continue };
         for one in d.0 {
-            let undefined = one.message.starts_with("undefined variable");
+            let undefined = one.message.starts_with("undefined variable")
+                || (one.message.starts_with("[env] ")
+                    && one.message.contains(": undefined variable"));
             // A top-level name may come from a source: only the config
             // phase, with the source fetched, can tell.
             let top_level = !one.message.contains("` has no `");

@@ -126,7 +126,7 @@ impl Live {
         reporter: &dyn Reporter,
     ) -> Result<(), Error> {
         s.learn_secret_commands();
-        let env = s.project_env();
+        let env = s.project_env().await?;
         let req = hooks::RunRequest {
             paths: &s.paths,
             hooks: list,

@@ -116,10 +116,43 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// The pinned tools first on PATH, and the project's variables: what
-    /// hooks, exec, shell and env see.
-    pub fn project_env(&self) -> Vec<(String, std::ffi::OsString)> {
-        crate::tools::project_env(self.manifest, &self.paths, self.env.path())
+    /// What hooks, processes, `exec`, `shell` and `env` see: the pinned
+    /// tools first on PATH, devenv's own variables, and `[env]` rendered
+    /// like a config file. Rendering `[env]` may read secrets and sources,
+    /// so it needs trust for those, as `render` does.
+    pub async fn project_env(&self) -> Result<Vec<(String, std::ffi::OsString)>, Error> {
+        let mut env = crate::tools::project_env(self.manifest, &self.paths, self.env.path());
+        if self.manifest.env.is_empty() {
+            return Ok(env);
+        }
+        let code = [
+            crate::hooks::trust::Code::SecretCommands,
+            crate::hooks::trust::Code::ConfigSources,
+        ];
+        trust::ensure_trusted_for(self, &code, false)?;
+        let prompts = prompt::SecretPrompts(self.prompter);
+        let req = render::request(self, Vec::new(), false, &prompts);
+        let rendered = crate::render::render_env(&req)
+            .await
+            .map_err(|e| self.redact_error(e.into()))?;
+        for why in &rendered.unset {
+            self.reporter.message(crate::progress::Level::Warn, why);
+        }
+        env.extend(rendered.vars.into_iter().map(|(k, v)| (k, v.into())));
+        Ok(env)
+    }
+
+    /// `project_env` for commands that run no async runtime of their own.
+    pub fn project_env_blocking(&self) -> Result<Vec<(String, std::ffi::OsString)>, Error> {
+        if self.manifest.env.is_empty() {
+            return Ok(crate::tools::project_env(
+                self.manifest,
+                &self.paths,
+                self.env.path(),
+            ));
+        }
+        let runtime = runtime()?;
+        runtime.block_on(interruptible(self.project_env()))
     }
 }
 

@@ -51,7 +51,7 @@ pub fn requires(s: &Session<'_>) -> Result<(), Error> {
 /// exist when the config phase runs (see `render::check_variables`). Runs
 /// no code: no secret command, no source fetch, no prompt.
 pub fn template_problems(s: &Session<'_>) -> Result<Diagnostics, Error> {
-    if s.manifest.config.files.is_empty() {
+    if s.manifest.config.files.is_empty() && s.manifest.env.is_empty() {
         return Ok(Diagnostics::default());
     }
     let prompts = super::prompt::SecretPrompts(&crate::prompt::NoPrompt);

@@ -48,7 +48,9 @@ pub fn up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<
 fn bring_up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Result<(), Error> {
     let phases = opts.phases();
     let mut problems = preflight::file_problems(s.manifest);
-    if problems.is_empty() && phases.contains(&Phase::Config) {
+    // Templates render in the config phase; `[env]` is rendered for hooks.
+    let renders = phases.contains(&Phase::Config) || phases.contains(&Phase::Hooks);
+    if problems.is_empty() && renders {
         problems = preflight::template_problems(s)?;
     }
     if !problems.is_empty() {

@@ -1,5 +1,7 @@
 //! `devenv env --shell bash|zsh|fish|json`: the project environment as
 //! something to eval, e.g. `eval "$(devenv env --shell bash)"` in `.envrc`.
+//! On a terminal, where a person reads it, secret values are masked; piped
+//! into a shell or direnv, they are the real values the shell needs.
 
 use std::ffi::OsString;
 
@@ -12,7 +14,17 @@ use crate::util::single_quote;
 pub fn run(app: &mut App, shell: ShellKind) -> Result<i32, Error> {
     let manifest = app.manifest()?;
     let settings = app.settings(Some(&manifest), &Flags::default())?;
-    let env = app.session(&manifest, &settings).project_env();
+    let s = app.session(&manifest, &settings);
+    let mut env = s.project_env_blocking()?;
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        for (_, v) in env.iter_mut() {
+            *v = s
+                .redactor()
+                .redact(&v.to_string_lossy())
+                .into_owned()
+                .into();
+        }
+    }
     match shell {
         ShellKind::Json => {
             let map: serde_json::Map<String, serde_json::Value> = env

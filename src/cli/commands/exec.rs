@@ -42,7 +42,7 @@ pub fn run(app: &mut App, args: ExecArgs) -> Result<i32, Error> {
         return session::exec_in_service(&s, &Live::new(), &req, io);
     }
     crate::tools::warn_if_not_installed(&manifest, &s.paths, &app.printer);
-    let env = s.project_env();
+    let env = s.project_env_blocking()?;
     let (program, rest) = args
         .command
         .split_first()

@@ -13,7 +13,7 @@ pub fn run(app: &mut App) -> Result<i32, Error> {
     let s = app.session(&manifest, &settings);
     crate::tools::warn_if_not_installed(&manifest, &s.paths, &app.printer);
     let shell = app.env.var("SHELL").unwrap_or("/bin/sh").to_string();
-    let env = s.project_env();
+    let env = s.project_env_blocking()?;
     let status = Command::new(&shell)
         .envs(env)
         .env("DEVENV_SHELL", "1")

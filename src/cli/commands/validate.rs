@@ -24,7 +24,7 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
     let result = match crate::manifest::load(&path) {
         Ok(m) => {
             let mut problems = crate::session::file_problems(&m);
-            if problems.is_empty() && !m.config.files.is_empty() {
+            if problems.is_empty() && !(m.config.files.is_empty() && m.env.is_empty()) {
                 // Undefined template variables are bad input like the rest.
                 let settings = app.settings(Some(&m), &Flags::default())?;
                 problems = crate::session::template_problems(&app.session(&m, &settings))?;

@@ -99,3 +99,41 @@ impl Resolver<'_> {
         }
     }
 }
+
+impl Resolver<'_> {
+    /// One `[env]` entry: a variable name a shell accepts, and not one
+    /// devenv itself sets.
+    pub(super) fn env_var(
+        &mut self,
+        key: &Spanned<String>,
+        value: &Spanned<String>,
+    ) -> Option<crate::manifest::EnvVar> {
+        let name = key.get_ref();
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            self.err_hint(
+                key.span(),
+                format!("`{name}` is not an environment variable name"),
+                "use letters, digits and `_`, not starting with a digit, like DATABASE_URL",
+            );
+            return None;
+        }
+        if name == "PATH" || name.starts_with("DEVENV_") {
+            self.err_hint(
+                key.span(),
+                format!("`{name}` is set by devenv itself"),
+                "PATH gets the pinned tools first and DEVENV_* are devenv's own; pick another name",
+            );
+            return None;
+        }
+        Some(crate::manifest::EnvVar {
+            name: name.clone(),
+            template: value.get_ref().clone(),
+            span: value.span(),
+        })
+    }
+}

@@ -91,6 +91,11 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
             .collect(),
     };
     let metrics = r.metrics(&raw.metrics);
+    let env = raw
+        .env
+        .iter()
+        .filter_map(|(k, v)| r.env_var(k, v))
+        .collect();
     let manifest = Manifest {
         path: input.path.to_path_buf(),
         root,
@@ -105,6 +110,7 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
         secrets,
         hooks,
         metrics,
+        env,
     };
     r.problems.into_result(manifest)
 }
