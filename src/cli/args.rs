@@ -60,9 +60,9 @@ pub enum Command {
     )]
     Status(JsonArgs),
 
-    /// A container's or mock's log
+    /// Logs of services, mocks and jobs: one, several or all, interleaved
     #[command(
-        after_help = "Examples:\n  devenv logs db\n  devenv logs payments --follow\n  devenv logs db --tail 50"
+        after_help = "Examples:\n  devenv logs db\n  devenv logs payments --follow\n  devenv logs db --tail 50\n  devenv logs                     everything, interleaved, each line prefixed\n  devenv logs db payments --since 10m --follow"
     )]
     Logs(LogsArgs),
 
@@ -217,8 +217,12 @@ pub struct JsonArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The service, job or mock
-    pub service: String,
+    /// Services, jobs or mocks; all of them, interleaved, when none is named
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Only lines since then: a duration ago ("10m", "2h") or a time (RFC 3339)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
     /// Keep printing new lines (no `-f`: that is the global `--file`)
     #[arg(long)]
     pub follow: bool,

@@ -26,6 +26,10 @@ pub struct LogsOptions<'a> {
     pub service: &'a str,
     pub follow: bool,
     pub tail: Option<usize>,
+    /// Prefix each line with the engine's RFC 3339 time (for interleaving).
+    pub timestamps: bool,
+    /// Only lines since this Unix time.
+    pub since: Option<i64>,
 }
 
 /// Streams a service's log to `sink` as the engine sends it, stdout and
@@ -43,6 +47,8 @@ pub async fn logs(
         .stdout(true)
         .stderr(true)
         .follow(opts.follow)
+        .timestamps(opts.timestamps)
+        .since(opts.since.unwrap_or(0).try_into().unwrap_or(i32::MAX))
         .tail(&opts.tail.map_or("all".to_string(), |n| n.to_string()))
         .build();
     let mut stream = engine.docker.logs(&name, Some(options));

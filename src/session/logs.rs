@@ -72,6 +72,8 @@ fn log(
             service: req.name,
             follow: req.follow,
             tail: req.tail,
+            timestamps: false,
+            since: None,
         };
         Ok(services::logs(engine, &opts, &mut |b| lines.push_bytes(b, sink)).await?)
     }))

@@ -98,6 +98,14 @@ impl Printer {
         self.paint("2", text)
     }
 
+    /// `name  | ` padded to `width`, in the `index`th colour on a terminal,
+    /// as `docker compose logs` prefixes interleaved lines.
+    pub fn log_prefix(&self, name: &str, width: usize, index: usize) -> String {
+        const COLOURS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
+        let text = format!("{name:<width$} |");
+        format!("{} ", self.paint(COLOURS[index % COLOURS.len()], &text))
+    }
+
     /// A message line on stderr, above any bars.
     fn line(&self, text: &str) {
         match &self.multi {
