@@ -7,14 +7,15 @@
 # The new build also takes the per-clone lock and checks every host port
 # before any phase; this measures what that costs.
 #
-# Usage: BEFORE_BIN=path/to/old/devenv bench/session.sh [RUNS]
-#   (AFTER_BIN defaults to target/release/devenv; writes bench/results/session.md)
+# Usage: BINS="before=/tmp/devenv-old issue-11=/tmp/devenv-11" bench/session.sh [RUNS]
+#   Each LABEL=PATH is measured beside the current build (target/release/devenv,
+#   labelled "now"), in one hyperfine run; writes bench/results/session.md.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUNS=${1:-200}
-BEFORE=${BEFORE_BIN:?set BEFORE_BIN to a devenv built before the session layer}
+BINS=${BINS:?set BINS to LABEL=PATH pairs of earlier devenv builds}
 AFTER=${AFTER_BIN:-$ROOT/target/release/devenv}
 [ -x "$AFTER" ] || cargo build --release --quiet
 WORK=$(mktemp -d /tmp/devenv-bench-session.XXXXXX)
@@ -55,14 +56,17 @@ TOML
 
 cd "$WORK/repo"
 "$AFTER" up -q
-# Both binaries must see the stack as unchanged (same labels, same state).
-"$BEFORE" up -v 2>&1 | grep -q "services: all running and unchanged"
+# Every binary must see the stack as unchanged (same labels, same state).
+ARGS=()
+for pair in $BINS; do
+	label=${pair%%=*} bin=${pair#*=}
+	"$bin" up -v 2>&1 | grep -q "services: all running and unchanged"
+	ARGS+=(-n "$label: devenv up (no-op)" "$bin up -q")
+done
 "$AFTER" up -v 2>&1 | grep -q "services: all running and unchanged"
+ARGS+=(-n "now: devenv up (no-op)" "$AFTER up -q")
 
-hyperfine -N --warmup 10 --runs "$RUNS" \
-	-n "before: devenv up (no-op)" "$BEFORE up -q" \
-	-n "after: devenv up (no-op)" "$AFTER up -q" \
-	--export-json "$WORK/noop.json" >&2
+hyperfine -N --warmup 10 --runs "$RUNS" "${ARGS[@]}" --export-json "$WORK/noop.json" >&2
 
 python3 - "$WORK/noop.json" "$OUT" "$RUNS" <<'PY'
 import json, statistics, sys, datetime
@@ -71,14 +75,14 @@ rows = []
 for r in data:
     t = [x * 1000 for x in r["times"]]
     rows.append((r["command"], statistics.median(t), statistics.mean(t), statistics.stdev(t), min(t), max(t)))
-before, after = rows[0][1], rows[1][1]
+base = rows[0][1]
 with open(sys.argv[2], "w") as f:
-    f.write("# Session layer and settings resolution (issue 11): no-op `up` before and after\n\n")
+    f.write("# No-op `up` across the session layer (issue 11) and the untrusted-input hardening (issue 12)\n\n")
     f.write(f"Measured by `bench/session.sh {sys.argv[3]}` on {datetime.date.today()} (2 cores, release builds,\n")
     f.write("Docker 20.10 from Debian). Stack: Redis + busybox httpd with published ports, one mock; all running.\n\n")
     f.write("| command | median [ms] | mean ± σ [ms] | min [ms] | max [ms] |\n|---|---:|---:|---:|---:|\n")
     for name, med, mean, sd, lo, hi in rows:
         f.write(f"| {name} | {med:.1f} | {mean:.1f} ± {sd:.1f} | {lo:.1f} | {hi:.1f} |\n")
-    f.write(f"\nAfter − before (medians): {after - before:+.2f} ms.\n")
+    f.write("\nMedians against the first row: " + ", ".join(f"{r[0].split(':')[0]} {r[1] - base:+.2f} ms" for r in rows[1:]) + ".\n")
 print(open(sys.argv[2]).read())
 PY

@@ -24,14 +24,10 @@ fn project(name: &str) -> TestEnv {
 }
 
 fn mock_url(env: &TestEnv) -> String {
-    let doc = env.run(["status", "--json"]).success().json();
-    let pay = doc["services"]
-        .as_array()
+    common::status_entry(env, "pay")["url"]
+        .as_str()
         .unwrap()
-        .iter()
-        .find(|s| s["name"] == "pay")
-        .cloned();
-    pay.unwrap()["url"].as_str().unwrap().to_string()
+        .to_string()
 }
 
 /// The lines of `devenv logs ARGS` that come from services a and b.

@@ -16,13 +16,8 @@ fn project(name: &str) -> TestEnv {
 }
 
 fn mock_url(env: &TestEnv) -> String {
-    let doc = env.run(["status", "--json"]).success().json();
-    doc["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "pay")
-        .and_then(|s| s["url"].as_str())
+    common::status_entry(env, "pay")["url"]
+        .as_str()
         .unwrap()
         .to_string()
 }

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use super::{container_name, Engine, Result, ServicesError};
 
+#[derive(Clone, Copy)]
 pub struct ExecRequest<'a> {
     pub project_id: &'a str,
     pub service: &'a str,

@@ -56,15 +56,7 @@ pub async fn status(
         let connections = &connections;
         let net = &net;
         async move {
-            let state = match c.and_then(|c| c.state) {
-                None => "missing",
-                Some(ContainerSummaryStateEnum::RUNNING)
-                | Some(ContainerSummaryStateEnum::RESTARTING) => "running",
-                Some(ContainerSummaryStateEnum::EXITED) | Some(ContainerSummaryStateEnum::DEAD) => {
-                    "exited"
-                }
-                Some(_) => "stopped",
-            };
+            let state = state_of(c);
             let ready = match (state, s.is_job()) {
                 ("exited", true) => c
                     .and_then(|c| c.status.as_deref())
@@ -147,6 +139,18 @@ fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
         .ok()
 }
 
+/// The contract's state of a service's container (`missing` without one).
+fn state_of(c: Option<&bollard::models::ContainerSummary>) -> &'static str {
+    match c.map(|c| c.state) {
+        None => "missing",
+        Some(Some(ContainerSummaryStateEnum::RUNNING))
+        | Some(Some(ContainerSummaryStateEnum::RESTARTING)) => "running",
+        Some(Some(ContainerSummaryStateEnum::EXITED))
+        | Some(Some(ContainerSummaryStateEnum::DEAD)) => "exited",
+        Some(_) => "stopped",
+    }
+}
+
 /// Every container carrying the project's label, when there is no
 /// devenv.toml to say what should exist (see `session::standin`). Readiness
 /// is not probed (the probes live in the file): a job that exited 0 counts
@@ -162,14 +166,7 @@ pub async fn from_labels(engine: &Engine, project_id: &str) -> Result<Vec<Status
                 .and_then(|l| l.get(super::LABEL_KIND))
                 .cloned()
                 .unwrap_or_else(|| "service".into());
-            let state = match c.state {
-                Some(ContainerSummaryStateEnum::RUNNING)
-                | Some(ContainerSummaryStateEnum::RESTARTING) => "running",
-                Some(ContainerSummaryStateEnum::EXITED) | Some(ContainerSummaryStateEnum::DEAD) => {
-                    "exited"
-                }
-                _ => "stopped",
-            };
+            let state = state_of(Some(c));
             let done = kind == "job"
                 && c.status
                     .as_deref()

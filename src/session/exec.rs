@@ -3,24 +3,16 @@
 //! bytes, and the caller owns the terminal.
 
 use crate::error::Error;
-use crate::services::exec::{self, ExecIo, ExecRequest, TtySize};
+use crate::services::exec::{self, ExecIo, ExecRequest};
 
 use super::{interruptible, Live, Session};
 
-pub struct ExecInService<'a> {
-    pub service: &'a str,
-    pub command: &'a [String],
-    pub tty: Option<TtySize>,
-    pub user: Option<&'a str>,
-    pub workdir: Option<&'a str>,
-    pub env: &'a [String],
-}
-
-/// Runs the command; returns its exit code (clamped to 0..=255).
+/// Runs the command; returns its exit code (clamped to 0..=255). The
+/// request's project is this session's.
 pub fn exec_in_service(
     s: &Session<'_>,
     live: &Live,
-    req: &ExecInService<'_>,
+    req: &ExecRequest<'_>,
     io: ExecIo<'_>,
 ) -> Result<i32, Error> {
     let m = s.manifest;
@@ -43,12 +35,7 @@ pub fn exec_in_service(
         let engine = live.engine(s).await?;
         let r = ExecRequest {
             project_id: &m.project.id,
-            service: req.service,
-            command: req.command,
-            tty: req.tty,
-            user: req.user,
-            workdir: req.workdir,
-            env: req.env,
+            ..*req
         };
         Ok(exec::exec(engine, &r, io).await?)
     }));

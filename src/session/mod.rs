@@ -41,7 +41,7 @@ use std::path::PathBuf;
 pub use crate::prompt::{NoPrompt, PromptError, Prompter};
 pub use backend::Backend;
 pub use down::{down, reset, DownOptions, DownSummary, ResetSummary};
-pub use exec::{exec_in_service, ExecInService};
+pub use exec::exec_in_service;
 pub use interrupt::interruptible;
 pub use live::Live;
 pub use lock::Wait;

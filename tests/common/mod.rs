@@ -406,3 +406,13 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The `status --json` entry of the service, mock or job called `name`.
+#[track_caller]
+pub fn status_entry(env: &TestEnv, name: &str) -> serde_json::Value {
+    let doc = env.run(["status", "--json"]).success().json();
+    doc["services"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == name).cloned())
+        .unwrap_or_else(|| panic!("no `{name}` in status --json: {doc}"))
+}

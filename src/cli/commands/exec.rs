@@ -10,8 +10,8 @@ use std::process::Command;
 use crate::cli::args::ExecArgs;
 use crate::cli::App;
 use crate::error::Error;
-use crate::services::exec::{ExecIo, TtySize};
-use crate::session::{self, ExecInService, Live};
+use crate::services::exec::{ExecIo, ExecRequest, TtySize};
+use crate::session::{self, Live};
 use crate::settings::Flags;
 use crate::ui::tty;
 
@@ -24,7 +24,9 @@ pub fn run(app: &mut App, args: ExecArgs) -> Result<i32, Error> {
             .then(tty::size)
             .flatten()
             .map(|(rows, cols)| TtySize { rows, cols });
-        let req = ExecInService {
+        let req = ExecRequest {
+            // The session sets its own project.
+            project_id: "",
             service,
             command: &args.command,
             tty,

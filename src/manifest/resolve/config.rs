@@ -109,12 +109,7 @@ impl Resolver<'_> {
         value: &Spanned<String>,
     ) -> Option<crate::manifest::EnvVar> {
         let name = key.get_ref();
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !is_env_name(name) {
             self.err_hint(
                 key.span(),
                 format!("`{name}` is not an environment variable name"),

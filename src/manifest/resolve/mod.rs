@@ -126,6 +126,15 @@ fn escape_hint(e: &crate::confine::Escape) -> &'static str {
 }
 
 /// Docker-safe names for services, mocks and volumes.
+/// A name a shell accepts for a variable: letters, digits and `_`, not
+/// starting with a digit (secrets and `[env]` are named like this).
+pub(super) fn is_env_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 pub fn valid_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
@@ -304,12 +313,7 @@ impl Resolver<'_> {
 
     fn secret(&mut self, key: &Spanned<String>, s: &schema::SecretDef) -> Option<Secret> {
         let name = key.get_ref();
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !is_env_name(name) {
             self.err_hint(
                 key.span(),
                 format!("`{name}` is not a valid secret name"),
