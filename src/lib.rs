@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod mocks;
 pub mod paths;
+pub mod probe;
 pub mod progress;
 pub mod prompt;
 pub mod redact;
