@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod mocks;
 pub mod paths;
 pub mod probe;
+pub mod processes;
 pub mod progress;
 pub mod prompt;
 pub mod redact;

@@ -104,6 +104,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  devenv mock serve payments")]
     Mock(MockArgs),
 
+    /// The supervisor `up` runs for each of [processes] (internal)
+    #[command(hide = true)]
+    Process(ProcessArgs),
+
     /// Setup runs and the onboarding timeline of this clone
     #[command(
         after_help = "Examples:\n  devenv metrics\n  devenv metrics --json\n  devenv metrics --install-hook   record your first commit right away"
@@ -168,7 +172,7 @@ pub struct UpArgs {
     /// Config environment to render for (default: [config] environment, or "local")
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Run only these phases: tools, mocks, services, config, hooks
+    /// Run only these phases: tools, mocks, services, config, hooks, processes
     #[arg(long, value_delimiter = ',', value_name = "PHASE,...")]
     pub only: Vec<crate::session::Phase>,
     /// When to pull images: missing, always or never (overrides [settings] pull)
@@ -308,6 +312,55 @@ pub enum MockCommand {
         #[arg(long = "bind", hide = true)]
         bind: Vec<std::net::IpAddr>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    #[command(subcommand)]
+    pub command: ProcessSub,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcessSub {
+    /// Run and restart one process until SIGTERM; `up` starts this detached
+    Supervise {
+        /// The process's name from [processes.NAME]
+        name: String,
+        /// Where the command runs
+        #[arg(long)]
+        cwd: PathBuf,
+        /// on-failure or never
+        #[arg(long, value_enum)]
+        restart: RestartArg,
+        /// The definition hash to record
+        #[arg(long)]
+        hash: String,
+        /// The log file to append to
+        #[arg(long)]
+        log: PathBuf,
+        /// processes.json
+        #[arg(long)]
+        state: PathBuf,
+        /// The command and its arguments
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+/// `restart`, spelled as in devenv.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RestartArg {
+    OnFailure,
+    Never,
+}
+
+impl From<RestartArg> for crate::manifest::RestartPolicy {
+    fn from(r: RestartArg) -> Self {
+        match r {
+            RestartArg::OnFailure => Self::OnFailure,
+            RestartArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
