@@ -42,7 +42,7 @@ pub enum Command {
     )]
     Up(UpArgs),
 
-    /// Stop and remove this project's containers, network and mocks
+    /// Stop this project's processes and mocks, remove its containers and network
     #[command(
         after_help = "Examples:\n  devenv down\n  devenv down --volumes        also delete data volumes"
     )]
@@ -54,13 +54,13 @@ pub enum Command {
     )]
     Reset(ResetArgs),
 
-    /// Services, mocks, jobs and tools, with state, readiness and URLs
+    /// Services, mocks, jobs, processes and tools, with state, readiness and URLs
     #[command(
         after_help = "Examples:\n  devenv status\n  devenv status --json | jq '.services[].url'"
     )]
     Status(JsonArgs),
 
-    /// A container's or mock's log
+    /// A container's, mock's or process's log
     #[command(
         after_help = "Examples:\n  devenv logs db\n  devenv logs payments --follow\n  devenv logs db --tail 50"
     )]
@@ -221,7 +221,7 @@ pub struct JsonArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The service, job or mock
+    /// The service, job, mock or process
     pub service: String,
     /// Keep printing new lines (no `-f`: that is the global `--file`)
     #[arg(long)]

@@ -61,10 +61,13 @@ struct Started<'a> {
 /// of processes and waits until all of it is ready before the next.
 pub async fn up(req: &UpRequest<'_>) -> Result<(), ProcessError> {
     let paths = req.paths;
-    paths.ensure_state_dir().map_err(ProcessError::Io)?;
-    std::fs::create_dir_all(paths.logs_dir()).map_err(ProcessError::Io)?;
     let state_path = state::state_path(paths);
     let recorded = state::read(&state_path).processes;
+    if req.manifest.processes.is_empty() && recorded.is_empty() {
+        return Ok(());
+    }
+    paths.ensure_state_dir().map_err(ProcessError::Io)?;
+    std::fs::create_dir_all(paths.logs_dir()).map_err(ProcessError::Io)?;
     for (name, e) in recorded {
         if req.manifest.process(&name).is_none() {
             stop(&state_path, &name, &e).await;
