@@ -52,7 +52,10 @@ pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), Strin
             Some(e) if e.state == RunState::Stopped => return Err("it was stopped".into()),
             _ => {}
         }
-        if !group::is_supervisor(t.supervisor, t.name) {
+        // Not `is_supervisor`: one just started may not have exec'd yet.
+        // Its pid cannot be reused while `up`, its parent, has not reaped
+        // it, and one left running was checked by `up` already.
+        if !group::alive(t.supervisor) {
             return Err("its supervisor exited".into());
         }
         let now = Instant::now();
