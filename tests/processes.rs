@@ -111,7 +111,40 @@ fn up_returns_only_once_the_http_probe_answers() {
 }
 
 #[test]
-fn a_crashed_process_comes_back_with_on_failure_and_the_log_says_so() {
+fn a_process_that_exits_non_zero_is_restarted_and_the_log_marks_it() {
+    let port = free_port();
+    // The first run serves until told to crash, then exits 3; the next
+    // serves for good.
+    let serve = format!("python3 -m http.server {port} --bind 127.0.0.1");
+    let env = TestEnv::new().manifest(&format!(
+        "[processes.web]
+\
+         command = \"if [ -e ran ]; then exec {serve}; fi; touch ran; {serve} & \
+         while [ ! -e crash-now ]; do sleep 0.1; done; kill $!; echo crashing; exit 3\"\n\
+         ready = {{ http = \"/\", port = {port} }}\nrestart = \"on-failure\"\n"
+    ));
+    let _down = Down(&env);
+    env.run(["up", "--yes"]).success();
+    let first = pid_of(&recorded(&env, "web"), "pid");
+    env.write("crash-now", "");
+    wait_until(DEADLINE, "a new run after the crash", || {
+        recorded(&env, "web")["pid"]
+            .as_u64()
+            .is_some_and(|p| p != u64::from(first))
+    });
+    wait_until(DEADLINE, "the new run to answer", || answers(port));
+    assert!(!running(first));
+    let log = log_text(&env, "web");
+    assert!(log.contains("crashing\n"), "{log}");
+    assert!(
+        log.contains("web exited with code 3; restarting in 0.5s (restart 1)"),
+        "{log}"
+    );
+    assert_eq!(recorded(&env, "web")["restarts"], 1);
+}
+
+#[test]
+fn a_killed_process_comes_back_with_on_failure_and_the_log_says_so() {
     let port = free_port();
     let env = TestEnv::new().manifest(&server(port, "restart = \"on-failure\"\n"));
     let _down = Down(&env);

@@ -38,19 +38,7 @@ pub fn is_supervisor(pid: u32, name: &str) -> bool {
 /// The live processes of group `pgid`, when the group is `name`'s (one of
 /// them carries the mark); empty otherwise.
 pub fn members(pgid: u32, name: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let in_group: Vec<u32> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-                stat_fields(&s)
-                    .is_some_and(|(state, pgrp)| !matches!(state, "Z" | "X") && pgrp == pgid)
-            })
-        })
-        .collect();
+    let in_group = in_group(pgid);
     let mark = format!("{MARK}={name}");
     let ours = in_group.iter().any(|pid| {
         std::fs::read(format!("/proc/{pid}/environ"))
@@ -61,6 +49,23 @@ pub fn members(pgid: u32, name: &str) -> Vec<u32> {
     } else {
         Vec::new()
     }
+}
+
+/// The live processes of group `pgid`, whoever they are.
+fn in_group(pgid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                stat_fields(&s)
+                    .is_some_and(|(state, pgrp)| !matches!(state, "Z" | "X") && pgrp == pgid)
+            })
+        })
+        .collect()
 }
 
 /// `(state, pgrp)` from `/proc/<pid>/stat` (`pid (comm) state ppid pgrp
@@ -117,6 +122,21 @@ pub async fn stop_group(pgid: u32, name: &str, grace: Duration) {
     if !wait_until(grace, || members(pgid, name).is_empty()).await {
         signal_group(pgid, "KILL");
         wait_until(Duration::from_secs(2), || members(pgid, name).is_empty()).await;
+    }
+}
+
+/// Stops the group of the supervisor's own command, mark or not (a command
+/// may clear its environment): its leader is the supervisor's child, so
+/// the id is still its group (a group id is not reused while a process of
+/// the group lives).
+pub async fn stop_own_group(pgid: u32, grace: Duration) {
+    if in_group(pgid).is_empty() {
+        return;
+    }
+    signal_group(pgid, "TERM");
+    if !wait_until(grace, || in_group(pgid).is_empty()).await {
+        signal_group(pgid, "KILL");
+        wait_until(Duration::from_secs(2), || in_group(pgid).is_empty()).await;
     }
 }
 

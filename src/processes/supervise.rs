@@ -80,11 +80,12 @@ pub async fn supervise(spec: &Spec, clock: &dyn Clock) -> Result<(), ProcessErro
                 tokio::select! {
                     status = child.wait() => {
                         // What the command left in its group goes with it.
-                        group::stop_group(pgid, &spec.name, GRACE).await;
+                        group::stop_own_group(pgid, GRACE).await;
                         status.ok()
                     }
                     _ = stop.recv() => {
-                        group::stop_group(pgid, &spec.name, GRACE).await;
+                        // Before the leader is reaped: the id is surely ours.
+                        group::stop_own_group(pgid, GRACE).await;
                         let _ = child.wait().await;
                         sup.finish(&log, RunState::Stopped, None, "stopped");
                         return Ok(());
