@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostics;
 use crate::hooks::HookError;
 use crate::manifest::ManifestError;
 use crate::mocks::MockError;
+use crate::processes::ProcessError;
 use crate::render::RenderError;
 use crate::services::{EngineError, ServicesError};
 use crate::tools::ToolsError;
@@ -168,6 +169,19 @@ impl From<MockError> for Error {
         match e {
             MockError::Invalid(d) => Error::Invalid(d),
             MockError::PortInUse { .. } => Error::usage(e.to_string(), hint),
+            other => Error::failed_with(other, hint),
+        }
+    }
+}
+
+/// A working directory leading out of the repository is bad input (exit
+/// 2), as for every path; a process that never gets ready, or cannot be
+/// started, is a failed operation (exit 1).
+impl From<ProcessError> for Error {
+    fn from(e: ProcessError) -> Self {
+        let hint = e.hint();
+        match e {
+            ProcessError::Cwd { .. } => Error::usage(e.to_string(), hint),
             other => Error::failed_with(other, hint),
         }
     }

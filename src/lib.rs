@@ -20,6 +20,8 @@ pub mod manifest;
 pub mod metrics;
 pub mod mocks;
 pub mod paths;
+pub mod probe;
+pub mod processes;
 pub mod progress;
 pub mod prompt;
 pub mod redact;

@@ -87,7 +87,7 @@ fn logs_of_every_source_are_interleaved_by_time_and_prefixed() {
         .stdout_has("a1\na2\n");
     env.run(["logs", "nope", "a"])
         .code(2)
-        .stderr_has("no service or mock named `nope`");
+        .stderr_has("no service, mock or process named `nope`");
     env.run(["logs", "a", "--since", "soon"])
         .code(2)
         .stderr_has("--since `soon`");

@@ -41,7 +41,15 @@ fn timeline_of_a_real_clone_ignores_others_and_commits_before_the_clone() {
         .collect();
     assert_eq!(
         names,
-        ["preflight", "tools", "mocks", "services", "config", "hooks"]
+        [
+            "preflight",
+            "tools",
+            "mocks",
+            "services",
+            "config",
+            "hooks",
+            "processes"
+        ]
     );
     assert_eq!(runs[0]["outcome"], "ok");
     for key in ["id", "started_at", "finished_at"] {

@@ -256,7 +256,8 @@ fn otlp_export_carries_stable_run_ids() {
         .unwrap()["gauge"]["dataPoints"]
         .as_array()
         .unwrap();
-    assert_eq!(phase_points.len(), 6);
+    // Pre-flight and the six phases (tools, mocks, services, config, hooks, processes).
+    assert_eq!(phase_points.len(), 7);
     for p in phase_points {
         assert!(p["attributes"].to_string().contains(id.as_str()));
         assert!(p["timeUnixNano"].as_str().unwrap().parse::<u128>().is_ok());

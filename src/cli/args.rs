@@ -42,7 +42,7 @@ pub enum Command {
     )]
     Up(UpArgs),
 
-    /// Stop and remove this project's containers, network and mocks
+    /// Stop this project's processes and mocks, remove its containers and network
     #[command(
         after_help = "Examples:\n  devenv down\n  devenv down --volumes        also delete data volumes"
     )]
@@ -54,13 +54,13 @@ pub enum Command {
     )]
     Reset(ResetArgs),
 
-    /// Services, mocks, jobs and tools, with state, readiness and URLs
+    /// Services, mocks, jobs, processes and tools, with state, readiness and URLs
     #[command(
         after_help = "Examples:\n  devenv status\n  devenv status --json | jq '.services[].url'"
     )]
     Status(JsonArgs),
 
-    /// Logs of services, mocks and jobs: one, several or all, interleaved
+    /// Logs of services, mocks, jobs and processes: one, several or all, interleaved
     #[command(
         after_help = "Examples:\n  devenv logs db\n  devenv logs payments --follow\n  devenv logs db --tail 50\n  devenv logs                     everything, interleaved, each line prefixed\n  devenv logs db payments --since 10m --follow"
     )]
@@ -103,6 +103,10 @@ pub enum Command {
     /// Run one mock in the foreground
     #[command(after_help = "Examples:\n  devenv mock serve payments")]
     Mock(MockArgs),
+
+    /// The supervisor `up` runs for each of [processes] (internal)
+    #[command(hide = true)]
+    Process(ProcessArgs),
 
     /// Setup runs and the onboarding timeline of this clone
     #[command(
@@ -168,7 +172,7 @@ pub struct UpArgs {
     /// Config environment to render for (default: [config] environment, or "local")
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Run only these phases: tools, mocks, services, config, hooks
+    /// Run only these phases: tools, mocks, services, config, hooks, processes
     #[arg(long, value_delimiter = ',', value_name = "PHASE,...")]
     pub only: Vec<crate::session::Phase>,
     /// When to pull images: missing, always or never (overrides [settings] pull)
@@ -217,7 +221,7 @@ pub struct JsonArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Services, jobs or mocks; all of them, interleaved, when none is named
+    /// Services, jobs, mocks or processes; all of them, interleaved, when none is named
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
     /// Only lines since then: a duration ago ("10m", "2h") or a time (RFC 3339)
@@ -312,6 +316,55 @@ pub enum MockCommand {
         #[arg(long = "bind", hide = true)]
         bind: Vec<std::net::IpAddr>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    #[command(subcommand)]
+    pub command: ProcessSub,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProcessSub {
+    /// Run and restart one process until SIGTERM; `up` starts this detached
+    Supervise {
+        /// The process's name from [processes.NAME]
+        name: String,
+        /// Where the command runs
+        #[arg(long)]
+        cwd: PathBuf,
+        /// on-failure or never
+        #[arg(long, value_enum)]
+        restart: RestartArg,
+        /// The definition hash to record
+        #[arg(long)]
+        hash: String,
+        /// The log file to append to
+        #[arg(long)]
+        log: PathBuf,
+        /// processes.json
+        #[arg(long)]
+        state: PathBuf,
+        /// The command and its arguments
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+/// `restart`, spelled as in devenv.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RestartArg {
+    OnFailure,
+    Never,
+}
+
+impl From<RestartArg> for crate::manifest::RestartPolicy {
+    fn from(r: RestartArg) -> Self {
+        match r {
+            RestartArg::OnFailure => Self::OnFailure,
+            RestartArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -77,6 +77,7 @@ fn run(app: &mut App, command: Command) -> Result<i32, Error> {
         Command::Env(a) => c::env::run(app, a.shell),
         Command::Lock => c::lock::run(app),
         Command::Mock(a) => c::mock::run(app, a),
+        Command::Process(a) => c::process::run(a),
         Command::Metrics(a) => c::metrics::run(app, a),
         Command::Report(a) => c::report::run(app, a),
         Command::Init(a) => c::init::run(app, a),

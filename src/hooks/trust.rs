@@ -4,8 +4,9 @@
 //!
 //! Code means exactly: `[hooks]` (setup and pre_down), secret `command`s,
 //! `[requires]` entries that are paths (devenv runs them to ask their
-//! version), and `[config.sources]` (devenv fetches them, with tokens from
-//! the environment). A trust record is keyed by this clone's devenv.toml
+//! version), `[config.sources]` (devenv fetches them, with tokens from
+//! the environment), and `[processes]` (their command, and the cwd and env
+//! it runs with, since `NODE_OPTIONS` or `LD_PRELOAD` change what runs). A trust record is keyed by this clone's devenv.toml
 //! path and a hash of exactly those parts, so editing a service's env or a
 //! mock route needs no new trust, while any change to what runs asks again;
 //! the record keeps the list, so the question can show what changed.
@@ -24,14 +25,18 @@ pub enum Code {
     SecretCommands,
     RequiresPaths,
     ConfigSources,
+    Processes,
 }
 
 impl Code {
-    pub const ALL: [Code; 4] = [
+    /// In the order the question lists them; a new kind goes last, so the
+    /// records of files without it keep their keys.
+    pub const ALL: [Code; 5] = [
         Code::Hooks,
         Code::SecretCommands,
         Code::RequiresPaths,
         Code::ConfigSources,
+        Code::Processes,
     ];
 }
 
@@ -70,8 +75,28 @@ pub fn code_of(m: &Manifest, kind: Code) -> Vec<String> {
                 out.push(format!("config source {}: fetch {}", s.name, s.url));
             }
         }
+        Code::Processes => out.extend(m.processes.iter().map(|p| process_line(m, p))),
     }
     out
+}
+
+/// `process web:   npm run dev (cwd web, env PORT=3000)`.
+fn process_line(m: &Manifest, p: &crate::manifest::Process) -> String {
+    let mut with = Vec::new();
+    if let Ok(rel) = p.cwd.strip_prefix(&m.root) {
+        if !rel.as_os_str().is_empty() {
+            with.push(format!("cwd {}", rel.display()));
+        }
+    }
+    if !p.env.is_empty() {
+        let vars: Vec<String> = p.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        with.push(format!("env {}", vars.join(" ")));
+    }
+    let mut line = format!("process {}: {}", p.name, p.command.display());
+    if !with.is_empty() {
+        line.push_str(&format!(" ({})", with.join(", ")));
+    }
+    line
 }
 
 /// Everything in the manifest that would run as code on this machine.
@@ -232,5 +257,25 @@ mod tests {
         );
         assert!(has_code(&m, &[Code::RequiresPaths]));
         assert!(!has_code(&m, &[Code::Hooks]));
+    }
+
+    #[test]
+    fn a_process_is_code_with_its_cwd_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("web")).unwrap();
+        let paths = paths(dir.path());
+        let text = "[processes.web]\ncommand = [\"npm\", \"run\", \"dev\"]\ncwd = \"web\"\nenv = { PORT = 3000 }\n";
+        let m = manifest(dir.path(), text);
+        assert_eq!(
+            commands_that_run(&m),
+            ["process web: npm run dev (cwd web, env PORT=3000)"]
+        );
+        assert!(has_code(&m, &[Code::Processes]) && !is_trusted(&paths, &m));
+        trust(&paths, &m, chrono::Utc::now()).unwrap();
+        let preloaded = manifest(
+            dir.path(),
+            &text.replace("PORT = 3000", "PORT = 3000, LD_PRELOAD = \"./x.so\""),
+        );
+        assert!(!is_trusted(&paths, &preloaded), "a new variable asks again");
     }
 }

@@ -26,6 +26,7 @@ pub struct RawManifest {
     pub requires: Vec<(Spanned<String>, Spanned<String>)>,
     pub services: Vec<(Spanned<String>, schema::ServiceDef)>,
     pub mocks: Vec<(Spanned<String>, schema::MockDef)>,
+    pub processes: Vec<(Spanned<String>, schema::ProcessDef)>,
     pub config: schema::ConfigSection,
     pub secrets: Vec<(Spanned<String>, schema::SecretDef)>,
     pub hooks: schema::HooksSection,
@@ -231,6 +232,7 @@ pub fn read_manifest(file: &Path, source: &str) -> Result<(RawManifest, Diagnost
             }
             "services" => m.services = read_map(&mut r, value, "services"),
             "mocks" => m.mocks = read_map(&mut r, value, "mocks"),
+            "processes" => m.processes = read_map(&mut r, value, "processes"),
             "secrets" => m.secrets = read_map(&mut r, value, "secrets"),
             other => r.unknown_key_at(key.span(), other, &[]),
         }

@@ -9,6 +9,7 @@ pub mod load;
 pub mod model;
 pub mod mounts;
 mod ports;
+mod process_schema;
 mod resolve;
 pub mod schema;
 pub mod words;

@@ -9,7 +9,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use super::schema::{HookEntry, Identity, MetricsFormat, PullPolicy, RunMode, SourceKind};
+pub use super::schema::{
+    HookEntry, Identity, MetricsFormat, ProcessCommand, PullPolicy, RestartPolicy, RunMode,
+    SourceKind,
+};
 
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -26,6 +29,8 @@ pub struct Manifest {
     /// In declaration order.
     pub services: Vec<Service>,
     pub mocks: Vec<Mock>,
+    /// The app itself, run on this machine under a supervisor.
+    pub processes: Vec<Process>,
     pub config: Config,
     pub secrets: Vec<Secret>,
     pub hooks: Hooks,
@@ -212,6 +217,23 @@ pub struct Route {
     pub priority: Option<i64>,
 }
 
+/// `[processes.<name>]`, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub name: String,
+    pub command: ProcessCommand,
+    /// Where it runs: the repository root, or `cwd` joined to it (checked to
+    /// stay inside when loaded, and again just before it starts).
+    pub cwd: PathBuf,
+    /// Its own variables, over the project environment.
+    pub env: BTreeMap<String, String>,
+    /// Probed on 127.0.0.1 (tcp, http) or in its log file (log).
+    pub ready: Option<Readiness>,
+    /// Services, mocks or other processes that must be ready first.
+    pub depends_on: Vec<String>,
+    pub restart: RestartPolicy,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The default environment when `--env` is not given.
@@ -291,6 +313,45 @@ impl Manifest {
     }
     pub fn mock(&self, name: &str) -> Option<&Mock> {
         self.mocks.iter().find(|m| m.name == name)
+    }
+    pub fn process(&self, name: &str) -> Option<&Process> {
+        self.processes.iter().find(|p| p.name == name)
+    }
+
+    /// Processes grouped by dependency depth among processes (services and
+    /// mocks are ready before the processes phase): a level only depends on
+    /// earlier ones, so a level starts together.
+    pub fn process_levels(&self) -> Vec<Vec<&Process>> {
+        fn visit<'a>(
+            m: &'a Manifest,
+            name: &'a str,
+            depth: &mut BTreeMap<&'a str, usize>,
+        ) -> usize {
+            if let Some(d) = depth.get(name) {
+                return *d;
+            }
+            // Cycles were rejected during validation, so this terminates.
+            let p = m.process(name).expect("validated dependency");
+            let d = p
+                .depends_on
+                .iter()
+                .filter(|dep| m.process(dep).is_some())
+                .map(|dep| visit(m, dep, depth) + 1)
+                .max()
+                .unwrap_or(0);
+            depth.insert(name, d);
+            d
+        }
+        let mut depth = BTreeMap::new();
+        let mut levels: Vec<Vec<&Process>> = Vec::new();
+        for p in &self.processes {
+            let d = visit(self, &p.name, &mut depth);
+            if levels.len() <= d {
+                levels.resize_with(d + 1, Vec::new);
+            }
+            levels[d].push(p);
+        }
+        levels
     }
 
     /// Services grouped by dependency depth: every service of one level only

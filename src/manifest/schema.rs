@@ -11,6 +11,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use super::process_schema::{ProcessCommand, ProcessDef, RestartPolicy};
+
 pub type Map<V> = BTreeMap<String, V>;
 
 /// `[project]`
@@ -447,8 +449,18 @@ pub enum Identity {
 pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
     Some(match path {
         [] => &[
-            "project", "settings", "tools", "requires", "services", "mocks", "config", "secrets",
-            "hooks", "metrics", "env",
+            "project",
+            "settings",
+            "tools",
+            "requires",
+            "services",
+            "mocks",
+            "processes",
+            "config",
+            "secrets",
+            "hooks",
+            "metrics",
+            "env",
         ],
         ["project"] => &["name"],
         ["settings"] => &["registry_mirror", "pull", "mounts"],
@@ -501,6 +513,8 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
         ["mocks", _, "routes", _] => &[
             "method", "path", "status", "json", "body", "headers", "query", "delay_ms", "priority",
         ],
+        ["processes", _] => &["command", "cwd", "env", "ready", "depends_on", "restart"],
+        ["processes", _, "ready"] => &["tcp", "http", "port", "log", "timeout"],
         ["config"] => &["environment", "values", "environments", "files", "sources"],
         ["config", "files", _] => &["template", "output", "environments"],
         ["config", "sources", _] => &["kind", "url", "prefix", "key", "environments", "token_env"],

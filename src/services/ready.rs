@@ -2,7 +2,7 @@
 //! healthcheck (whose 30 s default interval would dominate start-up).
 //!
 //! Polling starts at 50 ms and backs off by 1.5x up to 250 ms, until the
-//! service's timeout. Between failed probes the container's state is checked,
+//! service's timeout (`crate::probe`, shared with processes). Between failed probes the container's state is checked,
 //! so a container that exits stops the wait at once, with its exit code.
 //!
 //! TCP probes: Docker's userland proxy accepts connections on a published
@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 
 use crate::manifest::model::{Probe, Readiness};
+use crate::probe::{describe, next_delay, FIRST_DELAY};
 
 use super::ports::Published;
 use super::Engine;
@@ -43,10 +43,6 @@ pub struct NotReady {
     /// Set when the container exited.
     pub exit_code: Option<i64>,
 }
-
-const FIRST_DELAY: Duration = Duration::from_millis(50);
-// Low cap: a probe costs a few ms, a late one costs the user up to the cap.
-const MAX_DELAY: Duration = Duration::from_millis(250);
 
 /// Waits until `ready` passes, the container exits, or the timeout ends.
 /// Without a probe, a running container is ready.
@@ -82,7 +78,7 @@ pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), NotRe
             });
         }
         tokio::time::sleep(delay.min(deadline - now)).await;
-        delay = (delay.mul_f32(1.5)).min(MAX_DELAY);
+        delay = next_delay(delay);
     }
 }
 
@@ -96,16 +92,6 @@ pub async fn once(t: &Target<'_>, ready: Option<&Readiness>) -> bool {
             Ok(probe) => check(t, &probe).await,
             Err(_) => false,
         },
-    }
-}
-
-fn describe(p: &Probe) -> String {
-    match p {
-        Probe::Tcp(port) => format!("tcp {port}"),
-        Probe::Http { path, port } => format!("http GET {path} on port {port}"),
-        Probe::Exec(cmd) => format!("exec {}", cmd.join(" ")),
-        Probe::Log(re) => format!("log line matching `{re}`"),
-        Probe::Healthcheck => "the image's HEALTHCHECK".into(),
     }
 }
 
@@ -186,8 +172,7 @@ async fn tcp(t: &Target<'_>, port: u16) -> bool {
     let Some((addr, direct)) = address(t, port) else {
         return false;
     };
-    let connect = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await;
-    let Ok(Ok(mut stream)) = connect else {
+    let Some(mut stream) = crate::probe::tcp_connect(addr).await else {
         return false;
     };
     if direct {
@@ -206,17 +191,7 @@ async fn http(t: &Target<'_>, path: &str, port: u16) -> bool {
     let Some((addr, _)) = address(t, port) else {
         return false;
     };
-    let Ok(client) = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(2))
-        .build()
-    else {
-        return false;
-    };
-    match client.get(format!("http://{addr}{path}")).send().await {
-        Ok(r) => r.status().is_success(),
-        Err(_) => false,
-    }
+    crate::probe::http_ok(addr, path).await
 }
 
 async fn exec(t: &Target<'_>, cmd: &[String]) -> bool {

@@ -26,13 +26,18 @@ pub struct PortEntry {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct StatusEntry {
     pub name: String,
-    /// "service", "mock" or "job".
+    /// "service", "mock", "job" or "process".
     pub kind: String,
-    /// "running", "stopped", "exited" or "missing".
+    /// "running", "stopped", "exited" or "missing" (and, for a process
+    /// waiting out its backoff, "restarting").
     pub state: String,
     pub ready: bool,
     pub ports: Vec<PortEntry>,
     pub url: Option<String>,
+    /// Only on processes, where it is the command's pid or null: `None`
+    /// leaves the key out, so the other entries read as they always did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<Option<u32>>,
 }
 
 /// Every service and job of the manifest, in declaration order. Running
@@ -118,6 +123,7 @@ pub async fn status(
                 ready,
                 ports,
                 url,
+                pid: None,
             }
         }
     });
@@ -192,6 +198,7 @@ pub async fn from_labels(engine: &Engine, project_id: &str) -> Result<Vec<Status
                 ready: done,
                 ports,
                 url: None,
+                pid: None,
             }
         })
         .collect();

@@ -33,6 +33,10 @@ pub trait Backend {
     /// a signal, it stops the running hook.
     async fn pre_down(&self, s: &Session<'_>);
 
+    /// Stops this clone's processes (supervisors and their groups);
+    /// returns the names of those that ran.
+    async fn stop_processes(&self, s: &Session<'_>) -> Vec<String>;
+
     /// Stops this clone's mocks; returns their names.
     fn stop_mocks(&self, s: &Session<'_>) -> Vec<String>;
 

@@ -1,4 +1,5 @@
-//! `down` and `reset`: take the environment away. They work from the
+//! `down` and `reset`: take the environment away, in the reverse of `up`'s
+//! order (pre_down hooks, processes, mocks, containers). They work from the
 //! labels and the clone's state files, and must always work: an untrusted or
 //! failing `pre_down` hook is a warning, not a stop.
 
@@ -11,6 +12,8 @@ use super::{interruptible, lock, record, Backend, Session, Wait};
 
 #[derive(Debug, Default)]
 pub struct DownSummary {
+    /// Processes stopped.
+    pub processes: Vec<String>,
     /// Mocks stopped.
     pub mocks: Vec<String>,
     pub removed: DownReport,
@@ -31,8 +34,8 @@ pub struct DownOptions {
     pub start: Start,
 }
 
-/// Stops the mocks and removes the project's containers and network
-/// (volumes too with `volumes`). Recorded as a `down` run.
+/// Stops the processes and mocks and removes the project's containers and
+/// network (volumes too with `volumes`). Recorded as a `down` run.
 pub fn down<B: Backend>(
     s: &Session<'_>,
     backend: &B,
@@ -81,7 +84,13 @@ fn take_down<B: Backend>(
         backend.pre_down(s).await;
         Ok(())
     }))?;
+    let processes =
+        runtime.block_on(interruptible(async { Ok(backend.stop_processes(s).await) }))?;
     let mocks = backend.stop_mocks(s);
     let removed = runtime.block_on(interruptible(backend.remove_containers(s, volumes)))?;
-    Ok(DownSummary { mocks, removed })
+    Ok(DownSummary {
+        processes,
+        mocks,
+        removed,
+    })
 }

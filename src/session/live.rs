@@ -1,5 +1,6 @@
 //! The real backend: the user's container engine (connected on first use
-//! and shared by every phase), background mock processes, downloads, hooks.
+//! and shared by every phase), background mock processes, downloads, hooks,
+//! and the supervised processes of `[processes]`.
 //!
 //! Hooks run as async children, so the signal handling around a phase can
 //! win while one runs: dropping the phase stops the hook's process group.
@@ -116,6 +117,23 @@ impl Live {
         Ok(())
     }
 
+    /// Starts, keeps or restarts the processes (and stops those no longer
+    /// declared), with the project environment. Async all the way, so a
+    /// signal wins while `up` waits for one to get ready.
+    async fn processes_phase(&self, s: &Session<'_>, reporter: &dyn Reporter) -> Result<(), Error> {
+        // A log tail in an error may quote what a secret command printed.
+        s.learn_secret_commands();
+        let env = s.project_env().await?;
+        let req = crate::processes::UpRequest {
+            manifest: s.manifest,
+            paths: &s.paths,
+            exe: s.exe.clone(),
+            env: &env,
+            reporter,
+        };
+        Ok(crate::processes::up(&req).await?)
+    }
+
     /// Runs hooks with every secret this command can know masked in their
     /// output (the config phase, when it ran, taught the redactor too).
     async fn hooks(
@@ -183,6 +201,8 @@ impl Backend for Live {
                 self.hooks(s, &m.hooks.setup, HookKind::Setup, reporter)
                     .await
             }
+            // Also with none declared: one removed from devenv.toml stops.
+            Phase::Processes => self.processes_phase(s, reporter).await,
         }
     }
 
@@ -205,6 +225,17 @@ impl Backend for Live {
             let e = s.redact_error(e);
             s.reporter
                 .message(Level::Warn, &format!("{e}; going on with down"));
+        }
+    }
+
+    async fn stop_processes(&self, s: &Session<'_>) -> Vec<String> {
+        match crate::processes::down(&s.paths).await {
+            Ok(names) => names,
+            Err(e) => {
+                s.reporter
+                    .message(Level::Warn, &format!("stopping processes: {e}"));
+                Vec::new()
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! `logs NAME`: a container's log from the engine, or a mock's request log
-//! from `.devenv/logs/`, optionally followed until a signal ends it.
+//! or a process's output from `.devenv/logs/`, optionally followed until a
+//! signal ends it.
 //!
 //! A log holds whatever the container or the mock's callers wrote, secrets
 //! included, so every byte goes through the session's redactor (as a
@@ -46,7 +47,11 @@ fn log(
     let m = s.manifest;
     if m.mock(req.name).is_some() {
         let path = crate::mocks::log_path(&s.paths, req.name);
-        return mock_log(&path, req, s.redactor(), &mut |b| lines.push_bytes(b, sink));
+        return file_log(&path, req, s.redactor(), &mut |b| lines.push_bytes(b, sink));
+    }
+    if m.process(req.name).is_some() {
+        let path = crate::processes::log_path(&s.paths, req.name);
+        return file_log(&path, req, s.redactor(), &mut |b| lines.push_bytes(b, sink));
     }
     if m.service(req.name).is_none() {
         let names: Vec<&str> = m
@@ -54,6 +59,7 @@ fn log(
             .iter()
             .map(|s| s.name.as_str())
             .chain(m.mocks.iter().map(|m| m.name.as_str()))
+            .chain(m.processes.iter().map(|p| p.name.as_str()))
             .collect();
         let hint = if names.is_empty() {
             "devenv.toml declares no services".to_string()
@@ -79,10 +85,10 @@ fn log(
     }))
 }
 
-/// A mock's request log: the last lines, then (with `--follow`) whatever is
-/// appended, until a signal. Bytes go to `sink` as read (the caller
-/// redacts and cuts lines).
-fn mock_log(
+/// A mock's request log or a process's output: the last lines, then (with
+/// `--follow`) whatever is appended, until a signal. Bytes go to `sink` as
+/// read (the caller redacts and cuts lines).
+fn file_log(
     path: &Path,
     req: &LogsRequest<'_>,
     redactor: &Redactor,
@@ -94,7 +100,7 @@ fn mock_log(
         Ok(f) => f,
         Err(_) if !req.follow => {
             return Err(Error::usage(
-                format!("mock `{}` has no log yet", req.name),
+                format!("`{}` has no log yet", req.name),
                 Some("start it with `devenv up`".into()),
             ))
         }

@@ -85,6 +85,11 @@ fn sources(s: &Session<'_>, names: &[String]) -> Result<Vec<Source>, Error> {
                 name: name.to_string(),
                 path: crate::mocks::log_path(&s.paths, name),
             })
+        } else if m.processes.iter().any(|p| p.name == name) {
+            Some(Source::File {
+                name: name.to_string(),
+                path: crate::processes::log_path(&s.paths, name),
+            })
         } else {
             None
         }
@@ -92,6 +97,7 @@ fn sources(s: &Session<'_>, names: &[String]) -> Result<Vec<Source>, Error> {
     if names.is_empty() {
         let all = m.services.iter().map(|x| x.name.as_str());
         let all = all.chain(m.mocks.iter().map(|x| x.name.as_str()));
+        let all = all.chain(m.processes.iter().map(|x| x.name.as_str()));
         return Ok(all.filter_map(source).collect());
     }
     names
@@ -103,9 +109,10 @@ fn sources(s: &Session<'_>, names: &[String]) -> Result<Vec<Source>, Error> {
                     .iter()
                     .map(|x| x.name.as_str())
                     .chain(m.mocks.iter().map(|x| x.name.as_str()))
+                    .chain(m.processes.iter().map(|x| x.name.as_str()))
                     .collect();
                 Error::usage(
-                    format!("no service or mock named `{n}` in devenv.toml"),
+                    format!("no service, mock or process named `{n}` in devenv.toml"),
                     Some(format!("known: {}", known.join(", "))),
                 )
             })
@@ -114,22 +121,42 @@ fn sources(s: &Session<'_>, names: &[String]) -> Result<Vec<Source>, Error> {
 }
 
 /// `2026-12-01T10:00:00.123Z rest` -> (time, rest); lines without a time
-/// keep the time of the line before them.
+/// keep the time of the line before them. A process's log carries times
+/// only on the supervisor's own lines (`[devenv] TIME started ...`): the
+/// command's output takes the time of its start.
 fn split_time(lines: Vec<String>) -> Vec<Line> {
     let mut last = None;
+    let note = format!("{} ", crate::processes::NOTE);
     lines
         .into_iter()
-        .map(|l| match l.split_once(' ') {
-            Some((t, rest)) => match DateTime::parse_from_rfc3339(t) {
-                Ok(t) => {
+        .map(|l| {
+            if let Some(rest) = l.strip_prefix(&note) {
+                if let Some(t) = rest
+                    .split_once(' ')
+                    .and_then(|(t, _)| DateTime::parse_from_rfc3339(t).ok())
+                {
                     last = Some(t.with_timezone(&Utc));
-                    (last, rest.to_string())
                 }
-                Err(_) => (last, l),
-            },
-            None => (last, l),
+                return (last, l);
+            }
+            timed(&mut last, l)
         })
         .collect()
+}
+
+fn timed(last: &mut Option<DateTime<Utc>>, l: String) -> Line {
+    {
+        match l.split_once(' ') {
+            Some((t, rest)) => match DateTime::parse_from_rfc3339(t) {
+                Ok(t) => {
+                    *last = Some(t.with_timezone(&Utc));
+                    (*last, rest.to_string())
+                }
+                Err(_) => (*last, l),
+            },
+            None => (*last, l),
+        }
+    }
 }
 
 fn redacted_lines(s: &Session<'_>, bytes: &[u8]) -> Vec<String> {

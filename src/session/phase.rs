@@ -11,19 +11,22 @@ pub enum Phase {
     Services,
     Config,
     Hooks,
+    Processes,
 }
 
 impl Phase {
     /// Mocks start before services, so a container that calls an upstream
     /// while it starts finds the mock already answering; config renders
     /// from what services and mocks really got; hooks run last, with all of
-    /// it ready.
-    pub const ORDER: [Phase; 5] = [
+    /// it ready; and the app itself (processes) starts after them, with
+    /// its dependencies up, its config rendered and its setup done.
+    pub const ORDER: [Phase; 6] = [
         Phase::Tools,
         Phase::Mocks,
         Phase::Services,
         Phase::Config,
         Phase::Hooks,
+        Phase::Processes,
     ];
 
     /// The phase's name on the command line and in the metrics journal.
@@ -34,6 +37,7 @@ impl Phase {
             Phase::Services => "services",
             Phase::Config => "config",
             Phase::Hooks => "hooks",
+            Phase::Processes => "processes",
         }
     }
 
@@ -42,6 +46,7 @@ impl Phase {
         match self {
             Phase::Config => &[Code::SecretCommands, Code::ConfigSources],
             Phase::Hooks => &[Code::Hooks],
+            Phase::Processes => &[Code::Processes],
             Phase::Tools | Phase::Mocks | Phase::Services => &[],
         }
     }

@@ -1,10 +1,11 @@
-//! `status`: services, mocks, jobs and tools with state, readiness and
-//! URLs, assembled from what each module reports.
+//! `status`: services, mocks, jobs, processes and tools with state,
+//! readiness and URLs, assembled from what each module reports.
 
 use serde::Serialize;
 
 use crate::error::Error;
 use crate::mocks::MockStatus;
+use crate::processes::ProcessStatus;
 use crate::services::{PortEntry, StatusEntry};
 use crate::tools::ToolStatus;
 
@@ -14,7 +15,8 @@ use super::{interruptible, Backend, Session};
 #[derive(Debug, Serialize)]
 pub struct StatusDoc {
     pub project: String,
-    /// Services and jobs (from the engine), then mocks (from their state).
+    /// Services and jobs (from the engine), then mocks and processes (from
+    /// their state).
     pub services: Vec<StatusEntry>,
     pub tools: Vec<ToolStatus>,
 }
@@ -30,6 +32,12 @@ pub fn status<B: Backend>(s: &Session<'_>, backend: &B) -> Result<StatusDoc, Err
             .into_iter()
             .map(mock_entry),
     );
+    if !s.manifest.processes.is_empty() {
+        let processes = super::runtime()?.block_on(interruptible(async {
+            Ok(crate::processes::status(s.manifest, &s.paths).await)
+        }))?;
+        services.extend(processes.into_iter().map(process_entry));
+    }
     Ok(StatusDoc {
         project: s.manifest.project.name.clone(),
         services,
@@ -53,5 +61,19 @@ fn mock_entry(m: MockStatus) -> StatusEntry {
             })
             .collect(),
         url: m.url,
+        pid: None,
+    }
+}
+
+/// A process as one more entry, with its pid (null when not running).
+fn process_entry(p: ProcessStatus) -> StatusEntry {
+    StatusEntry {
+        name: p.name,
+        kind: "process".into(),
+        state: p.state.into(),
+        ready: p.ready,
+        ports: Vec::new(),
+        url: p.url,
+        pid: Some(p.pid),
     }
 }

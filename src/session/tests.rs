@@ -62,6 +62,10 @@ impl Backend for Fake {
     async fn pre_down(&self, _: &Session<'_>) {
         self.called("pre_down");
     }
+    async fn stop_processes(&self, _: &Session<'_>) -> Vec<String> {
+        self.called("stop_processes");
+        vec!["web".into()]
+    }
     fn stop_mocks(&self, _: &Session<'_>) -> Vec<String> {
         self.called("stop_mocks");
         vec!["payments".into()]
@@ -176,12 +180,13 @@ fn up_runs_every_phase_in_the_one_order_after_checking_ports() {
     assert_eq!(
         fake.calls(),
         [
-            "check_ports tools,mocks,services,config,hooks",
+            "check_ports tools,mocks,services,config,hooks,processes",
             "tools",
             "mocks",
             "services",
             "config",
-            "hooks"
+            "hooks",
+            "processes"
         ]
     );
     assert!(c.said("shop is up"));
@@ -193,7 +198,15 @@ fn up_runs_every_phase_in_the_one_order_after_checking_ports() {
     let phases: Vec<&str> = runs[0].phases.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         phases,
-        ["preflight", "tools", "mocks", "services", "config", "hooks"]
+        [
+            "preflight",
+            "tools",
+            "mocks",
+            "services",
+            "config",
+            "hooks",
+            "processes"
+        ]
     );
 }
 
@@ -328,7 +341,7 @@ fn a_second_up_of_the_clone_is_refused_while_one_holds_the_lock() {
 }
 
 #[test]
-fn down_runs_pre_down_then_mocks_then_containers_and_is_recorded() {
+fn down_runs_pre_down_then_processes_mocks_and_containers_and_is_recorded() {
     let c = Clone::new(PLAIN);
     let fake = Fake::default();
     let opts = DownOptions {
@@ -338,9 +351,15 @@ fn down_runs_pre_down_then_mocks_then_containers_and_is_recorded() {
     };
     let done = down(&c.session(), &fake, &opts).unwrap();
     assert_eq!(done.mocks, ["payments"]);
+    assert_eq!(done.processes, ["web"]);
     assert_eq!(
         fake.calls(),
-        ["pre_down", "stop_mocks", "remove_containers volumes=false"]
+        [
+            "pre_down",
+            "stop_processes",
+            "stop_mocks",
+            "remove_containers volumes=false"
+        ]
     );
     assert_eq!(c.runs()[0].kind, RunKind::Down);
 }
@@ -394,4 +413,23 @@ fn the_session_masks_secrets_it_knows_without_running_anything() {
     s.reporter
         .message(crate::progress::Level::Info, TOKEN_VALUE);
     assert!(c.said(crate::redact::MASK) && !c.said(TOKEN_VALUE));
+}
+
+const WITH_PROCESS: &str =
+    "[project]\nname = \"shop\"\n[processes.web]\ncommand = \"python3 -m http.server\"\n";
+
+#[test]
+fn an_untrusted_process_stops_up_before_anything_runs() {
+    let c = Clone::new(WITH_PROCESS);
+    let fake = Fake::default();
+    let e = up(&c.session(), &fake, &c.opts()).unwrap_err();
+    assert_eq!(e.exit_code(), 3);
+    assert!(fake.calls().is_empty());
+    assert!(c.said("process web: python3 -m http.server"));
+    // The phases before it run no repository code: no trust needed.
+    let opts = UpOptions {
+        only: vec![Phase::Tools, Phase::Services],
+        ..c.opts()
+    };
+    up(&c.session(), &fake, &opts).unwrap();
 }

@@ -1,5 +1,5 @@
-//! `devenv down [--volumes]`: stop and remove this project's containers,
-//! network and mocks; named volumes are kept unless asked.
+//! `devenv down [--volumes]`: stop this project's processes and mocks and
+//! remove its containers and network; named volumes are kept unless asked.
 
 use crate::cli::args::DownArgs;
 use crate::cli::App;
@@ -24,6 +24,12 @@ pub fn run(app: &mut App, args: DownArgs) -> Result<i32, Error> {
     let done = session::down(&s, &Live::new(), &opts)?;
     let p = &app.printer;
     let name = &manifest.project.name;
+    if !done.processes.is_empty() {
+        p.message(
+            Level::Info,
+            &format!("stopped process(es): {}", done.processes.join(", ")),
+        );
+    }
     if !done.mocks.is_empty() {
         p.message(
             Level::Info,
@@ -31,7 +37,12 @@ pub fn run(app: &mut App, args: DownArgs) -> Result<i32, Error> {
         );
     }
     let r = &done.removed;
-    if r.containers.is_empty() && !r.network && r.volumes.is_empty() && done.mocks.is_empty() {
+    if r.containers.is_empty()
+        && !r.network
+        && r.volumes.is_empty()
+        && done.mocks.is_empty()
+        && done.processes.is_empty()
+    {
         p.message(Level::Info, &format!("{name}: nothing to stop"));
         return Ok(0);
     }

@@ -31,6 +31,7 @@ pub fn run(app: &mut App, args: LogsArgs) -> Result<i32, Error> {
             .iter()
             .map(|x| x.name.as_str())
             .chain(manifest.mocks.iter().map(|x| x.name.as_str()))
+            .chain(manifest.processes.iter().map(|x| x.name.as_str()))
             .collect()
     } else {
         args.names.iter().map(String::as_str).collect()

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod logs;
 pub mod metrics;
 pub mod mock;
+pub mod process;
 pub mod render;
 pub mod report;
 pub mod reset;

@@ -1,5 +1,5 @@
-//! `devenv status [--json]`: services, mocks, jobs and tools with state,
-//! readiness and URLs.
+//! `devenv status [--json]`: services, mocks, jobs, processes and tools
+//! with state, readiness and URLs.
 
 use crate::cli::App;
 use crate::error::Error;
@@ -24,7 +24,7 @@ fn print_table(app: &App, doc: &StatusDoc) {
     let p = &app.printer;
     p.data(&p.bold(&doc.project));
     if doc.services.is_empty() {
-        p.data("  no services, mocks or jobs");
+        p.data("  no services, mocks, jobs or processes");
     }
     let width = doc.services.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &doc.services {
@@ -45,6 +45,9 @@ fn print_table(app: &App, doc: &StatusDoc) {
         );
         if !ports.is_empty() {
             line.push_str(&format!("  {}", ports.join(", ")));
+        }
+        if let Some(Some(pid)) = s.pid {
+            line.push_str(&format!("  pid {pid}"));
         }
         if let Some(u) = &s.url {
             line.push_str(&format!("  {}", p.dim(u)));

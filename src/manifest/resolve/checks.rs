@@ -1,10 +1,12 @@
-//! Checks across sections: names shared by services and mocks, dependencies,
-//! cycles, and host ports claimed twice.
+//! Checks across sections: names shared by services, mocks and processes,
+//! dependencies, cycles (across services and across processes), and host
+//! ports claimed twice.
 
 use super::*;
 
 impl Resolver<'_> {
-    /// Names across services and mocks, dependencies, cycles and ports.
+    /// Names across services, mocks and processes, dependencies, cycles and
+    /// ports.
     pub(super) fn cross_checks(&mut self, raw: &RawManifest) {
         let service_names: BTreeSet<&str> = raw
             .services
@@ -13,6 +15,11 @@ impl Resolver<'_> {
             .collect();
         let mock_names: BTreeSet<&str> = raw
             .mocks
+            .iter()
+            .map(|(k, _)| k.get_ref().as_str())
+            .collect();
+        let process_names: BTreeSet<&str> = raw
+            .processes
             .iter()
             .map(|(k, _)| k.get_ref().as_str())
             .collect();
@@ -37,7 +44,7 @@ impl Resolver<'_> {
                         to: dep,
                         span: d.span(),
                     });
-                } else if !mock_names.contains(dep) {
+                } else if !mock_names.contains(dep) && !process_names.contains(dep) {
                     let all = service_names
                         .iter()
                         .chain(mock_names.iter())
@@ -58,7 +65,17 @@ impl Resolver<'_> {
                 }
             }
         }
-        let nodes: Vec<&str> = service_names.iter().copied().collect();
+        let names = processes::Names {
+            services: service_names.clone(),
+            mocks: mock_names.clone(),
+            processes: process_names,
+        };
+        self.process_dependencies(raw, &names, &mut edges);
+        let nodes: Vec<&str> = service_names
+            .iter()
+            .chain(&names.processes)
+            .copied()
+            .collect();
         for (cycle, span) in find_cycles(&nodes, &edges) {
             self.err_hint(
                 span,

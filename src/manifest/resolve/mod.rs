@@ -8,6 +8,7 @@
 mod checks;
 mod config;
 mod mocks;
+mod processes;
 mod services;
 mod tools;
 
@@ -69,6 +70,11 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
         .iter()
         .filter_map(|(k, s)| r.service(k, s))
         .collect();
+    let processes: Vec<Process> = raw
+        .processes
+        .iter()
+        .filter_map(|(k, p)| r.process(k, p))
+        .collect();
     r.cross_checks(&raw);
     let config = r.config(&raw.config);
     let secrets = raw
@@ -106,6 +112,7 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
         requires,
         services,
         mocks,
+        processes,
         config,
         secrets,
         hooks,
@@ -125,7 +132,6 @@ fn escape_hint(e: &crate::confine::Escape) -> &'static str {
     }
 }
 
-/// Docker-safe names for services, mocks and volumes.
 /// A name a shell accepts for a variable: letters, digits and `_`, not
 /// starting with a digit (secrets and `[env]` are named like this).
 pub(super) fn is_env_name(name: &str) -> bool {
@@ -135,6 +141,7 @@ pub(super) fn is_env_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Docker-safe names for services, mocks, processes and volumes.
 pub fn valid_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
