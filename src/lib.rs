@@ -13,6 +13,7 @@ pub mod clock;
 pub mod diagnostic;
 pub mod doctor;
 pub mod error;
+pub mod fsread;
 pub mod hooks;
 pub mod init;
 pub mod manifest;

@@ -47,7 +47,7 @@ pub fn environment(root: &Path) -> Environment<'static> {
         }
         _ => minijinja::escape_formatter(out, state, value),
     });
-    env.set_loader(minijinja::path_loader(root));
+    env.set_loader(super::loader::below(root));
     super::filters::register(&mut env);
     env
 }
@@ -252,7 +252,7 @@ fn render_diagnostic(
     // Errors inside an included template point at that file.
     let included;
     let src = match e.name() {
-        Some(n) if n != top.name => match std::fs::read_to_string(top_root(top).join(n)) {
+        Some(n) if n != top.name => match crate::fsread::read_limited(&top_root(top).join(n)) {
             Ok(text) => {
                 included = Source {
                     name: n.to_string(),

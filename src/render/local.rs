@@ -23,10 +23,13 @@ pub fn path(root: &Path) -> PathBuf {
 /// The file's values; `Ok(None)` when there is no such file.
 pub fn load(root: &Path) -> Result<Option<Map<String, Value>>, Diagnostics> {
     let file = path(root);
-    let text = match std::fs::read_to_string(&file) {
+    let text = match crate::fsread::read_limited(&file) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Diagnostic::file(&file, format!("cannot read: {e}")).into()),
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => {
+            let message = format!("cannot read {}: {e}", file.display());
+            return Err(Diagnostic::file(&file, message).into());
+        }
     };
     parse(&file, &text).map(Some)
 }

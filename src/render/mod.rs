@@ -14,6 +14,7 @@ mod diff;
 mod engine;
 mod explain;
 pub mod filters;
+mod loader;
 pub mod local;
 mod outputs;
 pub mod redact;
@@ -204,11 +205,11 @@ pub fn remove_outputs(m: &Manifest, paths: &Paths) -> std::io::Result<Removed> {
 }
 
 fn read_template(root: &Path, path: &Path) -> Result<engine::Source, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::NotFound {
+    let text = crate::fsread::read_limited(path).map_err(|e| {
+        let what = if e.is_not_found() {
             "template not found".to_string()
         } else {
-            format!("cannot read the template: {e}")
+            format!("cannot read the template {}: {e}", path.display())
         };
         Diagnostics::from(
             Diagnostic::file(path, what)

@@ -94,7 +94,7 @@ impl Stacks {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .to_string();
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::fsread::read_limited(&path) {
                 Ok(t) => t,
                 Err(e) => {
                     problems.push(Diagnostic::file(

@@ -126,16 +126,26 @@ pub(super) fn response(
                     ctx.err(&kat, format!("`{name}` must stay inside __files"));
                     ok = false;
                 }
-                Some(name) => match std::fs::read(body_dir.join(name)) {
+                Some(name) => match crate::fsread::read_limited_bytes(&body_dir.join(name)) {
                     Ok(b) if templated => {
                         text_body = Some(String::from_utf8_lossy(&b).into_owned())
                     }
                     Ok(b) => out.body = Bytes::from(b),
-                    Err(_) => {
+                    Err(e) if e.is_not_found() => {
                         ctx.err_hint(
                             &kat,
                             format!("body file `{name}` not found in {}", body_dir.display()),
                             "put it under __files next to the mappings",
+                        );
+                        ok = false;
+                    }
+                    Err(e) => {
+                        ctx.err(
+                            &kat,
+                            format!(
+                                "cannot read body file `{name}` in {}: {e}",
+                                body_dir.display()
+                            ),
                         );
                         ok = false;
                     }
