@@ -145,9 +145,18 @@ impl Diagnostic {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
+/// The most problems one file reports. Each one costs a scan of the text
+/// up to it, so a hostile 4 MiB file of a hundred thousand mistakes would
+/// otherwise take minutes; past the first hundred, more tell nobody more.
+pub const MAX_PROBLEMS: usize = 100;
+
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
+    }
+    /// Whether [`MAX_PROBLEMS`] have been recorded: readers stop recording.
+    pub fn is_full(&self) -> bool {
+        self.0.len() >= MAX_PROBLEMS
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -55,6 +55,9 @@ impl<'a> Reader<'a> {
             return Some(table);
         }
         for e in errors {
+            if self.problems.is_full() {
+                break;
+            }
             let span = e.span().unwrap_or(0..0);
             self.problems.push(
                 Diagnostic::at(
@@ -70,6 +73,9 @@ impl<'a> Reader<'a> {
     }
 
     pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.file, self.source, span, message));
     }
@@ -80,6 +86,9 @@ impl<'a> Reader<'a> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.file, self.source, span, message).with_hint(hint));
     }

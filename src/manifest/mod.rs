@@ -4,6 +4,7 @@
 //! `load` is the one entry point: it either returns a manifest that passed
 //! every check, or every problem found, each pinned to file:line:column.
 
+mod duration;
 mod graph;
 pub mod load;
 pub mod model;

@@ -145,6 +145,9 @@ pub fn sanitise_project_name(dir: &str) -> String {
 
 impl Resolver<'_> {
     pub(super) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.path, self.source, span, message));
     }
@@ -155,6 +158,9 @@ impl Resolver<'_> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.path, self.source, span, message).with_hint(hint));
     }
