@@ -11,6 +11,7 @@ pub mod model;
 mod ports;
 mod resolve;
 pub mod schema;
+mod size;
 pub mod words;
 
 use std::path::{Path, PathBuf};

@@ -55,6 +55,16 @@ pub struct Tool {
     pub version: String,
     pub source: ToolSource,
     pub allow_unverified: bool,
+    /// `max_unpacked` and `max_ratio`; unset means the defaults.
+    pub unpack: UnpackLimits,
+}
+
+/// What a tool's archive may unpack to, as `[tools.NAME]` sets it; `None`
+/// takes the default in `tools::archive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnpackLimits {
+    pub max_bytes: Option<u64>,
+    pub max_ratio: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use super::duration::{parse_duration, DurationValue, MAX_DELAY_MS, MAX_DURATION};
+pub use super::size::SizeValue;
 
 pub type Map<V> = BTreeMap<String, V>;
 
@@ -63,6 +64,10 @@ pub struct ToolDef {
     /// The explicit opt-in to install without any checksum.
     #[serde(default)]
     pub allow_unverified: bool,
+    /// The most the archive may unpack to (default in `tools::archive`).
+    pub max_unpacked: Option<SizeValue>,
+    /// The most the archive may unpack to per byte downloaded.
+    pub max_ratio: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -405,6 +410,8 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "strip_components",
             "platforms",
             "allow_unverified",
+            "max_unpacked",
+            "max_ratio",
         ],
         ["tools", _, "platforms", _] => &["url", "bin", "strip_components"],
         ["services", _] => &[

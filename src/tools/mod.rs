@@ -9,11 +9,13 @@ mod archive;
 mod download;
 pub mod index;
 mod install;
+mod limits;
 mod lockfile;
 mod locking;
 pub mod requires;
 mod spec;
 mod store;
+mod xz_scan;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -195,6 +197,13 @@ pub enum ToolsError {
         url: String,
         reason: String,
     },
+    /// Exit 1: the archive unpacks to more than its limits allow.
+    #[error("tool `{tool}`: refusing to unpack {url}: {exceeded}")]
+    UnpackLimit {
+        tool: String,
+        url: String,
+        exceeded: limits::Exceeded,
+    },
     #[error("tool `{tool}`: {message}")]
     Download { tool: String, message: String },
     #[error("{0:#}")]
@@ -220,6 +229,12 @@ impl ToolsError {
             ToolsError::Checksum { .. } => {
                 "the download is not what devenv.toml or devenv.lock pinned; check the URL and the sum".into()
             }
+            ToolsError::UnpackLimit { tool, exceeded, .. } => match exceeded.key() {
+                Some((key, value)) => format!(
+                    "if {tool} really is that large, raise the limit: `{key} = {value}` in [tools.{tool}] of devenv.toml"
+                ),
+                None => "this is not an archive of a tool; check the URL".into(),
+            },
             _ => return None,
         })
     }

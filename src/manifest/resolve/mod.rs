@@ -25,7 +25,7 @@ use super::graph::{find_cycles, port_clashes, Edge, PortClaim};
 use super::load::RawManifest;
 use super::model::*;
 use super::ports::{parse_host_port, parse_port_spec};
-use super::schema::{self, ReadyDef, ToolEntry};
+use super::schema::{self, ReadyDef, ToolDef, ToolEntry};
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics};
 use crate::stacks::Stacks;
 
