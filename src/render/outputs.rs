@@ -9,6 +9,7 @@ use crate::util::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 use super::diff;
+use crate::fsread::ReadError;
 use crate::paths::Paths;
 
 /// `.devenv/state/rendered.json`.
@@ -133,13 +134,23 @@ pub fn assess(planned: Vec<Planned>, state: &RenderState) -> Vec<Assessed> {
         .map(|p| {
             let record = state.outputs.get(&p.rel);
             let had_secret = record.is_some_and(|r| r.secret);
-            let Ok(bytes) = std::fs::read(&p.path) else {
-                return Assessed {
-                    planned: p,
-                    status: Status::Missing,
-                    on_disk: None,
-                    had_secret,
-                };
+            let status = match crate::fsread::read_limited_bytes(&p.path) {
+                Ok(bytes) => Ok(bytes),
+                // A FIFO, a device or a huge file (an output path can be a
+                // symlink in the repository): not devenv's, and not read.
+                Err(ReadError::NotAFile(_) | ReadError::TooLarge) => Err(Status::Foreign),
+                Err(_) => Err(Status::Missing),
+            };
+            let bytes = match status {
+                Ok(bytes) => bytes,
+                Err(status) => {
+                    return Assessed {
+                        planned: p,
+                        status,
+                        on_disk: None,
+                        had_secret,
+                    }
+                }
             };
             let status = if bytes == p.text.as_bytes() {
                 if p.secret && too_open(&p.path) {
@@ -292,7 +303,7 @@ pub fn remove(paths: &Paths) -> std::io::Result<Removed> {
     let mut out = Removed::default();
     for (rel, record) in &state.outputs {
         let path = paths.root.join(rel);
-        match std::fs::read(&path) {
+        match crate::fsread::read_limited_bytes(&path) {
             Ok(bytes) if record.wrote(&bytes) => {
                 std::fs::remove_file(&path)?;
                 out.removed.push(path);
