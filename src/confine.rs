@@ -13,7 +13,6 @@
 //! not get through.
 
 use std::fs::File;
-use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 
 /// How a path leaves the repository.
@@ -70,13 +69,20 @@ impl Escape {
 pub enum OpenError {
     #[error(transparent)]
     Escape(#[from] Escape),
+    /// Not a regular file, or over `fsread::LIMIT`.
+    #[error(transparent)]
+    Limit(#[from] crate::fsread::ReadError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 impl OpenError {
     pub fn is_not_found(&self) -> bool {
-        matches!(self, OpenError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+        match self {
+            OpenError::Io(e) => e.kind() == std::io::ErrorKind::NotFound,
+            OpenError::Limit(e) => e.is_not_found(),
+            OpenError::Escape(_) => false,
+        }
     }
 }
 
@@ -150,26 +156,25 @@ pub fn confine_joined(root: &Path, path: &Path) -> Result<PathBuf, Escape> {
 }
 
 /// Opens `path` (below `root`, or relative to it) for reading, confined:
-/// the resolved path is opened, then checked again against what was opened.
+/// the resolved path is opened if it is a regular file within
+/// `fsread::LIMIT` (never blocking on a FIFO), then checked again against
+/// what was opened.
 pub fn open(root: &Path, path: &Path) -> Result<File, OpenError> {
     let real = confine_joined(root, path)?;
-    let file = File::open(&real)?;
+    let file = crate::fsread::open_checked(&real)?;
     verify(root, path, &real, &file)?;
     Ok(file)
 }
 
-/// The whole file, confined.
+/// The whole file, confined and within the limit.
 pub fn read(root: &Path, path: &Path) -> Result<Vec<u8>, OpenError> {
-    let mut bytes = Vec::new();
-    open(root, path)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok(crate::fsread::read_all(open(root, path)?)?)
 }
 
-/// The whole file as UTF-8 text, confined.
+/// The whole file as UTF-8 text, confined and within the limit.
 pub fn read_to_string(root: &Path, path: &Path) -> Result<String, OpenError> {
-    let mut text = String::new();
-    open(root, path)?.read_to_string(&mut text)?;
-    Ok(text)
+    String::from_utf8(read(root, path)?)
+        .map_err(|_| OpenError::Limit(crate::fsread::ReadError::NotUtf8))
 }
 
 /// After opening: the path still resolves to `real` inside the repository,

@@ -37,8 +37,8 @@ struct Snippet {
 impl Diagnostic {
     /// A problem at a byte span of `source`, the text of `file`.
     pub fn at(file: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
-        let start = span.start.min(source.len());
-        let end = span.end.clamp(start, source.len());
+        let start = char_floor(source, span.start);
+        let end = char_floor(source, span.end.clamp(start, source.len()));
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = source[start..]
             .find('\n')
@@ -55,11 +55,7 @@ impl Diagnostic {
             column: col_chars + 1,
             message: message.into(),
             hint: None,
-            snippet: Some(Snippet {
-                text,
-                start: col_chars,
-                width,
-            }),
+            snippet: Some(Snippet::around(&text, col_chars, width)),
         }
     }
 
@@ -140,14 +136,69 @@ impl Diagnostic {
     }
 }
 
+/// The most characters of a line a snippet shows. A minified or hostile
+/// file can hold megabytes on one line, and each problem shows its line.
+const SNIPPET_CHARS: usize = 160;
+
+impl Snippet {
+    /// The line, cut to a window around the underline when it is long.
+    fn around(line: &str, start: usize, width: usize) -> Snippet {
+        let len = line.chars().count();
+        if len <= SNIPPET_CHARS {
+            return Snippet {
+                text: line.to_string(),
+                start,
+                width,
+            };
+        }
+        let from = start
+            .saturating_sub(SNIPPET_CHARS / 4)
+            .min(len - SNIPPET_CHARS);
+        let mut text: String = line.chars().skip(from).take(SNIPPET_CHARS).collect();
+        let mut start = start - from;
+        if from > 0 {
+            text.insert(0, '…');
+            start += 1;
+        }
+        let shown = text.chars().count();
+        if from + SNIPPET_CHARS < len {
+            text.push('…');
+        }
+        Snippet {
+            width: width.min(shown.saturating_sub(start)).max(1),
+            text,
+            start,
+        }
+    }
+}
+
+/// `at` moved back to the start of the character it falls in (a span from
+/// any parser must never split a character and panic the slicing).
+fn char_floor(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// Several problems, reported together. This is the error a parse or a
 /// validation returns, so a user sees every mistake in one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
+/// The most problems one file reports. Each one costs a scan of the text
+/// up to it, so a hostile 4 MiB file of a hundred thousand mistakes would
+/// otherwise take minutes; past the first hundred, more tell nobody more.
+pub const MAX_PROBLEMS: usize = 100;
+
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
+    }
+    /// Whether [`MAX_PROBLEMS`] have been recorded: readers stop recording.
+    pub fn is_full(&self) -> bool {
+        self.0.len() >= MAX_PROBLEMS
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -235,6 +286,34 @@ pub fn offset_of(source: &str, line: usize, column: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_megabyte_line_is_shown_as_a_window_around_the_problem() {
+        let src = format!("x = \"{}\" y\n", "a".repeat(1 << 20));
+        let at = src.find(" y").unwrap() + 1;
+        let d = Diagnostic::at(Path::new("f.toml"), &src, at..at + 1, "here");
+        assert_eq!(d.column, (1 << 20) + 8);
+        let out = d.render(None, false);
+        assert!(out.len() < 1000, "{}", out.len());
+        let lines: Vec<&str> = out.lines().collect();
+        let col = |line: &str, c: char| line.chars().position(|x| x == c).unwrap();
+        assert_eq!(col(lines[4], '^'), col(lines[3], 'y'), "{out}");
+        let mid = src.len() / 2;
+        let d = Diagnostic::at(Path::new("f.toml"), &src, mid..mid + 3, "middle");
+        let out = d.render(None, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[3].ends_with('…') && lines[3].contains("| …a"),
+            "{out}"
+        );
+        assert!(lines[4].ends_with("^^^"), "{out}");
+    }
+
+    #[test]
+    fn a_span_inside_a_character_does_not_panic() {
+        let d = Diagnostic::at(Path::new("f"), "é = 1\n", 1..2, "x");
+        assert_eq!((d.line, d.column), (1, 1));
+    }
 
     #[test]
     fn points_at_line_and_column() {

@@ -14,6 +14,7 @@ pub mod confine;
 pub mod diagnostic;
 pub mod doctor;
 pub mod error;
+pub mod fsread;
 pub mod hooks;
 pub mod init;
 pub mod manifest;

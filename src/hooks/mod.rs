@@ -176,18 +176,30 @@ fn short_label(label: &str) -> String {
 }
 
 /// A digest of the listed files' paths and contents (a missing file counts
-/// as its own state, so creating it triggers the hook).
+/// as its own state, so creating it triggers the hook). Contents are hashed
+/// as a stream, and only of regular files: `if_changed` comes from the
+/// repository and may name `/dev/zero` or a FIFO.
 fn fingerprint(root: &Path, files: &[String]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for f in files {
         h.update(f.as_bytes());
         h.update([0]);
-        match std::fs::read(root.join(f)) {
-            Ok(bytes) => {
-                h.update(b"present");
-                h.update(Sha256::digest(&bytes));
+        let p = root.join(f);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_file() => {
+                let mut one = Sha256::new();
+                let hashed =
+                    std::fs::File::open(&p).and_then(|mut file| std::io::copy(&mut file, &mut one));
+                match hashed {
+                    Ok(_) => {
+                        h.update(b"present");
+                        h.update(one.finalize());
+                    }
+                    Err(_) => h.update(b"unreadable"),
+                }
             }
+            Ok(_) => h.update(b"special"),
             Err(_) => h.update(b"missing"),
         }
     }

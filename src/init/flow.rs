@@ -133,10 +133,7 @@ impl RepoView for FsRepo<'_> {
         self.root.join(rel).exists()
     }
     fn read(&self, rel: &str) -> Option<String> {
-        let p = self.root.join(rel);
-        p.is_file()
-            .then(|| std::fs::read_to_string(p).ok())
-            .flatten()
+        crate::fsread::read_limited(&self.root.join(rel)).ok()
     }
 }
 
@@ -171,7 +168,7 @@ fn detect_files(root: &Path) -> BTreeMap<String, String> {
             continue;
         }
         let text = if meta.len() <= READ_LIMIT {
-            std::fs::read_to_string(&p).unwrap_or_default()
+            crate::fsread::read_limited(&p).unwrap_or_default()
         } else {
             String::new()
         };
@@ -195,7 +192,7 @@ fn convert_compose(
         ..
     } = *setup;
     let shown = PathBuf::from(display(req.cwd, path));
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::fsread::read_limited(path).map_err(|e| {
         Error::usage(
             format!("cannot read {}: {e}", shown.display()),
             Some("give the path of a docker-compose file, like --from docker-compose.yml".into()),
@@ -208,7 +205,7 @@ fn convert_compose(
         Ok(r) => r.to_string_lossy().replace('\\', "/"),
         Err(_) => "..".to_string(),
     };
-    let vars: BTreeMap<String, String> = std::fs::read_to_string(dir.join(".env"))
+    let vars: BTreeMap<String, String> = crate::fsread::read_limited(&dir.join(".env"))
         .map(|t| super::parse_dotenv_vars(&t).into_iter().collect())
         .unwrap_or_default();
     let conv = super::convert_compose(&ComposeInput {

@@ -1,7 +1,7 @@
 //! Checks that need the whole set of services and mocks at once: dependency
 //! cycles and host ports claimed twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::model::{HostPort, Protocol};
@@ -15,6 +15,10 @@ pub struct Edge<'a> {
 
 /// Every dependency cycle, each reported once, as the names in order with
 /// the first repeated at the end, plus the span of the edge that closes it.
+///
+/// The walk keeps its own stack: a chain of tens of thousands of services
+/// (a hostile devenv.toml is at most 4 MiB, which is enough) would overflow
+/// the thread's stack if each step were a call.
 pub fn find_cycles(nodes: &[&str], edges: &[Edge<'_>]) -> Vec<(Vec<String>, Range<usize>)> {
     let mut adj: BTreeMap<&str, Vec<&Edge>> = BTreeMap::new();
     for e in edges {
@@ -28,44 +32,40 @@ pub fn find_cycles(nodes: &[&str], edges: &[Edge<'_>]) -> Vec<(Vec<String>, Rang
     }
     let mut mark: BTreeMap<&str, Mark> = nodes.iter().map(|n| (*n, Mark::New)).collect();
     let mut found = Vec::new();
-    let mut seen_sets: Vec<Vec<String>> = Vec::new();
-
-    fn dfs<'a>(
-        n: &'a str,
-        adj: &BTreeMap<&'a str, Vec<&'a Edge<'a>>>,
-        mark: &mut BTreeMap<&'a str, Mark>,
-        stack: &mut Vec<&'a str>,
-        found: &mut Vec<(Vec<String>, Range<usize>)>,
-        seen_sets: &mut Vec<Vec<String>>,
-    ) {
+    let mut seen_sets: BTreeSet<Vec<String>> = BTreeSet::new();
+    for n in nodes {
+        if mark.get(n) != Some(&Mark::New) {
+            continue;
+        }
+        // The active path, each node with the index of its next edge.
+        let mut path: Vec<(&str, usize)> = vec![(n, 0)];
         mark.insert(n, Mark::Active);
-        stack.push(n);
-        for e in adj.get(n).map(Vec::as_slice).unwrap_or(&[]) {
+        while let Some(top) = path.last_mut() {
+            let (cur, i) = (top.0, top.1);
+            top.1 += 1;
+            let Some(e) = adj.get(cur).and_then(|out| out.get(i)) else {
+                mark.insert(cur, Mark::Done);
+                path.pop();
+                continue;
+            };
             match mark.get(e.to).copied() {
-                Some(Mark::New) => dfs(e.to, adj, mark, stack, found, seen_sets),
+                Some(Mark::New) => {
+                    mark.insert(e.to, Mark::Active);
+                    path.push((e.to, 0));
+                }
                 Some(Mark::Active) => {
-                    let start = stack.iter().position(|s| *s == e.to).unwrap_or(0);
+                    let start = path.iter().position(|(s, _)| *s == e.to).unwrap_or(0);
                     let mut cycle: Vec<String> =
-                        stack[start..].iter().map(|s| s.to_string()).collect();
+                        path[start..].iter().map(|(s, _)| s.to_string()).collect();
                     let mut key = cycle.clone();
                     key.sort();
-                    if !seen_sets.contains(&key) {
-                        seen_sets.push(key);
+                    if seen_sets.insert(key) {
                         cycle.push(e.to.to_string());
                         found.push((cycle, e.span.clone()));
                     }
                 }
                 _ => {}
             }
-        }
-        stack.pop();
-        mark.insert(n, Mark::Done);
-    }
-
-    for n in nodes {
-        if mark.get(n) == Some(&Mark::New) {
-            let mut stack = Vec::new();
-            dfs(n, &adj, &mut mark, &mut stack, &mut found, &mut seen_sets);
         }
     }
     found
@@ -99,6 +99,29 @@ pub fn port_clashes<'a>(claims: &[PortClaim<'a>]) -> Vec<(Range<usize>, u16, &'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chain_of_a_hundred_thousand_services_does_not_overflow_the_stack() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("s{i}")).collect();
+        let nodes: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut edges: Vec<Edge> = nodes
+            .windows(2)
+            .map(|w| Edge {
+                from: w[0],
+                to: w[1],
+                span: 0..0,
+            })
+            .collect();
+        assert!(find_cycles(&nodes, &edges).is_empty());
+        edges.push(Edge {
+            from: nodes[nodes.len() - 1],
+            to: nodes[0],
+            span: 1..2,
+        });
+        let cycles = find_cycles(&nodes, &edges);
+        assert_eq!(cycles.len(), 1);
+        assert_eq!(cycles[0].0.len(), 100_001);
+    }
 
     #[test]
     fn finds_a_three_cycle_once() {

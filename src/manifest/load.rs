@@ -58,6 +58,9 @@ impl<'a> Reader<'a> {
             return Some(table);
         }
         for e in errors {
+            if self.problems.is_full() {
+                break;
+            }
             let span = e.span().unwrap_or(0..0);
             self.problems.push(
                 Diagnostic::at(
@@ -73,6 +76,9 @@ impl<'a> Reader<'a> {
     }
 
     pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.file, self.source, span, message));
     }
@@ -83,6 +89,9 @@ impl<'a> Reader<'a> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.file, self.source, span, message).with_hint(hint));
     }

@@ -4,6 +4,7 @@
 //! `load` is the one entry point: it either returns a manifest that passed
 //! every check, or every problem found, each pinned to file:line:column.
 
+mod duration;
 mod graph;
 pub mod load;
 pub mod model;
@@ -12,6 +13,7 @@ mod ports;
 mod process_schema;
 mod resolve;
 pub mod schema;
+mod size;
 pub mod words;
 
 use std::path::{Path, PathBuf};
@@ -34,24 +36,33 @@ pub enum ManifestError {
 }
 
 /// devenv.toml in `start` or the nearest parent, like git finds `.git`.
+/// Anything but a directory counts as found, so a FIFO or a device there is
+/// refused by `load` with its name rather than silently skipped.
 pub fn find(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| !m.is_dir()))
 }
 
 /// Reads and checks the manifest at `path` (absolute or relative to the
 /// working directory), with the repository's own stacks.
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let source = std::fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    let source = crate::fsread::read_limited(&path).map_err(|e| {
+        if e.is_not_found() {
             ManifestError::NotFound {
                 start: path.clone(),
             }
         } else {
-            ManifestError::Invalid(Diagnostic::file(&path, format!("cannot read: {e}")).into())
+            ManifestError::Invalid(
+                Diagnostic::file(&path, format!("cannot read {}: {e}", path.display()))
+                    .with_hint(format!(
+                        "the manifest must be a regular file of at most {} MiB",
+                        crate::fsread::LIMIT >> 20
+                    ))
+                    .into(),
+            )
         }
     })?;
     let root = path.parent().unwrap_or(Path::new("."));

@@ -72,6 +72,16 @@ pub struct Tool {
     pub version: String,
     pub source: ToolSource,
     pub allow_unverified: bool,
+    /// `max_unpacked` and `max_ratio`; unset means the defaults.
+    pub unpack: UnpackLimits,
+}
+
+/// What a tool's archive may unpack to, as `[tools.NAME]` sets it; `None`
+/// takes the default in `tools::archive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnpackLimits {
+    pub max_bytes: Option<u64>,
+    pub max_ratio: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,30 +367,45 @@ impl Manifest {
     /// Services grouped by dependency depth: every service of one level only
     /// depends on services of earlier levels, so a level can start in parallel.
     pub fn start_levels(&self) -> Vec<Vec<&Service>> {
+        let by_name: BTreeMap<&str, &Service> =
+            self.services.iter().map(|s| (s.name.as_str(), s)).collect();
+        let deps_of = |name: &str| -> Vec<&str> {
+            by_name.get(name).map_or_else(Vec::new, |s| {
+                s.depends_on
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|d| by_name.contains_key(d))
+                    .collect()
+            })
+        };
+        // A service's depth is one more than its deepest dependency's. The
+        // walk keeps its own stack (a long chain would overflow the thread's),
+        // and cycles were rejected during validation.
         let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
-        fn visit<'a>(
-            m: &'a Manifest,
-            name: &'a str,
-            depth: &mut BTreeMap<&'a str, usize>,
-        ) -> usize {
-            if let Some(d) = depth.get(name) {
-                return *d;
+        for s in &self.services {
+            let mut stack = vec![(s.name.as_str(), false)];
+            while let Some((name, deps_done)) = stack.pop() {
+                if depth.contains_key(name) {
+                    continue;
+                }
+                let deps = deps_of(name);
+                if deps_done {
+                    let d = deps.iter().map(|d| depth.get(d).map_or(0, |x| x + 1)).max();
+                    depth.insert(name, d.unwrap_or(0));
+                } else {
+                    stack.push((name, true));
+                    stack.extend(
+                        deps.into_iter()
+                            .filter(|d| !depth.contains_key(d))
+                            .map(|d| (d, false)),
+                    );
+                }
             }
-            // Cycles were rejected during validation, so this terminates.
-            let s = m.service(name).expect("validated dependency");
-            let d = s
-                .depends_on
-                .iter()
-                .filter(|dep| m.service(dep).is_some())
-                .map(|dep| visit(m, dep, depth) + 1)
-                .max()
-                .unwrap_or(0);
-            depth.insert(name, d);
-            d
         }
+        let visit = |name: &str| depth.get(name).copied().unwrap_or(0);
         let mut levels: Vec<Vec<&Service>> = Vec::new();
         for s in &self.services {
-            let d = visit(self, &s.name, &mut depth);
+            let d = visit(&s.name);
             if levels.len() <= d {
                 levels.resize_with(d + 1, Vec::new);
             }

@@ -11,7 +11,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use super::duration::{parse_duration, DurationValue, MAX_DELAY_MS, MAX_DURATION};
 pub use super::process_schema::{ProcessCommand, ProcessDef, RestartPolicy};
+pub use super::size::SizeValue;
 
 pub type Map<V> = BTreeMap<String, V>;
 
@@ -67,6 +69,10 @@ pub struct ToolDef {
     /// The explicit opt-in to install without any checksum.
     #[serde(default)]
     pub allow_unverified: bool,
+    /// The most the archive may unpack to (default in `tools::archive`).
+    pub max_unpacked: Option<SizeValue>,
+    /// The most the archive may unpack to per byte downloaded.
+    pub max_ratio: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,59 +227,6 @@ pub struct ReadyDef {
     pub timeout: Option<DurationValue>,
 }
 
-/// A duration written as `"500ms"`, `"2s"`, `"1m"` or a number of seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DurationValue(pub std::time::Duration);
-
-impl<'de> Deserialize<'de> for DurationValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = DurationValue;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a duration like \"500ms\", \"30s\" or \"2m\", or a number of seconds")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationValue, E> {
-                parse_duration(v).map(DurationValue).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationValue, E> {
-                u64::try_from(v)
-                    .map(|s| DurationValue(std::time::Duration::from_secs(s)))
-                    .map_err(|_| E::custom("a duration cannot be negative"))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DurationValue, E> {
-                std::time::Duration::try_from_secs_f64(v)
-                    .map(DurationValue)
-                    .map_err(|_| E::custom("a duration must be a positive number of seconds"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| {
-        format!("`{s}` is not a duration; write it like \"500ms\", \"30s\" or \"2m\"")
-    })?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown duration unit `{other}`; use ms, s, m or h"
-            ))
-        }
-    };
-    Ok(std::time::Duration::from_secs_f64(secs))
-}
-
 /// `[mocks.<name>]`
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct MockDef {
@@ -299,7 +252,7 @@ pub struct RouteDef {
     pub headers: Map<String>,
     #[serde(default)]
     pub query: Map<String>,
-    pub delay_ms: Option<u64>,
+    pub delay_ms: Option<Spanned<u64>>,
     pub priority: Option<i64>,
 }
 
@@ -472,6 +425,8 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "strip_components",
             "platforms",
             "allow_unverified",
+            "max_unpacked",
+            "max_ratio",
         ],
         ["tools", _, "platforms", _] => &["url", "bin", "strip_components"],
         ["services", _] => &[

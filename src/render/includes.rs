@@ -36,6 +36,10 @@ pub fn loader(root: &Path) -> impl Fn(&str) -> Result<Option<String>, Error> + S
             ErrorKind::InvalidOperation,
             format!("{REFUSED}template {e}"),
         )),
+        Err(OpenError::Limit(e)) => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("cannot read template `{name}`: {e}"),
+        )),
         Err(OpenError::Io(e)) => {
             Err(Error::new(ErrorKind::InvalidOperation, "could not read template").with_source(e))
         }
@@ -92,6 +96,25 @@ pub fn scan(root: &Path, src: &Source) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_include_that_is_a_fifo_is_an_error_not_a_read_that_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.j2");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let load = loader(dir.path());
+        let e = load("pipe.j2").unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        assert_eq!(load("missing.j2").unwrap(), None);
+        // Outside the repository it is refused before anything is opened.
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.j2")).unwrap();
+        assert!(load("zero.j2").is_err());
+    }
 
     fn source(root: &Path, name: &str, text: &str) -> Source {
         std::fs::write(root.join(name), text).unwrap();

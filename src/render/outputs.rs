@@ -9,7 +9,9 @@ use crate::util::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 use super::diff;
+use crate::confine::OpenError;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::fsread::ReadError;
 use crate::paths::Paths;
 
 /// `.devenv/state/rendered.json`.
@@ -156,13 +158,25 @@ pub fn assess(planned: Vec<Planned>, state: &RenderState) -> Vec<Assessed> {
         .map(|p| {
             let record = state.outputs.get(&p.rel);
             let had_secret = record.is_some_and(|r| r.secret);
-            let Ok(bytes) = crate::confine::read(&p.root, &p.path) else {
-                return Assessed {
-                    planned: p,
-                    status: Status::Missing,
-                    on_disk: None,
-                    had_secret,
-                };
+            let status = match crate::confine::read(&p.root, &p.path) {
+                Ok(bytes) => Ok(bytes),
+                // A FIFO, a device or a huge file (an output path can be a
+                // symlink in the repository): not devenv's, and not read.
+                Err(OpenError::Limit(ReadError::NotAFile(_) | ReadError::TooLarge)) => {
+                    Err(Status::Foreign)
+                }
+                Err(_) => Err(Status::Missing),
+            };
+            let bytes = match status {
+                Ok(bytes) => bytes,
+                Err(status) => {
+                    return Assessed {
+                        planned: p,
+                        status,
+                        on_disk: None,
+                        had_secret,
+                    }
+                }
             };
             let status = if bytes == p.text.as_bytes() {
                 if p.secret && too_open(&p.path) {

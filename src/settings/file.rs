@@ -45,10 +45,12 @@ pub enum Kind {
 
 /// Reads the user config at `path`; `Ok(None)` when there is no such file.
 pub fn read(path: &Path, kind: Kind) -> Result<Option<FileSettings>, Diagnostics> {
-    match std::fs::read_to_string(path) {
+    match crate::fsread::read_limited(path) {
         Ok(text) => parse(path, &text, kind).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Diagnostic::file(path, format!("cannot read: {e}")).into()),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => {
+            Err(Diagnostic::file(path, format!("cannot read {}: {e}", path.display())).into())
+        }
     }
 }
 

@@ -215,12 +215,15 @@ impl Settings {
         http_timeout.layer(
             number(env, HTTP_TIMEOUT)?
                 .filter(|t| *t > 0.0)
-                .map(Duration::from_secs_f64),
+                .map(|t| seconds(HTTP_TIMEOUT, t))
+                .transpose()?,
             Origin::Env(HTTP_TIMEOUT),
         );
         let mut jobs = Setting::default(8usize);
         jobs.layer(
-            number(env, JOBS)?.filter(|j| *j >= 1.0).map(|j| j as usize),
+            number(env, JOBS)?
+                .filter(|j| *j >= 1.0)
+                .map(|j| j.min(MAX_JOBS) as usize),
             Origin::Env(JOBS),
         );
         let mut metrics = Setting::default(true);
@@ -345,6 +348,23 @@ fn tools_mirror_var(env: &ProcessEnv) -> Result<Option<String>, Error> {
         ));
     }
     Ok(Some(m.to_string()))
+}
+
+/// More parallel downloads than this only opens more sockets.
+const MAX_JOBS: f64 = 64.0;
+
+/// A number of seconds from a variable, at most `MAX_DURATION` (a day), so
+/// `inf` or `1e300` is a usage error rather than a panic.
+fn seconds(var: &str, t: f64) -> Result<Duration, Error> {
+    Duration::try_from_secs_f64(t)
+        .ok()
+        .filter(|d| *d <= crate::manifest::schema::MAX_DURATION)
+        .ok_or_else(|| {
+            Error::usage(
+                format!("{var}=`{t}` is not a timeout"),
+                Some("set it to a number of seconds, at most a day (86400)".into()),
+            )
+        })
 }
 
 fn number(env: &ProcessEnv, var: &str) -> Result<Option<f64>, Error> {

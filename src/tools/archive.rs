@@ -2,59 +2,93 @@
 //!
 //! Every entry is checked before it is written: a path with `..`, an
 //! absolute path, or a link whose target leaves the directory is refused.
-//! The caller unpacks into a temp dir and throws it away on any error, so
+//! Every byte that comes out of a decompressor is counted against the
+//! tool's limits (`limits::Meter`), so a bomb stops at the limit. The
+//! caller unpacks into a temp dir and throws it away on any error, so
 //! nothing of a refused archive is kept.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Component, Path, PathBuf};
 
-use super::spec::ArchiveKind;
+use super::limits::{Exceeded, Meter};
+use super::spec::{ArchiveKind, Artifact};
+use super::xz_scan;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     #[error("entry `{entry}` {reason}")]
     Unsafe { entry: String, reason: &'static str },
+    /// Past `max_unpacked`, `max_ratio` or the entry limit.
+    #[error("{0}")]
+    Limit(Exceeded),
     #[error("{0}")]
     Io(#[from] io::Error),
     #[error("not a valid archive: {0}")]
     Corrupt(String),
 }
 
-/// Unpacks `file` into `dest` (an existing empty dir). A bare binary is
-/// written as `dest/<bare_name>`, executable.
-pub fn unpack(
-    kind: ArchiveKind,
+/// Unpacks `file`, the download of `art`, into `dest` (an existing empty
+/// dir). A bare binary is written as `dest/<tool name>`, executable.
+pub fn unpack(art: &Artifact, file: &Path, dest: &Path) -> Result<(), ArchiveError> {
+    let meter = Meter::new(art.unpack, fs::metadata(file)?.len());
+    let r = unpack_metered(art, file, dest, &meter);
+    // Whatever error the archive reader wrapped it in, a limit is a limit.
+    match (r, meter.tripped()) {
+        (Err(_), Some(x)) => Err(ArchiveError::Limit(x)),
+        (r, _) => r,
+    }
+}
+
+fn unpack_metered(
+    art: &Artifact,
     file: &Path,
     dest: &Path,
-    strip: u32,
-    bare_name: &str,
+    meter: &Meter,
 ) -> Result<(), ArchiveError> {
-    let links = match kind {
+    let strip = art.strip_components;
+    let links = match art.kind {
         ArchiveKind::Bare => {
             // A bare file has no entries to check.
-            let target = dest.join(bare_name);
+            meter.charge(fs::metadata(file)?.len())?;
+            let target = dest.join(&art.tool);
             fs::copy(file, &target)?;
             set_mode(&target, 0o755)?;
             false
         }
         ArchiveKind::TarGz => {
             let f = io::BufReader::with_capacity(1 << 16, fs::File::open(file)?);
-            unpack_tar(flate2::bufread::GzDecoder::new(f), dest, strip)?
+            let gz = meter.reader(flate2::bufread::GzDecoder::new(f));
+            unpack_tar(gz, dest, strip, meter)?
         }
         ArchiveKind::TarXz => {
-            let mut f = io::BufReader::new(fs::File::open(file)?);
-            let mut out = Vec::new();
-            lzma_rs::xz_decompress(&mut f, &mut out)
-                .map_err(|e| ArchiveError::Corrupt(format!("xz: {e}")))?;
-            unpack_tar(io::Cursor::new(out), dest, strip)?
+            let tar = decode_xz(file, dest, meter)?;
+            unpack_tar(io::BufReader::new(tar), dest, strip, meter)?
         }
-        ArchiveKind::Zip => unpack_zip(file, dest, strip)?,
+        ArchiveKind::Zip => unpack_zip(file, dest, strip, meter)?,
     };
     if links {
         check_tree(dest)?;
     }
     Ok(())
+}
+
+/// The tar inside an xz file, in an unnamed temp file beside `dest`.
+/// lzma-rs holds a whole block in memory while decoding it, so the size is
+/// found from the chunk headers first and refused before decoding when it
+/// is over the limit; the decoded bytes are metered again as written.
+fn decode_xz(file: &Path, dest: &Path, meter: &Meter) -> Result<fs::File, ArchiveError> {
+    let corrupt = |e: String| ArchiveError::Corrupt(format!("xz: {e}"));
+    let mut input = io::BufReader::new(fs::File::open(file)?);
+    let total = xz_scan::unpacked_size(&mut input).map_err(corrupt)?;
+    meter.foresee(total)?;
+    input.rewind()?;
+    let tmp = tempfile::tempfile_in(dest.parent().unwrap_or(dest))?;
+    let mut out = meter.writer(io::BufWriter::new(tmp));
+    lzma_rs::xz_decompress(&mut input, &mut out).map_err(|e| corrupt(e.to_string()))?;
+    let mut tar = out.into_inner().into_inner().map_err(|e| e.into_error())?;
+    tar.rewind()?;
+    Ok(tar)
 }
 
 /// After unpacking: every link in the tree must resolve inside it. Catches
@@ -192,7 +226,12 @@ fn check_link(entry: &Path, at: &Path, target: &Path) -> Result<(), ArchiveError
     Ok(())
 }
 
-fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<bool, ArchiveError> {
+fn unpack_tar(
+    reader: impl Read,
+    dest: &Path,
+    strip: u32,
+    meter: &Meter,
+) -> Result<bool, ArchiveError> {
     let mut written = Written::default();
     let mut archive = tar::Archive::new(reader);
     let entries = archive
@@ -200,6 +239,7 @@ fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<bool, Archiv
         .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
+        meter.entry()?;
         let raw = entry
             .path()
             .map_err(|e| ArchiveError::Corrupt(e.to_string()))?
@@ -252,27 +292,29 @@ fn unpack_tar(reader: impl Read, dest: &Path, strip: u32) -> Result<bool, Archiv
     Ok(!written.links.is_empty())
 }
 
-fn unpack_zip(file: &Path, dest: &Path, strip: u32) -> Result<bool, ArchiveError> {
+fn unpack_zip(file: &Path, dest: &Path, strip: u32, meter: &Meter) -> Result<bool, ArchiveError> {
     let mut written = Written::default();
     let mut zip = zip::ZipArchive::new(io::BufReader::new(fs::File::open(file)?))
         .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
     for i in 0..zip.len() {
-        let mut f = zip
+        meter.entry()?;
+        let f = zip
             .by_index(i)
             .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
-        let raw = PathBuf::from(f.name());
+        let (is_dir, mode, name) = (f.is_dir(), f.unix_mode(), f.name().to_string());
+        let mut f = meter.reader(f);
+        let raw = PathBuf::from(name);
         let Some(rel) = safe_path(&raw, strip)? else {
             continue;
         };
         written.check(&rel, &raw)?;
         let target = dest.join(&rel);
         written.parent_of(&target)?;
-        let mode = f.unix_mode();
-        if f.is_dir() {
+        if is_dir {
             fs::create_dir_all(&target)?;
         } else if mode.is_some_and(|m| m & 0o170000 == 0o120000) {
             let mut link = String::new();
-            f.read_to_string(&mut link)?;
+            (&mut f).take(4096).read_to_string(&mut link)?;
             check_link(&raw, &rel, Path::new(&link))?;
             let _ = fs::remove_file(&target);
             symlink(Path::new(&link), &target)?;
@@ -347,7 +389,8 @@ mod tests {
         fs::write(&file, bytes).unwrap();
         let dest = dir.path().join("out");
         fs::create_dir(&dest).unwrap();
-        let r = unpack_tar(fs::File::open(&file).unwrap(), &dest, 0).and_then(|links| {
+        let meter = Meter::new(Default::default(), 1 << 20);
+        let r = unpack_tar(fs::File::open(&file).unwrap(), &dest, 0, &meter).and_then(|links| {
             if links {
                 check_tree(&dest)
             } else {

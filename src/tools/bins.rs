@@ -115,6 +115,7 @@ mod tests {
             bins: bins.iter().map(|b| b.to_string()).collect(),
             bins_optional: false,
             allow_unverified: false,
+            unpack: Default::default(),
         }
     }
 

@@ -376,15 +376,16 @@ async fn unpack_into_store(
     );
     let r = tokio::task::spawn_blocking(move || -> Result<(), ToolsError> {
         let tmp = store::temp_dir(&paths2).map_err(anyhow::Error::from)?;
-        let unpacked = archive::unpack(
-            art2.kind,
-            &archive2,
-            tmp.path(),
-            art2.strip_components,
-            &art2.tool,
-        );
-        match unpacked {
+        match archive::unpack(&art2, &archive2, tmp.path()) {
             Ok(()) => {}
+            // The download is what devenv.toml pinned: keep it for when the limit is raised.
+            Err(ArchiveError::Limit(x)) => {
+                return Err(ToolsError::UnpackLimit {
+                    tool: art2.tool.clone(),
+                    url: art2.fetch_url.clone(),
+                    exceeded: x,
+                })
+            }
             Err(ArchiveError::Unsafe { entry, reason }) => {
                 // The archive is dangerous: keep none of it, not even the download.
                 let _ = std::fs::remove_file(&archive2);
@@ -472,6 +473,7 @@ mod tests {
                 platforms: Default::default(),
             }),
             allow_unverified: false,
+            unpack: Default::default(),
         };
         let m = manifest(&root, vec![tool]);
         let paths = Paths::new(dir.path().join("home"), &root);

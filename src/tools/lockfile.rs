@@ -43,9 +43,9 @@ impl Lockfile {
     /// `Ok(None)` when there is no lockfile.
     pub fn read(root: &Path) -> anyhow::Result<Option<Lockfile>> {
         let path = root.join(LOCKFILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::fsread::read_limited(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
         };
         let lock: Lockfile = toml::from_str(&text).map_err(|e| {

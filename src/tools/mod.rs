@@ -10,11 +10,13 @@ mod bins;
 mod download;
 pub mod index;
 mod install;
+mod limits;
 mod lockfile;
 mod locking;
 pub mod requires;
 mod spec;
 mod store;
+mod xz_scan;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -196,6 +198,13 @@ pub enum ToolsError {
         url: String,
         reason: String,
     },
+    /// Exit 1: the archive unpacks to more than its limits allow.
+    #[error("tool `{tool}`: refusing to unpack {url}: {exceeded}")]
+    UnpackLimit {
+        tool: String,
+        url: String,
+        exceeded: limits::Exceeded,
+    },
     #[error("tool `{tool}`: {message}")]
     Download { tool: String, message: String },
     /// Exit 2: a `bin` entry leads out of the unpacked archive.
@@ -234,6 +243,12 @@ impl ToolsError {
             ToolsError::BinOutside { tool, .. } => format!(
                 "list paths inside the unpacked archive in `bin` of [tools.{tool}], like \"bin/{tool}\""
             ),
+            ToolsError::UnpackLimit { tool, exceeded, .. } => match exceeded.key() {
+                Some((key, value)) => format!(
+                    "if {tool} really is that large, raise the limit: `{key} = {value}` in [tools.{tool}] of devenv.toml"
+                ),
+                None => "this is not an archive of a tool; check the URL".into(),
+            },
             _ => return None,
         })
     }

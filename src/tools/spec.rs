@@ -1,7 +1,7 @@
 //! From a `[tools]` entry and a platform to the one artifact to fetch:
 //! its URL, archive kind, layout and (when known without the network) sum.
 
-use crate::manifest::{Tool, ToolSource};
+use crate::manifest::{Tool, ToolSource, UnpackLimits};
 
 use super::index::{self, IndexEntry};
 use super::{Platform, ToolsError};
@@ -49,6 +49,8 @@ pub struct Artifact {
     /// Index tools list more binaries than every version ships (corepack).
     pub bins_optional: bool,
     pub allow_unverified: bool,
+    /// `max_unpacked` and `max_ratio` from devenv.toml.
+    pub unpack: UnpackLimits,
 }
 
 impl Artifact {
@@ -81,6 +83,7 @@ pub fn resolve(tool: &Tool, p: Platform, mirror: Option<&str>) -> Result<Artifac
                 bins: e.bins.iter().map(|b| b.to_string()).collect(),
                 bins_optional: true,
                 allow_unverified: tool.allow_unverified,
+                unpack: tool.unpack,
             })
         }
         ToolSource::Url(u) => {
@@ -110,6 +113,7 @@ pub fn resolve(tool: &Tool, p: Platform, mirror: Option<&str>) -> Result<Artifac
                 bins,
                 bins_optional: false,
                 allow_unverified: tool.allow_unverified,
+                unpack: tool.unpack,
             })
         }
     }
@@ -117,8 +121,29 @@ pub fn resolve(tool: &Tool, p: Platform, mirror: Option<&str>) -> Result<Artifac
 
 /// A short stable hash of everything in devenv.toml that decides what a tool
 /// installs: a lock entry or install record with another fingerprint is stale.
+///
+/// The unpack limits are left out: they decide whether an install may
+/// finish, not what it installs. The text is spelled as `Tool`'s `Debug`
+/// form was before the limits existed, so existing lockfiles and install
+/// records stay fresh.
 pub fn fingerprint(tool: &Tool) -> String {
-    let text = format!("{tool:?}");
+    #[derive(Debug)]
+    #[allow(dead_code)] // read through Debug only
+    struct Tool<'a> {
+        name: &'a str,
+        version: &'a str,
+        source: &'a ToolSource,
+        allow_unverified: bool,
+    }
+    let text = format!(
+        "{:?}",
+        Tool {
+            name: &tool.name,
+            version: &tool.version,
+            source: &tool.source,
+            allow_unverified: tool.allow_unverified,
+        }
+    );
     crate::util::sha256_hex(text.as_bytes())[..16].to_string()
 }
 
@@ -158,6 +183,7 @@ mod tests {
                 platforms,
             }),
             allow_unverified: false,
+            unpack: Default::default(),
         };
         let linux = resolve(&tool, Platform::parse("linux-x86_64").unwrap(), None).unwrap();
         assert_eq!(linux.url, "https://e.com/jq-1.7.1-linux-x86_64.tar.gz");
@@ -169,5 +195,25 @@ mod tests {
         assert_eq!(mac.kind, ArchiveKind::Zip);
         assert_eq!(mac.strip_components, 2);
         assert_eq!(mac.sha256, None);
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_the_limits_and_is_what_it_was() {
+        let mut tool = Tool {
+            name: "jq".into(),
+            version: "1.7.1".into(),
+            source: ToolSource::Index,
+            allow_unverified: false,
+            unpack: Default::default(),
+        };
+        // The Debug text of `Tool` before the limits existed: lockfiles
+        // written then must stay fresh.
+        let old =
+            "Tool { name: \"jq\", version: \"1.7.1\", source: Index, allow_unverified: false }";
+        let want = crate::util::sha256_hex(old.as_bytes())[..16].to_string();
+        assert_eq!(fingerprint(&tool), want);
+        tool.unpack.max_bytes = Some(1 << 40);
+        tool.unpack.max_ratio = Some(5000);
+        assert_eq!(fingerprint(&tool), want);
     }
 }

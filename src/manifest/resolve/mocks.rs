@@ -62,6 +62,18 @@ impl Resolver<'_> {
                 self.err(r.span(), format!("status {status} is not an HTTP status"));
                 ok = false;
             }
+            if let Some(d) = def
+                .delay_ms
+                .as_ref()
+                .filter(|d| *d.get_ref() > schema::MAX_DELAY_MS)
+            {
+                self.err_hint(
+                    d.span(),
+                    format!("`delay_ms` of {} is too long", d.get_ref()),
+                    format!("a delay goes up to {} ms (a day)", schema::MAX_DELAY_MS),
+                );
+                ok = false;
+            }
             if def.json.is_some() && def.body.is_some() {
                 self.err_hint(
                     r.span(),
@@ -78,7 +90,7 @@ impl Resolver<'_> {
                 body: def.body.clone(),
                 headers: def.headers.clone(),
                 query: def.query.clone(),
-                delay_ms: def.delay_ms,
+                delay_ms: def.delay_ms.as_ref().map(|d| *d.get_ref()),
                 priority: def.priority,
             });
         }

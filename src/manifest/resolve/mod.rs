@@ -26,7 +26,7 @@ use super::graph::{find_cycles, port_clashes, Edge, PortClaim};
 use super::load::RawManifest;
 use super::model::*;
 use super::ports::{parse_host_port, parse_port_spec};
-use super::schema::{self, ReadyDef, ToolEntry};
+use super::schema::{self, ReadyDef, ToolDef, ToolEntry};
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics};
 use crate::stacks::Stacks;
 
@@ -177,6 +177,9 @@ pub fn sanitise_project_name(dir: &str) -> String {
 
 impl Resolver<'_> {
     pub(super) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.path, self.source, span, message));
     }
@@ -187,6 +190,9 @@ impl Resolver<'_> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
+        if self.problems.is_full() {
+            return;
+        }
         self.problems
             .push(Diagnostic::at(self.path, self.source, span, message).with_hint(hint));
     }

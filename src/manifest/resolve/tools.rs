@@ -94,12 +94,32 @@ impl Resolver<'_> {
                 })
             }
         };
+        let unpack = self.unpack_limits(def);
         Some(Tool {
             name,
             version: version.get_ref().trim().to_string(),
             source,
             allow_unverified: def.is_some_and(|d| d.allow_unverified),
+            unpack,
         })
+    }
+
+    /// `max_unpacked` (its range is checked while reading) and `max_ratio`.
+    fn unpack_limits(&mut self, def: Option<&ToolDef>) -> UnpackLimits {
+        let Some(d) = def else {
+            return UnpackLimits::default();
+        };
+        if let Some(r) = d.max_ratio.as_ref().filter(|r| *r.get_ref() == 0) {
+            self.err_hint(
+                r.span(),
+                "`max_ratio` must be at least 1",
+                "it is how many bytes an archive may unpack to per byte downloaded, like 200",
+            );
+        }
+        UnpackLimits {
+            max_bytes: d.max_unpacked.map(|s| s.0),
+            max_ratio: d.max_ratio.as_ref().map(|r| *r.get_ref()),
+        }
     }
 
     pub(super) fn check_platform_key(&mut self, tool: &Spanned<String>, k: &str) {

@@ -10,6 +10,7 @@ mod wiremock_keys;
 mod wiremock_matchers;
 mod wiremock_response;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -54,32 +55,42 @@ pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
 /// the server can tell when to reload.
 pub fn fingerprint(mock: &Mock) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
     for p in [&mock.wiremock, &mock.pact, &mock.openapi]
         .into_iter()
         .flatten()
     {
-        walk(p, &mut out);
+        walk(p, &mut out, &mut seen);
     }
     out
 }
 
-fn walk(p: &Path, out: &mut Vec<(PathBuf, Option<SystemTime>, u64)>) {
+fn walk(p: &Path, out: &mut Vec<(PathBuf, Option<SystemTime>, u64)>, seen: &mut HashSet<PathBuf>) {
     let Ok(meta) = std::fs::metadata(p) else {
         out.push((p.to_path_buf(), None, 0));
         return;
     };
     if meta.is_dir() {
+        // A symlink back up the tree would make this walk endless.
+        if !first_visit(p, seen) {
+            return;
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
             .map(|r| r.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         entries.sort();
         out.push((p.to_path_buf(), meta.modified().ok(), 0));
         for e in entries {
-            walk(&e, out);
+            walk(&e, out, seen);
         }
     } else {
         out.push((p.to_path_buf(), meta.modified().ok(), meta.len()));
     }
+}
+
+/// Whether the directory `d` (by its real path) has not been walked yet.
+fn first_visit(d: &Path, seen: &mut HashSet<PathBuf>) -> bool {
+    std::fs::canonicalize(d).is_ok_and(|real| seen.insert(real))
 }
 
 /// Problems found in one parsed file, pinned to pointers into its text.
@@ -164,6 +175,7 @@ impl BodyDir {
     pub fn read(&self, name: &str) -> Result<Vec<u8>, String> {
         crate::confine::read(&self.root, &self.dir.join(name)).map_err(|e| match e {
             crate::confine::OpenError::Escape(e) => format!("body file {e}"),
+            e if !e.is_not_found() => format!("body file `{name}` cannot be read: {e}"),
             _ => format!("body file `{name}` not found in {}", self.dir.display()),
         })
     }
@@ -187,8 +199,12 @@ pub fn stable_id(seed: &str) -> String {
 /// Files below `dir` with extension `ext`, sorted, recursively.
 pub fn files_with_ext(dir: &Path, ext: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        if !first_visit(&d, &mut seen) {
+            continue;
+        }
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {

@@ -276,98 +276,168 @@ fn examples(doc: &Value, resp: &Value) -> Vec<(Option<String>, Bytes, Option<Str
     out
 }
 
+/// The most JSON nodes one generated body may have. `$ref`s and
+/// `minItems` multiply (a schema of ten refs to a schema of ten refs...), so
+/// without a budget a small spec could generate a body of gigabytes.
+const MAX_NODES: usize = 10_000;
+
 /// A value that fits `schema`: its examples and defaults first, then by type.
 pub fn generate(doc: &Value, schema: &Value, depth: usize) -> Value {
-    let s = resolve(doc, schema);
-    if depth > 8 {
-        return Value::Null;
+    Gen {
+        doc,
+        left: MAX_NODES,
     }
-    for k in ["example", "default", "const"] {
-        if let Some(v) = s.get(k) {
-            return v.clone();
+    .value(schema, depth)
+}
+
+/// One generated body: the document `$ref`s point into, and the nodes left.
+struct Gen<'a> {
+    doc: &'a Value,
+    left: usize,
+}
+
+impl Gen<'_> {
+    /// `v` itself when it fits in the budget, else `null`.
+    fn copy(&mut self, v: &Value) -> Value {
+        let w = weight(v, self.left + 1);
+        if w > self.left {
+            self.left = 0;
+            return Value::Null;
         }
+        self.left -= w;
+        v.clone()
     }
-    if let Some(v) = s
-        .get("examples")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
-        return v.clone();
-    }
-    if let Some(v) = s
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
-        return v.clone();
-    }
-    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-        let mut merged = Map::new();
-        for part in all {
-            if let Value::Object(o) = generate(doc, part, depth + 1) {
-                merged.extend(o);
+
+    fn value(&mut self, schema: &Value, depth: usize) -> Value {
+        let doc = self.doc;
+        let s = resolve(doc, schema);
+        if depth > 8 || self.left == 0 {
+            return Value::Null;
+        }
+        self.left -= 1;
+        for k in ["example", "default", "const"] {
+            if let Some(v) = s.get(k) {
+                return self.copy(v);
             }
         }
-        return Value::Object(merged);
-    }
-    for k in ["oneOf", "anyOf"] {
-        if let Some(first) = s.get(k).and_then(Value::as_array).and_then(|a| a.first()) {
-            return generate(doc, first, depth + 1);
+        if let Some(v) = s
+            .get("examples")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            return self.copy(v);
         }
-    }
-    let ty = match s.get("type") {
-        Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("null"),
-        _ if s.get("properties").is_some() => "object",
-        _ if s.get("items").is_some() => "array",
-        _ => "",
-    };
-    match ty {
-        "object" => {
-            let mut o = Map::new();
-            if let Some(props) = s.get("properties").and_then(Value::as_object) {
-                for (k, p) in props {
-                    o.insert(k.clone(), generate(doc, p, depth + 1));
+        if let Some(v) = s
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            return self.copy(v);
+        }
+        if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+            let mut merged = Map::new();
+            for part in all {
+                if let Value::Object(o) = self.value(part, depth + 1) {
+                    merged.extend(o);
                 }
             }
-            Value::Object(o)
+            return Value::Object(merged);
         }
-        "array" => {
-            let n = s
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .unwrap_or(1)
-                .max(1);
-            let item = generate(doc, s.get("items").unwrap_or(&Value::Null), depth + 1);
-            Value::Array(vec![item; n as usize])
-        }
-        "string" => Value::String(
-            match s.get("format").and_then(Value::as_str) {
-                Some("date-time") => "2024-01-01T00:00:00Z",
-                Some("date") => "2024-01-01",
-                Some("time") => "00:00:00",
-                Some("uuid") => "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                Some("email") => "user@example.com",
-                Some("uri" | "url") => "https://example.com",
-                Some("ipv4") => "192.0.2.1",
-                _ => "string",
+        for k in ["oneOf", "anyOf"] {
+            if let Some(first) = s.get(k).and_then(Value::as_array).and_then(|a| a.first()) {
+                return self.value(first, depth + 1);
             }
-            .to_string(),
-        ),
-        "integer" => json!(s.get("minimum").and_then(Value::as_i64).unwrap_or(0)),
-        "number" => json!(s.get("minimum").and_then(Value::as_f64).unwrap_or(0.0)),
-        "boolean" => Value::Bool(true),
-        _ => Value::Null,
+        }
+        let ty = match s.get("type") {
+            Some(Value::String(t)) => t.as_str(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .unwrap_or("null"),
+            _ if s.get("properties").is_some() => "object",
+            _ if s.get("items").is_some() => "array",
+            _ => "",
+        };
+        match ty {
+            "object" => {
+                let mut o = Map::new();
+                if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                    for (k, p) in props {
+                        o.insert(k.clone(), self.value(p, depth + 1));
+                    }
+                }
+                Value::Object(o)
+            }
+            "array" => {
+                let n = s
+                    .get("minItems")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1)
+                    .max(1);
+                let item = self.value(s.get("items").unwrap_or(&Value::Null), depth + 1);
+                // The first copy is paid for; the others while the budget lasts.
+                let w = weight(&item, self.left + 1).max(1);
+                let extra = (n.saturating_sub(1) as usize).min(self.left / w);
+                self.left -= extra * w;
+                Value::Array(vec![item; extra + 1])
+            }
+            "string" => Value::String(
+                match s.get("format").and_then(Value::as_str) {
+                    Some("date-time") => "2024-01-01T00:00:00Z",
+                    Some("date") => "2024-01-01",
+                    Some("time") => "00:00:00",
+                    Some("uuid") => "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                    Some("email") => "user@example.com",
+                    Some("uri" | "url") => "https://example.com",
+                    Some("ipv4") => "192.0.2.1",
+                    _ => "string",
+                }
+                .to_string(),
+            ),
+            "integer" => json!(s.get("minimum").and_then(Value::as_i64).unwrap_or(0)),
+            "number" => json!(s.get("minimum").and_then(Value::as_f64).unwrap_or(0.0)),
+            "boolean" => Value::Bool(true),
+            _ => Value::Null,
+        }
     }
+}
+
+/// How many nodes `v` has, counting up to `cap` at most.
+fn weight(v: &Value, cap: usize) -> usize {
+    let mut n = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        n += 1;
+        if n >= cap {
+            return n;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Object(o) => stack.extend(o.values()),
+            _ => {}
+        }
+    }
+    n
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_that_multiplies_stays_within_the_budget() {
+        let doc = json!({"components": {"schemas": {
+            "A": {"type": "array", "minItems": 1_000_000_000_000u64, "items": {"$ref": "#/components/schemas/B"}},
+            "B": {"type": "array", "minItems": 1000, "items": {"$ref": "#/components/schemas/C"}},
+            "C": {"type": "array", "minItems": 1000, "items": {"type": "string"}}}}});
+        let v = generate(&doc, &json!({"$ref": "#/components/schemas/A"}), 0);
+        assert!(
+            weight(&v, usize::MAX) <= MAX_NODES + 1,
+            "{}",
+            weight(&v, usize::MAX)
+        );
+    }
 
     #[test]
     fn generates_from_schemas() {

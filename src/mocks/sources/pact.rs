@@ -336,7 +336,19 @@ fn response(r: Option<&Value>, at: &[Seg], ctx: &mut Ctx<'_>, version: u32) -> O
         ctx.err(at, "an interaction needs a `response` object");
         return None;
     };
-    let mut out = ResponseDef::plain(r.get("status").and_then(Value::as_u64).unwrap_or(200) as u16);
+    let status = match r.get("status") {
+        None => 200,
+        Some(v) => match v.as_u64().filter(|s| (100..=599).contains(s)) {
+            Some(s) => s as u16,
+            None => {
+                let mut p = at.to_vec();
+                p.push(Seg::Key("status".into()));
+                ctx.err(&p, "`status` must be an HTTP status (100-599)");
+                return None;
+            }
+        },
+    };
+    let mut out = ResponseDef::plain(status);
     let mut headers = Vec::new();
     let empty = Map::new();
     for (name, v) in r

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::wiremock_keys::{key, unknown_keys, RESPONSE_KEYS};
 use super::{BodyDir, Ctx};
+use crate::manifest::schema::MAX_DELAY_MS;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::stub::{Fault, ResponseDef, ResponseTemplate};
 use crate::mocks::template::Template;
@@ -160,12 +161,14 @@ pub(super) fn response(
         out.body = Bytes::from(t);
     }
     if let Some(d) = r.get("fixedDelayMilliseconds") {
-        match d.as_u64() {
+        match d.as_u64().filter(|ms| *ms <= MAX_DELAY_MS) {
             Some(ms) => out.delay = Some(Duration::from_millis(ms)),
             None => {
                 ctx.err(
                     &key(at, "fixedDelayMilliseconds"),
-                    "must be a whole number of milliseconds",
+                    format!(
+                        "must be a whole number of milliseconds, at most {MAX_DELAY_MS} (a day)"
+                    ),
                 );
                 ok = false;
             }
