@@ -5,19 +5,17 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use common::{
     copy_dir, docker, engine_available, free_port, git, http_get, http_request, labelled_ids,
-    wait_until_alive, Cleanup, TestEnv, REGISTRY,
+    Cleanup, TestEnv, REGISTRY,
 };
 
 /// The example committed to an "origin" repository and cloned from it, with
-/// a project name of its own so parallel runs never share containers.
-fn fresh_clone_of_the_example(project: &str) -> (tempfile::TempDir, TestEnv) {
+/// a project name and a port of its own so parallel runs never share
+/// containers or the service's port.
+fn fresh_clone_of_the_example(project: &str, port: u16) -> (tempfile::TempDir, TestEnv) {
     let origin = tempfile::tempdir().unwrap();
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/checkout"),
@@ -30,7 +28,8 @@ fn fresh_clone_of_the_example(project: &str) -> (tempfile::TempDir, TestEnv) {
         text.replace(
             "name = \"checkout-example\"",
             &format!("name = \"{project}\""),
-        ),
+        )
+        .replace("8000", &port.to_string()),
     )
     .unwrap();
     git(origin.path(), &["init", "-q", "-b", "main"]);
@@ -60,34 +59,6 @@ fn dotenv(env: &TestEnv) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the example's own HTTP service against what `up` brought up.
-fn start_the_service(env: &TestEnv, port: u16) -> Server {
-    let mut child = Command::new("python3")
-        .arg("app/server.py")
-        .env("PORT", port.to_string())
-        .current_dir(env.repo())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until_alive(
-        &mut child,
-        Duration::from_secs(60),
-        "the example service to listen",
-        || TcpStream::connect(("127.0.0.1", port)).is_ok(),
-    );
-    Server(child)
-}
-
 #[test]
 fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
     if !engine_available("the_example_from_a_fresh_clone_up_down_up_reset_up") {
@@ -95,7 +66,8 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
     }
     let project = format!("e2e-checkout-{}", std::process::id());
     let _cleanup = Cleanup(project.clone());
-    let (_origin, env) = fresh_clone_of_the_example(&project);
+    let port = free_port();
+    let (_origin, env) = fresh_clone_of_the_example(&project, port);
 
     // First up: every phase, the smoke-check hook proving each dependency answers.
     env.run(["up", "--yes"])
@@ -138,11 +110,13 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
     assert_eq!(entry("migrate")["kind"], "job");
     assert_eq!(entry("payments")["kind"], "mock");
     assert_eq!(entry("payments")["state"], "running");
+    assert_eq!(entry("web")["kind"], "process");
+    assert_eq!(entry("web")["ready"], true);
+    assert!(entry("web")["pid"].as_u64().is_some());
 
-    // The service itself works against all of it: mock charge, row in
-    // PostgreSQL (migrated by the job), counter in Redis.
-    let port = free_port();
-    let server = start_the_service(&env, port);
+    // The service itself, started by `up` with [env], works against all
+    // of it: mock charge, row in PostgreSQL (migrated by the job), counter
+    // in Redis.
     let checkout = |body: &str| {
         http_request(
             "POST",
@@ -156,7 +130,11 @@ fn the_example_from_a_fresh_clone_up_down_up_reset_up() {
     assert!(reply.contains("\"charge\": \"ch_test_123\""), "{reply}");
     let (status, _, reply) = checkout(r#"{"amount": 1200, "card": "4000000000000002"}"#);
     assert_eq!(status, 402, "{reply}");
-    drop(server);
+    let (_, _, health) = http_request("GET", &format!("http://127.0.0.1:{port}/health"), &[], "");
+    assert!(
+        health.contains(&vars["PAYMENTS_URL"]),
+        "[env] reached the process: {health}"
+    );
 
     // A second up changes nothing.
     env.run(["-v", "up"])

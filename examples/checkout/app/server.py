@@ -1,8 +1,9 @@
 """checkout: a small HTTP service. POST /checkout {"amount": 1200, "card": "..."}
 charges the payment provider, stores the order in PostgreSQL (through psql,
 to stay dependency-free) and counts orders in Redis. GET /health reports the
-configuration it runs with. Configuration comes from the .env that
-`devenv up` renders. Standard library only."""
+configuration it runs with. Configuration comes from the environment
+(devenv.toml's [env], which `devenv up` gives the process), else from the
+.env it renders. Standard library only."""
 import json
 import os
 import socket
@@ -13,11 +14,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(
+DOTENV = ROOT / ".env"
+KEYS = ["DATABASE_URL", "REDIS_URL", "PAYMENTS_URL", "LOG_LEVEL"]
+FILE = dict(
     line.split("=", 1)
-    for line in (ROOT / ".env").read_text().splitlines()
+    for line in (DOTENV.read_text().splitlines() if DOTENV.exists() else [])
     if line and not line.startswith("#")
 )
+ENV = {k: os.environ.get(k) or FILE.get(k, "") for k in KEYS}
 
 
 def redis(*args):
