@@ -1,7 +1,7 @@
 //! Keeping secret values out of everything devenv says.
 //!
 //! A `Redactor` knows the secret values of one command and replaces each,
-//! and each of its encoded forms (`forms`), with `••••••` in any text. The
+//! and each of its encoded forms (`forms`), with `***` in any text. The
 //! session builds one per command, before anything streams, and puts a
 //! `RedactingReporter` in front of the printer, so a value quoted by a
 //! template engine error, a hook's `echo $TOKEN`, a failed command's stderr
@@ -23,7 +23,7 @@ use std::sync::{Arc, RwLock};
 use crate::diagnostic::Diagnostics;
 use crate::progress::{Event, Level, Reporter, Task};
 
-pub const MASK: &str = "••••••";
+pub const MASK: &str = "***";
 
 /// Shared and growable: secrets found while a run goes on are added to the
 /// same redactor the reporter already uses.

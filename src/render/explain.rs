@@ -1,5 +1,5 @@
 //! `devenv render --explain KEY`: a value and the layer it came from, with
-//! the layers it overrides. Secrets show as `••••••` with their origin only.
+//! the layers it overrides. Secrets show as `***` with their origin only.
 
 use std::fmt;
 
@@ -13,7 +13,7 @@ use crate::redact::MASK;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {
     pub key: String,
-    /// As JSON, or `••••••` for a secret.
+    /// As JSON, or `***` for a secret.
     pub value: String,
     /// The layer that won, or where a connection detail or secret came from.
     pub from: String,
