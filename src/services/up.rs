@@ -406,6 +406,7 @@ mod tests {
             name: "db".into(),
             stack: None,
             image: "postgres:16".into(),
+            build: None,
             ports: vec![],
             env: BTreeMap::new(),
             command: None,
