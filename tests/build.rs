@@ -349,3 +349,44 @@ fn a_bad_dockerignore_pattern_is_exit_2_at_its_line_before_anything_runs() {
     }
     assert!(!env.exists(".devenv"), "nothing written");
 }
+
+#[test]
+fn image_next_to_build_tags_it_and_other_services_run_it_without_a_pull() {
+    if !engine_available("built_shared") {
+        return;
+    }
+    let project = "build-shared";
+    let _c = Cleanup(project);
+    // As compose has it: one service builds and names the image, another
+    // runs the same image with another command. Nothing is pulled: the
+    // name exists in no registry.
+    let idle = r#"command = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]"#;
+    let env = TestEnv::new()
+        .manifest(&manifest(
+            project,
+            &format!("[services.app]\nbuild = \".\"\nimage = \"build-shared-app:dev\"\n{idle}\n\n[services.worker]\nimage = \"build-shared-app:dev\"\n{idle}\n"),
+        ))
+        .file("Dockerfile", &format!("FROM {}\nCOPY marker /marker\n", busybox()))
+        .file("marker", "one\n");
+    env.run(["up"])
+        .success()
+        .stderr_lacks("pull ")
+        .stderr_has("app ready (created)")
+        .stderr_has("worker ready (created)");
+    let (_, app) = container(project, "app");
+    let (_, worker) = container(project, "worker");
+    assert_eq!(app, worker, "one image for both");
+    assert_eq!(inspect("build-shared-app:dev", "{{.Id}}"), app);
+    env.write("marker", "two\n");
+    env.run(["up"])
+        .success()
+        .stderr_has("app ready (recreated: image rebuilt)")
+        .stderr_has("worker ready (recreated: image rebuilt)");
+    let out = docker(&[
+        "exec",
+        &format!("devenv_{project}_worker"),
+        "cat",
+        "/marker",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "two\n");
+}

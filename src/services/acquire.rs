@@ -27,8 +27,13 @@ pub(super) struct Images<'a> {
 }
 
 impl Images<'_> {
+    /// The build that makes this plan's image, if it is built.
+    fn build_of(&self, p: &Plan<'_>) -> Option<&Prepared> {
+        build::for_service(self.built, p.service)
+    }
+
     fn is_built(&self, p: &Plan<'_>) -> bool {
-        self.built.contains_key(&p.service.name)
+        self.build_of(p).is_some()
     }
 
     /// `pull = "always"`: every pulled image is pulled, and a container
@@ -71,11 +76,13 @@ impl Images<'_> {
             .filter(|p| !pulled_before && needs(p) && !self.is_built(p))
             .map(|p| p.spec.image.as_str())
             .collect();
-        let wanted: Vec<&Prepared> = plans
+        let mut wanted: Vec<&Prepared> = plans
             .iter()
             .filter(|p| self.req.force_build || needs(p))
-            .filter_map(|p| self.built.get(&p.service.name))
+            .filter_map(|p| self.build_of(p))
             .collect();
+        wanted.sort_by(|a, b| a.service.cmp(&b.service));
+        wanted.dedup_by(|a, b| a.service == b.service);
         self.unchanged_builds(plans);
         let ensure = build::EnsureRequest {
             engine: self.engine,
@@ -104,9 +111,14 @@ impl Images<'_> {
         }
         report.pulled.extend(pulled?);
         for p in plans.iter_mut() {
-            match outcomes.get(&p.service.name) {
+            let Some(b) = self.build_of(p) else {
+                continue;
+            };
+            match outcomes.get(&b.service) {
                 Some(Outcome::Built(id)) => {
-                    report.built.push(p.service.name.clone());
+                    if b.service == p.service.name {
+                        report.built.push(b.service.clone());
+                    }
                     let running = p.existing.and_then(|c| c.image_id.as_deref());
                     if p.action != Action::Create && running != Some(id.as_str()) {
                         p.action = Action::Recreate;

@@ -255,6 +255,17 @@ fn repository(project: &str, service: &str) -> String {
     out.trim_end_matches(['.', '_', '-']).to_string()
 }
 
+/// The build whose image `s` runs: its own, or, for a service with just
+/// `image`, the build that `image` names (`image` + `build` on another
+/// service, as compose shares one built image between services).
+pub fn for_service<'a>(built: &'a BTreeMap<String, Prepared>, s: &Service) -> Option<&'a Prepared> {
+    built.get(&s.name).or_else(|| {
+        built
+            .values()
+            .find(|b| s.build.is_none() && b.extra_tag.as_deref() == Some(s.image.as_str()))
+    })
+}
+
 /// What `ensure` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

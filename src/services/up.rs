@@ -104,7 +104,7 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
         .services
         .iter()
         .map(|s| {
-            let image = match built.get(&s.name) {
+            let image = match super::build::for_service(&built, s) {
                 Some(b) => b.tag.clone(),
                 None => ImageRef::parse(&s.image)
                     .with_mirror(req.mirror.as_deref())
