@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 
 use super::{BuildError, Prepared};
 use crate::progress::Reporter;
-use crate::services::{Engine, LABEL_PROJECT, LABEL_SERVICE};
+use crate::services::{Engine, LABEL_PROJECT};
 
 /// Lines of a failing step's output kept for the error.
 const TAIL: usize = 30;
@@ -38,10 +38,9 @@ pub async fn run(job: &Job<'_>) -> Result<String, BuildError> {
     let started = Instant::now();
     let task = job.reporter.task(&format!("build {service}"), None);
     task.set_message("sending the context");
-    let labels = HashMap::from([
-        (LABEL_PROJECT.to_string(), job.project.to_string()),
-        (LABEL_SERVICE.to_string(), service.clone()),
-    ]);
+    // One label: the classic builder adds a step (a commit) per label, and
+    // the tag already names the service.
+    let labels = HashMap::from([(LABEL_PROJECT.to_string(), job.project.to_string())]);
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile(&p.dockerfile)
         .t(&p.tag)
