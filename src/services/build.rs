@@ -142,6 +142,7 @@ pub async fn prepare(
         let old = &old;
         async move {
             let (real, ignore) = open_context(&m.root, s, b)?;
+            let ignore = without_state(ignore, &real, paths);
             let key = real.display().to_string();
             let cached = old.contexts.get(&key).cloned().unwrap_or_default();
             let dir = real.clone();
@@ -185,6 +186,22 @@ fn open_context(root: &Path, s: &Service, b: &Build) -> Result<(PathBuf, Ignore)
     ignore.keep(&b.dockerfile);
     ignore.keep(".dockerignore");
     Ok((real, ignore))
+}
+
+/// A context holding the clone's `.devenv/` (`build = "."`) never sends
+/// or hashes it: its state changes on every `up`, so every `up` would
+/// build again.
+fn without_state(mut ignore: Ignore, context: &Path, paths: &Paths) -> Ignore {
+    let root = std::fs::canonicalize(&paths.root).unwrap_or_else(|_| paths.root.clone());
+    let state = root.join(paths.relative(&paths.state_dir()));
+    if let Ok(rel) = state.strip_prefix(context) {
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect();
+        ignore.exclude(&parts.join("/"));
+    }
+    ignore
 }
 
 /// `.dockerignore` at the top of the context, if there is one.
@@ -406,6 +423,31 @@ mod tests {
         assert_eq!(prepare(&m, &paths).await.unwrap()["web"].tag, tag);
         std::fs::write(root.join("app/a.txt"), "b").unwrap();
         assert_ne!(prepare(&m, &paths).await.unwrap()["web"].tag, tag);
+    }
+
+    #[tokio::test]
+    async fn the_clones_own_state_is_never_part_of_a_root_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("Dockerfile"), "FROM x\n").unwrap();
+        std::fs::write(
+            root.join("devenv.toml"),
+            "[project]\nname = \"p\"\n[services.web]\nbuild = \".\"\n",
+        )
+        .unwrap();
+        let m = crate::manifest::load(&root.join("devenv.toml")).unwrap();
+        let paths = Paths::new(dir.path().join("home"), &root);
+        let first = prepare(&m, &paths).await.unwrap()["web"].tag.clone();
+        assert!(paths.state_file(CACHE_FILE).exists());
+        std::fs::write(paths.state_file("ports.json"), "{}").unwrap();
+        assert_eq!(prepare(&m, &paths).await.unwrap()["web"].tag, first);
+        let p = &prepare(&m, &paths).await.unwrap()["web"];
+        assert!(p
+            .context
+            .entries
+            .iter()
+            .all(|e| !e.rel.starts_with(".devenv")));
     }
 
     #[test]

@@ -113,6 +113,16 @@ impl Ignore {
             .any(|p| p.exception && format!("{}/", p.text).starts_with(&dir))
     }
 
+    /// Leaves `rel` (and everything below it) out whatever the file says:
+    /// for devenv's own `.devenv/`, whose state changes on every `up`.
+    pub fn exclude(&mut self, rel: &str) {
+        self.patterns.push(Pattern {
+            text: rel.to_string(),
+            exception: false,
+            kind: Kind::Exact,
+        });
+    }
+
     /// Makes `rel` always included, as the CLI does for the Dockerfile and
     /// `.dockerignore` itself: the engine needs them (and leaves them out
     /// of `COPY` when they were ignored).
@@ -370,6 +380,10 @@ mod tests {
         assert!(!i.excludes("Dockerfile.dev"));
         assert!(!i.excludes(".dockerignore"));
         assert!(i.excludes("Dockerfile.prod"));
+        let mut state = ignore("!.devenv/keep\n");
+        state.exclude(".devenv");
+        assert!(state.excludes(".devenv/state/ports.json"));
+        assert!(state.excludes(".devenv/keep"), "the last word");
         let mut dir = ignore("docker\n");
         dir.keep("docker/Dockerfile");
         assert!(dir.may_include_below("docker"));
