@@ -389,4 +389,10 @@ fn image_next_to_build_tags_it_and_other_services_run_it_without_a_pull() {
         "/marker",
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "two\n");
+    // The context is the repository root, .devenv/ and all: what up writes
+    // there is not a change.
+    env.run(["up"])
+        .success()
+        .stderr_lacks("built devenv_")
+        .stderr_has("app ready (unchanged)");
 }
