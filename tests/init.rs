@@ -116,12 +116,14 @@ fn rails_app_with_db_cache_and_worker() {
         Some("development")
     );
     assert_eq!(strs(&svc(&t, "web")["ports"]), ["3000"]);
+    // web builds the image (and tags it shop-rails:dev); sidekiq runs it.
+    assert_eq!(svc(&t, "web")["build"].as_str(), Some("."));
+    assert!(svc(&t, "sidekiq").get("build").is_none());
     assert_eq!(
         listed(&text),
         [
             "Gemfile",
             "x-app",
-            "services.web.build",
             "services.web.tty",
             "services.web.stdin_open"
         ]
@@ -242,13 +244,24 @@ fn healthchecks_and_dependency_conditions() {
 fn env_files_build_sections_and_interpolation() {
     let env = fixture("env-file-build");
     let (text, t) = init_ok(&env, &["--yes"]);
-    assert_eq!(service_names(&t), ["app", "mysql", "minio"]);
+    assert_eq!(service_names(&t), ["app", "assets", "mysql", "minio"]);
     let app = svc(&t, "app");
     assert_eq!(
         app["image"].as_str(),
         Some("billing-app:dev"),
         "from the default of ${{APP_TAG:-dev}}"
     );
+    assert_eq!(app["build"]["context"].as_str(), Some("."));
+    assert_eq!(app["build"]["dockerfile"].as_str(), Some("Dockerfile.dev"));
+    assert_eq!(app["build"]["target"].as_str(), Some("dev"));
+    assert_eq!(
+        app["build"]["args"]["NODE_ENV"].as_str(),
+        Some("development")
+    );
+    let assets = svc(&t, "assets");
+    assert_eq!(assets["build"].as_str(), Some("assets"));
+    assert!(assets.get("image").is_none());
+    assert_eq!(strs(&assets["command"]), ["npm", "run", "watch"]);
     assert_eq!(strs(&app["ports"]), ["4100:4000"], "APP_PORT from .env");
     assert_eq!(
         app["env"]["DATABASE_URL"].as_str(),
@@ -256,7 +269,7 @@ fn env_files_build_sections_and_interpolation() {
     );
     assert_eq!(app["env"]["FEATURE_INVOICES"].as_str(), Some("on"));
     assert_eq!(app["env"]["LOG_LEVEL"].as_str(), Some("debug"));
-    assert_eq!(strs(&app["depends_on"]), ["mysql"]);
+    assert_eq!(strs(&app["depends_on"]), ["mysql", "assets"]);
     let mysql = svc(&t, "mysql");
     assert_eq!(mysql["env"]["MYSQL_ROOT_PASSWORD"].as_str(), Some("root"));
     assert_eq!(
@@ -277,9 +290,7 @@ fn env_files_build_sections_and_interpolation() {
         listed(&text),
         [
             "services.app.environment.STRIPE_KEY",
-            "services.app.build",
-            "services.assets",
-            "services.app.depends_on.assets",
+            "services.app.build.cache_from",
         ]
     );
     // .env.example -> values and a template, which validate found.
@@ -324,9 +335,17 @@ fn unconvertible_things_are_all_listed() {
             "services.app.networks.back",
             "services.app.x-team",
             "services.worker",
+            "services.remote.build",
+            "services.nodockerfile.build",
         ]
     );
     assert!(text.contains("services.worker: uses `extends`"));
+    assert!(text.contains(
+        "services.remote.build: not converted: the context `https://github.com/example/remote-app.git#main` is remote"
+    ));
+    assert!(text.contains(
+        "services.nodockerfile.build: not converted: the context `./missing` does not exist; the service was left out"
+    ));
     assert!(text.contains("a port range; devenv publishes single ports"));
 }
 

@@ -38,7 +38,7 @@ pub struct Cli {
 pub enum Command {
     /// Bring the whole environment to the declared state
     #[command(
-        after_help = "Examples:\n  devenv up\n  devenv up --env ci\n  devenv up --only tools,services\n  devenv up --frozen --yes     in CI: require devenv.lock, trust hooks"
+        after_help = "Examples:\n  devenv up\n  devenv up --env ci\n  devenv up --only tools,services\n  devenv up --build            rebuild images built from the repository\n  devenv up --frozen --yes     in CI: require devenv.lock, trust hooks"
     )]
     Up(UpArgs),
 
@@ -187,6 +187,9 @@ pub struct UpArgs {
     /// Use only what is already downloaded; never touch the network
     #[arg(long)]
     pub offline: bool,
+    /// Build every service with `build` again, without the builder's cache
+    #[arg(long)]
+    pub build: bool,
     /// Answer yes to questions (trust this devenv.toml's hooks)
     #[arg(short, long)]
     pub yes: bool,

@@ -76,6 +76,16 @@ pub struct ReadyDraft {
     pub timeout_secs: Option<u64>,
 }
 
+/// `build` as init writes it: the context relative to the repository root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildDraft {
+    pub context: String,
+    /// Relative to the context; `None` for `Dockerfile`.
+    pub dockerfile: Option<String>,
+    pub args: BTreeMap<String, String>,
+    pub target: Option<String>,
+}
+
 /// One `[services.NAME]` to write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DraftService {
@@ -83,6 +93,7 @@ pub struct DraftService {
     pub stack: Option<String>,
     pub version: Option<String>,
     pub image: Option<String>,
+    pub build: Option<BuildDraft>,
     /// `None`: the stack's own ports (only for stack services).
     pub ports: Option<Vec<String>>,
     pub env: BTreeMap<String, String>,

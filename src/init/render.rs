@@ -103,6 +103,9 @@ fn service(o: &mut String, s: &DraftService) {
     if let Some(i) = &s.image {
         kv("image", string(i));
     }
+    if let Some(b) = &s.build {
+        kv("build", build(b));
+    }
     if let Some(p) = &s.ports {
         kv("ports", array(p));
     }
@@ -151,6 +154,29 @@ fn service(o: &mut String, s: &DraftService) {
             let _ = writeln!(o, "{} = {}", key(k), string(v));
         }
     }
+}
+
+/// `"dir"`, or an inline table when there is more than the context.
+fn build(b: &crate::init::BuildDraft) -> String {
+    if b.dockerfile.is_none() && b.args.is_empty() && b.target.is_none() {
+        return string(&b.context);
+    }
+    let mut parts = vec![format!("context = {}", string(&b.context))];
+    if let Some(d) = &b.dockerfile {
+        parts.push(format!("dockerfile = {}", string(d)));
+    }
+    if !b.args.is_empty() {
+        let args: Vec<String> = b
+            .args
+            .iter()
+            .map(|(k, v)| format!("{} = {}", key(k), string(v)))
+            .collect();
+        parts.push(format!("args = {{ {} }}", args.join(", ")));
+    }
+    if let Some(t) = &b.target {
+        parts.push(format!("target = {}", string(t)));
+    }
+    format!("{{ {} }}", parts.join(", "))
 }
 
 fn one_line(s: &str) -> String {

@@ -123,8 +123,11 @@ pub struct Service {
     /// The preset it came from, if any.
     pub stack: Option<String>,
     /// The full image reference as written or derived (`postgres:16`),
-    /// before any registry mirror rewrite.
+    /// before any registry mirror rewrite. With `build`, the extra tag the
+    /// built image also gets; empty when there is none.
     pub image: String,
+    /// Built from a Dockerfile in the repository instead of pulled.
+    pub build: Option<Build>,
     pub ports: Vec<PortMapping>,
     pub env: BTreeMap<String, String>,
     pub command: Option<Vec<String>>,
@@ -149,6 +152,20 @@ impl Service {
     pub fn is_job(&self) -> bool {
         self.run == RunMode::Once
     }
+}
+
+/// `[services.NAME] build`: where the image comes from when it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Build {
+    /// Absolute: the repository root joined with the context as written.
+    /// Checked to be a directory inside the repository.
+    pub context: PathBuf,
+    /// The Dockerfile, relative to the context, `/`-separated; inside it.
+    pub dockerfile: String,
+    /// `--build-arg`s.
+    pub args: BTreeMap<String, String>,
+    /// The stage to build, for a multi-stage Dockerfile.
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -88,6 +88,8 @@ pub struct ServiceDef {
     pub stack: Option<Spanned<String>>,
     pub version: Option<Spanned<String>>,
     pub image: Option<Spanned<String>>,
+    /// Build the image from a Dockerfile in the repository.
+    pub build: Option<Spanned<BuildDef>>,
     pub ports: Option<Vec<Spanned<PortValue>>>,
     #[serde(default)]
     pub env: Map<EnvValue>,
@@ -120,6 +122,47 @@ pub enum RunMode {
     Always,
     /// A one-shot job: runs to exit 0; re-runs only when its definition changes.
     Once,
+}
+
+/// `build = "dir"` or `build = { context, dockerfile, args, target }`.
+#[derive(Debug, Clone)]
+pub enum BuildDef {
+    /// Just the context directory; the span is the whole value's.
+    Context(String),
+    Table(BuildTable),
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct BuildTable {
+    /// Relative to the repository root; `"."` when absent.
+    pub context: Option<Spanned<String>>,
+    /// Relative to the context; `"Dockerfile"` when absent.
+    pub dockerfile: Option<Spanned<String>>,
+    /// `ARG` values, as text like `env`.
+    #[serde(default)]
+    pub args: Map<EnvValue>,
+    /// The stage of a multi-stage Dockerfile to build.
+    pub target: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for BuildDef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BuildDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a context directory, or a table with `context`, `dockerfile`, `args`, `target`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BuildDef, E> {
+                Ok(BuildDef::Context(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BuildDef, A::Error> {
+                BuildTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(BuildDef::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A port as written: `"6379"`, `"16379:6379"`, `"auto:6379"`, or a bare integer.
@@ -433,6 +476,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "stack",
             "version",
             "image",
+            "build",
             "ports",
             "env",
             "command",
@@ -448,6 +492,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "working_dir",
             "platform",
         ],
+        ["services", _, "build"] => &["context", "dockerfile", "args", "target"],
         ["services", _, "ready"] => &[
             "tcp",
             "http",

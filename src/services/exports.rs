@@ -61,6 +61,7 @@ mod tests {
             name: "db".into(),
             stack: Some("postgres".into()),
             image: "postgres:16".into(),
+            build: None,
             ports: vec![],
             env: BTreeMap::from([("POSTGRES_USER".into(), "u".into())]),
             command: None,

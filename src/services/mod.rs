@@ -6,7 +6,9 @@
 //! [`status`], [`down`], [`logs`]. Nothing without our project label is ever
 //! touched.
 
+mod acquire;
 pub mod auth;
+pub mod build;
 pub mod down;
 pub mod engine;
 pub mod exec;
@@ -95,6 +97,8 @@ pub enum ServicesError {
     PortsInUse(Vec<ports::PortConflict>),
     #[error(transparent)]
     Pull(#[from] images::PullError),
+    #[error(transparent)]
+    Build(#[from] build::BuildError),
     /// One or more services never became ready (or a job failed).
     #[error("{0}")]
     NotReady(String),
@@ -128,6 +132,7 @@ impl ServicesError {
             ServicesError::Pull(images::PullError::Missing { .. }) => {
                 Some("pull it yourself, or set [settings] pull = \"missing\"".into())
             }
+            ServicesError::Build(e) => e.hint(),
             ServicesError::NotReady(_) => Some(
                 "fix the service (see its log above), then run `devenv up` again; `devenv logs NAME` shows the full log".into(),
             ),

@@ -29,4 +29,6 @@ pub(super) struct Plan<'a> {
     pub spec: Spec,
     pub action: Action,
     pub existing: Option<&'a ContainerSummary>,
+    /// This `up` built the image the container is recreated from.
+    pub rebuilt: bool,
 }

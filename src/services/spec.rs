@@ -251,6 +251,7 @@ mod tests {
             name: "db".into(),
             stack: None,
             image: "postgres:16".into(),
+            build: None,
             ports: vec![],
             env: BTreeMap::from([("A".into(), "1".into())]),
             command: None,

@@ -101,6 +101,7 @@ pub(super) async fn converge(
     task.set_message("waiting until ready");
     let done = match plan.action {
         Action::Create => "ready (created)",
+        Action::Recreate if plan.rebuilt => "ready (recreated: image rebuilt)",
         Action::Recreate => "ready (recreated: definition changed)",
         Action::Start => "ready (started)",
         _ => "ready",

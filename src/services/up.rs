@@ -21,7 +21,8 @@ use crate::paths::Paths;
 use crate::progress::{Level, Reporter};
 use crate::state::{self, PortBook};
 
-use super::images::{self, ImagePolicy, ImageRef};
+use super::acquire::Images;
+use super::images::{ImagePolicy, ImageRef};
 use super::network::{self, network_name};
 use super::plan::{Action, Plan};
 use super::ports::{self, Published};
@@ -46,6 +47,8 @@ pub struct UpRequest<'a> {
     /// (service, mount) from outside the repository, from the user's own
     /// files (`Settings::mounts`). Part of the config hash.
     pub extra_mounts: Vec<(String, Mount)>,
+    /// `up --build`: build every built image again, without the cache.
+    pub force_build: bool,
 }
 
 /// What `up` did, per service name.
@@ -58,6 +61,8 @@ pub struct UpReport {
     pub removed: Vec<String>,
     pub jobs_run: Vec<String>,
     pub pulled: Vec<String>,
+    /// Services whose image was built by this `up`.
+    pub built: Vec<String>,
 }
 
 impl UpReport {
@@ -68,6 +73,7 @@ impl UpReport {
             && self.removed.is_empty()
             && self.jobs_run.is_empty()
             && self.pulled.is_empty()
+            && self.built.is_empty()
     }
 }
 
@@ -87,16 +93,23 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     let published = ports::resolve(m, &mut book)
         .map_err(|e| ServicesError::Other(format!("cannot pick a free port: {e}")))?;
 
-    let list = super::project_containers(engine, project).await?;
+    let (list, built) = tokio::join!(
+        super::project_containers(engine, project),
+        super::build::prepare(m, req.paths)
+    );
+    let (list, built) = (list?, built?);
     let by_service = super::by_service(&list);
 
     let mut plans: Vec<Plan> = m
         .services
         .iter()
         .map(|s| {
-            let image = ImageRef::parse(&s.image)
-                .with_mirror(req.mirror.as_deref())
-                .to_string();
+            let image = match super::build::for_service(&built, s) {
+                Some(b) => b.tag.clone(),
+                None => ImageRef::parse(&s.image)
+                    .with_mirror(req.mirror.as_deref())
+                    .to_string(),
+            };
             let extra: Vec<&Mount> = req
                 .extra_mounts
                 .iter()
@@ -123,6 +136,7 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
                 spec,
                 action,
                 existing,
+                rebuilt: false,
             })
         })
         .collect::<Result<_>>()?;
@@ -140,34 +154,14 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     );
 
     let mut report = UpReport::default();
-    // `pull = "always"`: pull every image, recreate what runs an older one.
-    if req.images.pull == crate::manifest::model::PullPolicy::Always && !req.images.offline {
-        pull_all(engine, req, plans.iter().map(|p| &p.spec), &mut report).await?;
-        for p in &mut plans {
-            if matches!(p.action, Action::Keep | Action::Start | Action::JobDone) {
-                let current = engine
-                    .docker
-                    .inspect_image(&p.spec.image)
-                    .await
-                    .ok()
-                    .and_then(|i| i.id);
-                let running = p.existing.and_then(|c| c.image_id.clone());
-                if current.is_some() && current != running {
-                    p.action = Action::Recreate;
-                }
-            }
-        }
-    }
-
+    let images = Images {
+        engine,
+        req,
+        built: &built,
+    };
+    images.pull_always(&mut plans, &mut report).await?;
     check_ports(engine, &plans, &orphans).await?;
-
-    if req.images.pull != crate::manifest::model::PullPolicy::Always || req.images.offline {
-        let needed = plans
-            .iter()
-            .filter(|p| matches!(p.action, Action::Create | Action::Recreate))
-            .map(|p| &p.spec);
-        pull_all(engine, req, needed, &mut report).await?;
-    }
+    images.acquire(&mut plans, &mut report).await?;
 
     let work = !orphans.is_empty()
         || plans
@@ -325,29 +319,6 @@ fn exit_code_of(status: Option<&str>) -> Option<i64> {
     s.split(')').next()?.parse().ok()
 }
 
-async fn pull_all<'s>(
-    engine: &Engine,
-    req: &UpRequest<'_>,
-    specs: impl Iterator<Item = &'s Spec>,
-    report: &mut UpReport,
-) -> Result<()> {
-    let refs: BTreeSet<&str> = specs.map(|s| s.image.as_str()).collect();
-    let results = join_all(refs.iter().map(|r| async move {
-        let image = ImageRef::parse(r);
-        (
-            r,
-            images::ensure(engine, &image, &req.images, req.reporter).await,
-        )
-    }))
-    .await;
-    for (r, res) in results {
-        if res? == images::Ensured::Pulled {
-            report.pulled.push(r.to_string());
-        }
-    }
-    Ok(())
-}
-
 /// Every host port a container we are about to start will bind must be
 /// free, except ports held by our own containers that are removed first.
 async fn check_ports(
@@ -406,6 +377,7 @@ mod tests {
             name: "db".into(),
             stack: None,
             image: "postgres:16".into(),
+            build: None,
             ports: vec![],
             env: BTreeMap::new(),
             command: None,

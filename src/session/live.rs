@@ -109,6 +109,7 @@ impl Live {
                 .iter()
                 .map(|x| (x.service.clone(), x.mount.clone()))
                 .collect(),
+            force_build: opts.build,
         };
         let report = services::up(engine, &req).await?;
         if report.changed_nothing() {

@@ -8,11 +8,12 @@ use crate::manifest::Manifest;
 use super::Session;
 
 /// Problems in the files devenv.toml points at: mock mappings, Pact and
-/// OpenAPI files, templates and devenv.local.toml. Bad input like the
+/// OpenAPI files, templates, `.dockerignore`s and devenv.local.toml. Bad input like the
 /// manifest itself, so `validate` and `up` both refuse them (exit 2).
 pub fn file_problems(m: &Manifest) -> Diagnostics {
     let mut problems = crate::mocks::check(m);
     problems.extend(crate::render::check(m));
+    problems.extend(crate::services::build::check(m));
     // `.devenv` is where `up` writes: a clone may not point it elsewhere.
     let state = std::path::Path::new(".devenv");
     if let Err(e) = crate::confine::confine(&m.root, state) {

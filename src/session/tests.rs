@@ -149,6 +149,7 @@ impl Clone {
             only: Vec::new(),
             frozen: false,
             offline: false,
+            build: false,
             yes: false,
             wait: Wait::No,
             start: Start::now(&self.clock),

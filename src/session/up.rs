@@ -22,6 +22,8 @@ pub struct UpOptions {
     pub frozen: bool,
     /// `--offline`: no downloads or pulls.
     pub offline: bool,
+    /// `--build`: rebuild built images even when their context is unchanged.
+    pub build: bool,
     /// `--yes`: trust the file without asking.
     pub yes: bool,
     /// Whether to wait for another devenv working on this clone.

@@ -23,6 +23,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
         only: args.only,
         frozen: args.frozen,
         offline: args.offline,
+        build: args.build,
         yes: args.yes,
         wait: if args.no_wait { Wait::No } else { Wait::Yes },
         start,

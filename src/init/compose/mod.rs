@@ -2,6 +2,7 @@
 //! not is listed with the reason. Compose is loose (short and long syntax for
 //! most keys), so the YAML is read into `serde_yaml_ng::Value` and walked by hand.
 
+mod build;
 mod interp;
 mod parts;
 mod service;
@@ -360,6 +361,29 @@ mod tests {
 
     fn whats(c: &Conversion) -> Vec<&str> {
         c.unconverted.iter().map(|u| u.what.as_str()).collect()
+    }
+
+    #[test]
+    fn a_build_is_rebased_from_the_compose_file_to_the_repository_root() {
+        let c = convert_in(
+            "deploy",
+            "services:\n  api:\n    build:\n      context: ../api\n      dockerfile: docker/Dev.Dockerfile\n      args: {VERSION: 2}\n  web:\n    build: ./web\n  out:\n    build: ../../elsewhere\n  far:\n    build:\n      context: ../api\n      dockerfile: ../Dockerfile\n",
+            &[("api/docker/Dev.Dockerfile", ""), ("deploy/web/Dockerfile", ""), ("Dockerfile", "")],
+        );
+        let names: Vec<&str> = c.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["api", "web"]);
+        let api = c.services[0].build.as_ref().unwrap();
+        assert_eq!(api.context, "api");
+        assert_eq!(api.dockerfile.as_deref(), Some("docker/Dev.Dockerfile"));
+        assert_eq!(api.args["VERSION"], "2");
+        let web = c.services[1].build.as_ref().unwrap();
+        assert_eq!(
+            (web.context.as_str(), web.dockerfile.as_deref()),
+            ("deploy/web", None)
+        );
+        assert_eq!(whats(&c), ["services.out.build", "services.far.build"]);
+        assert!(c.unconverted[0].why.contains("outside the repository"));
+        assert!(c.unconverted[1].why.contains("outside the context"));
     }
 
     #[test]

@@ -44,21 +44,38 @@ pub(super) fn convert(
     };
     let get = |k: &str| m.get(k);
     let image = get("image").and_then(scalar).filter(|s| !s.is_empty());
-    let Some(image) = image else {
+    let build = match get("build").map(|b| super::build::convert(b, input)) {
+        Some(Ok(b)) => {
+            for (key, why) in b.left_out {
+                cx.note(&key, why);
+            }
+            Some(b.draft)
+        }
+        Some(Err(why)) => {
+            match &image {
+                Some(i) => cx.note("build", format!("not converted: {why}; build `{i}` before `devenv up` (e.g. `docker compose build {name}`)")),
+                None => {
+                    cx.note("build", format!("not converted: {why}; the service was left out"));
+                    return None;
+                }
+            }
+            None
+        }
+        None => None,
+    };
+    if image.is_none() && build.is_none() {
         let why = if get("extends").is_some() {
             "uses `extends`, which init does not resolve: merge the base service into it by hand"
-                .to_string()
-        } else if get("build").is_some() {
-            format!("has only a `build:` section; devenv runs images and does not build them: build and tag it first (`docker compose build {name}`), then add the service with `image = \"...\"`")
         } else {
-            "has no `image`".to_string()
+            "has no `image`"
         };
         cx.note("", why);
         return None;
-    };
-    if image.contains(char::is_whitespace)
-        || (image.chars().any(|c| c.is_ascii_uppercase()) && !image.contains('/'))
-    {
+    }
+    if let Some(image) = image.as_deref().filter(|i| {
+        i.contains(char::is_whitespace)
+            || (i.chars().any(|c| c.is_ascii_uppercase()) && !i.contains('/'))
+    }) {
         cx.note(
             "image",
             format!("`{image}` is not a valid image reference; the service was left out"),
@@ -69,10 +86,14 @@ pub(super) fn convert(
         name: name.to_string(),
         ..Default::default()
     };
-    if get("build").is_some() {
-        cx.note("build", format!("not converted: devenv does not build images; build `{image}` before `devenv up` (e.g. `docker compose build {name}`)"));
-    }
-    let stack = stack_of(&image, input);
+    // A built image is the service's own: no preset stands in for it, and
+    // `image` only names the build.
+    let stack = match (&build, &image) {
+        (None, Some(image)) => stack_of(image, input),
+        _ => None,
+    };
+    let image = image.unwrap_or_default();
+    svc.build = build;
     let foreign = stack.as_ref().is_some_and(|(_, same)| !same);
     match &stack {
         Some((st, true)) => {
@@ -89,7 +110,7 @@ pub(super) fn convert(
             svc.notes
                 .push(format!("was `{image}`; the {st} preset runs {preset}"));
         }
-        None => svc.image = Some(image.clone()),
+        None => svc.image = Some(image.clone()).filter(|i| !i.is_empty()),
     }
     let mut env = BTreeMap::new();
     if let Some(v) = get("env_file") {

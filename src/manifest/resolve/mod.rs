@@ -5,6 +5,7 @@
 //! One file per part of devenv.toml; this one holds the entry point and the
 //! small sections.
 
+mod build;
 mod checks;
 mod config;
 mod mocks;

@@ -1,4 +1,5 @@
-//! `[services]`: stacks merged in, ports, volumes, mounts, readiness.
+//! `[services]`: stacks merged in, ports, volumes, mounts, readiness
+//! (`build` is checked in `build.rs`).
 
 use super::*;
 
@@ -57,6 +58,23 @@ impl Resolver<'_> {
                 }
             }
         }
+        let build = match (&s.build, &s.stack) {
+            (Some(b), Some(_)) => {
+                self.err_hint(
+                    b.span(),
+                    format!("service `{name}` has both `build` and `stack`"),
+                    "a stack's image is pulled: keep `stack`, or drop it and build with `build` (setting ports, env and `ready` yourself)",
+                );
+                ok = false;
+                None
+            }
+            (Some(b), None) => {
+                let built = self.build(b);
+                ok &= built.is_some();
+                built
+            }
+            (None, _) => None,
+        };
         let image = match (&s.image, &stack) {
             (Some(i), _) => {
                 let v = i.get_ref().trim();
@@ -79,12 +97,13 @@ impl Resolver<'_> {
                     .map_or(st.version.clone(), |v| v.get_ref().clone());
                 format!("{}:{tag}", st.image)
             }
+            (None, None) if s.build.is_some() => String::new(),
             (None, None) => {
                 if s.stack.is_none() {
                     self.err_hint(
                         key.span(),
-                        format!("service `{name}` has neither `image` nor `stack`"),
-                        "add `image = \"...\"` or `stack = \"postgres\"` (see `devenv stacks`)",
+                        format!("service `{name}` has no `image`, `build` or `stack`"),
+                        "add `image = \"...\"`, `build = \"dir\"` (a Dockerfile there) or `stack = \"postgres\"` (see `devenv stacks`)",
                     );
                 }
                 ok = false;
@@ -154,6 +173,7 @@ impl Resolver<'_> {
             name,
             stack: s.stack.as_ref().map(|s| s.get_ref().clone()),
             image,
+            build,
             ports,
             env,
             command: s.command.as_ref().map(|c| c.0.clone()).or_else(|| {
