@@ -55,6 +55,9 @@ struct Started<'a> {
     supervisor: u32,
     /// Shown while it gets ready; none when it was left running.
     task: Option<Box<dyn Task>>,
+    /// Left running, and this run of its command was seen ready before:
+    /// no probe needed (a no-op `up` stays a pid check and a hash compare).
+    proven: bool,
 }
 
 /// Stops processes no longer declared, then starts (or keeps) each level
@@ -94,7 +97,12 @@ pub async fn up(req: &UpRequest<'_>) -> Result<(), ProcessError> {
                 state: &state_path,
                 log,
             };
-            async move { ready::wait(&target, s.process.ready.as_ref()).await }
+            async move {
+                if s.proven {
+                    return Ok(());
+                }
+                ready::wait(&target, s.process.ready.as_ref()).await
+            }
         });
         let results = join_all(waits).await;
         let mut failed = None;
@@ -103,6 +111,9 @@ pub async fn up(req: &UpRequest<'_>) -> Result<(), ProcessError> {
                 Ok(()) => {
                     if let Some(task) = &s.task {
                         task.finish(true, &ready_text(s.process));
+                    }
+                    if !s.proven {
+                        remember_ready(&state_path, &s.process.name)?;
                     }
                 }
                 Err(reason) => {
@@ -127,6 +138,16 @@ pub async fn up(req: &UpRequest<'_>) -> Result<(), ProcessError> {
         }
     }
     Ok(())
+}
+
+/// Records that the command's current run was seen ready.
+fn remember_ready(state_path: &Path, name: &str) -> Result<(), ProcessError> {
+    state::update(state_path, |st| {
+        if let Some(e) = st.processes.get_mut(name) {
+            e.ready_pid = e.pid;
+        }
+    })
+    .map_err(ProcessError::Io)
 }
 
 fn ready_text(p: &Process) -> String {
@@ -165,6 +186,7 @@ async fn start<'a>(
                 process: p,
                 supervisor: e.supervisor,
                 task: None,
+                proven: e.pid.is_some() && e.ready_pid == e.pid,
             });
         }
         stop(state_path, &p.name, e).await;
@@ -182,6 +204,7 @@ async fn start<'a>(
             process: p,
             supervisor,
             task: Some(task),
+            proven: false,
         }),
         Err(e) => {
             task.finish(false, "failed");

@@ -42,6 +42,10 @@ pub struct Entry {
     /// Where the current run's output starts in its log (the `log` probe
     /// reads from here).
     pub log_offset: u64,
+    /// The command pid an `up` last saw get ready: while that same run
+    /// goes on, a re-`up` need not probe it again (as for containers).
+    #[serde(default)]
+    pub ready_pid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -107,6 +111,7 @@ mod tests {
             exit_code: None,
             restarts: 0,
             log_offset: 0,
+            ready_pid: None,
         }
     }
 

@@ -191,6 +191,8 @@ impl Supervisor<'_> {
             exit_code: None,
             restarts,
             log_offset,
+            // A new run is not proven ready until an `up` sees it so.
+            ready_pid: None,
         };
         let name = self.spec.name.clone();
         let _ = state::update(&self.spec.state, |st| st.processes.insert(name, entry));
