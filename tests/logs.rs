@@ -23,13 +23,6 @@ fn project(name: &str) -> TestEnv {
     ))
 }
 
-fn mock_url(env: &TestEnv) -> String {
-    common::status_entry(env, "pay")["url"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// The lines of `devenv logs ARGS` that come from services a and b.
 fn ab_lines(env: &TestEnv, args: &[&str]) -> Vec<String> {
     let mut cmd = vec!["logs"];
@@ -62,7 +55,7 @@ fn logs_of_every_source_are_interleaved_by_time_and_prefixed() {
         ["a   | a1", "b   | b1", "a   | a2", "b   | b2"]
     );
 
-    let url = mock_url(&env);
+    let url = common::mock_url(&env, "pay");
     assert_eq!(http_get(&format!("{url}/v")).0, 200);
     wait_until(
         Duration::from_secs(60),
@@ -102,7 +95,7 @@ fn logs_follow_shows_new_lines_of_every_source_until_interrupted() {
     let _c = Cleanup(name.into());
     let env = project(name);
     env.run(["up"]).success();
-    let url = mock_url(&env);
+    let url = common::mock_url(&env, "pay");
     let out = tempfile::NamedTempFile::new().unwrap();
     let mut follow = env
         .command(["logs", "--follow"])

@@ -15,13 +15,6 @@ fn project(name: &str) -> TestEnv {
     ))
 }
 
-fn mock_url(env: &TestEnv) -> String {
-    common::status_entry(env, "pay")["url"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn down_works_when_devenv_toml_no_longer_parses() {
     if !engine_available("down_works_when_devenv_toml_no_longer_parses") {
@@ -31,7 +24,7 @@ fn down_works_when_devenv_toml_no_longer_parses() {
     let _c = Cleanup(name.into());
     let env = project(name);
     env.run(["up"]).success();
-    let url = mock_url(&env);
+    let url = common::mock_url(&env, "pay");
     assert_eq!(labelled_ids(&["ps", "-q"], name).len(), 1);
 
     env.write(

@@ -83,17 +83,7 @@ pub async fn status(
                 }
                 _ => false,
             };
-            let mut ports: Vec<PortEntry> = c
-                .and_then(|c| c.ports.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|p| {
-                    Some(PortEntry {
-                        host: p.public_port?,
-                        container: p.private_port,
-                    })
-                })
-                .collect();
+            let mut ports = published(c);
             if ports.is_empty() {
                 ports = declared
                     .iter()
@@ -145,6 +135,20 @@ fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
         .ok()
 }
 
+/// The host ports a container publishes, as status shows them.
+fn published(c: Option<&bollard::models::ContainerSummary>) -> Vec<PortEntry> {
+    c.and_then(|c| c.ports.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| {
+            Some(PortEntry {
+                host: p.public_port?,
+                container: p.private_port,
+            })
+        })
+        .collect()
+}
+
 /// The contract's state of a service's container (`missing` without one).
 fn state_of(c: Option<&bollard::models::ContainerSummary>) -> &'static str {
     match c.map(|c| c.state) {
@@ -177,18 +181,7 @@ pub async fn from_labels(engine: &Engine, project_id: &str) -> Result<Vec<Status
                 && c.status
                     .as_deref()
                     .is_some_and(|st| st.starts_with("Exited (0)"));
-            let mut ports: Vec<PortEntry> = c
-                .ports
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|p| {
-                    Some(PortEntry {
-                        host: p.public_port?,
-                        container: p.private_port,
-                    })
-                })
-                .collect();
+            let mut ports = published(Some(c));
             ports.sort_by_key(|p| (p.container, p.host));
             ports.dedup();
             StatusEntry {

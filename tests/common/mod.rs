@@ -416,3 +416,12 @@ pub fn status_entry(env: &TestEnv, name: &str) -> serde_json::Value {
         .and_then(|all| all.iter().find(|s| s["name"] == name).cloned())
         .unwrap_or_else(|| panic!("no `{name}` in status --json: {doc}"))
 }
+
+/// The URL `status --json` gives the mock called `name`.
+#[track_caller]
+pub fn mock_url(env: &TestEnv, name: &str) -> String {
+    status_entry(env, name)["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("mock `{name}` has no url"))
+        .to_string()
+}
