@@ -734,3 +734,23 @@ fn openapi_3_0_json_generates_bodies_through_refs_allof_and_oneof() {
     let (s, _, b) = http(m.port, "DELETE", "/orders/abc", &[], "");
     assert_eq!((s, b.as_str()), (204, ""));
 }
+
+/// Removing the only mock from devenv.toml left it running: `up` skipped
+/// the mocks phase when none was declared, and `status` listed none.
+#[test]
+fn removing_the_last_mock_stops_it() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"last\"\n[mocks.a]\nport = \"auto\"\n[[mocks.a.routes]]\npath = \"/v\"\n",
+    );
+    env.run(["up"]).success();
+    let url = common::mock_url(&env, "a");
+    assert_eq!(common::http_get(&format!("{url}/v")).0, 200);
+    env.write("devenv.toml", "[project]\nname = \"last\"\n");
+    env.run(["up"])
+        .success()
+        .stderr_has("mock a: stopped (removed from devenv.toml)");
+    assert!(
+        try_http("GET", &format!("{url}/v"), &[], "").is_err(),
+        "the removed mock still answers"
+    );
+}

@@ -357,6 +357,13 @@ fn stop_pid(pid: u32) {
     }
 }
 
+/// The mocks this clone's state says are running (maybe no longer
+/// declared): a cheap read, so `up` can stop the last one removed.
+pub fn recorded(paths: &Paths) -> Vec<String> {
+    let st: MockState = state::read_json(&paths.state_file(STATE_FILE));
+    st.mocks.keys().cloned().collect()
+}
+
 /// Stops every mock this clone started; returns their names.
 pub fn down(paths: &Paths) -> Result<Vec<String>, MockError> {
     let state_path = paths.state_file(STATE_FILE);

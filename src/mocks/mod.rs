@@ -25,7 +25,8 @@ use std::net::SocketAddr;
 
 pub use engine::{Engine, Reply, JOURNAL_LIMIT, PROVIDER_STATE_HEADER};
 pub use lifecycle::{
-    check_ports, down, health, log_path, port_for, status, up, MockStatus, PortPair, UpRequest,
+    check_ports, down, health, log_path, port_for, recorded, status, up, MockStatus, PortPair,
+    UpRequest,
 };
 pub use request::Request;
 pub use server::{serve, ServeOptions};

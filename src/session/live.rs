@@ -191,7 +191,10 @@ impl Backend for Live {
                 let settings = super::tool_settings(s, opts.frozen, opts.offline)?;
                 Ok(crate::tools::install(m, &s.paths, reporter, &settings).await?)
             }
-            Phase::Mocks if m.mocks.is_empty() => Ok(()),
+            // None declared: still stop one that was removed from the file.
+            Phase::Mocks if m.mocks.is_empty() && crate::mocks::recorded(&s.paths).is_empty() => {
+                Ok(())
+            }
             Phase::Mocks => self.mocks_phase(s, reporter).await,
             Phase::Services if m.services.is_empty() => Ok(()),
             Phase::Services => self.services_phase(s, opts, reporter).await,
