@@ -78,17 +78,30 @@ impl Resolver<'_> {
         let image = match (&s.image, &stack) {
             (Some(i), _) => {
                 let v = i.get_ref().trim();
-                if v.is_empty()
-                    || v.contains(char::is_whitespace)
-                    || v.chars().any(|c| c.is_ascii_uppercase()) && !v.contains('/')
-                {
+                if let Some(why) = image_ref_problem(v) {
                     self.err_hint(
                         i.span(),
-                        format!("`{v}` is not a valid image reference"),
+                        format!("`{v}` is not a valid image reference: {why}"),
                         "write it like \"redis:7\" or \"ghcr.io/org/app:1.2\"",
                     );
                 }
-                v.to_string()
+                match (&s.version, &stack) {
+                    // A stack's `version` tags the image that replaces the
+                    // stack's own, when that image names no tag itself.
+                    (Some(ver), Some(_)) if !has_tag(v) => format!("{v}:{}", ver.get_ref()),
+                    (Some(ver), Some(_)) => {
+                        self.err_hint(
+                            ver.span(),
+                            format!(
+                                "`version = \"{}\"` and the tag in `image = \"{v}\"` disagree",
+                                ver.get_ref()
+                            ),
+                            "keep one: drop `version`, or drop the tag from `image`",
+                        );
+                        v.to_string()
+                    }
+                    _ => v.to_string(),
+                }
             }
             (None, Some(st)) => {
                 let tag = s
@@ -328,4 +341,91 @@ pub fn readiness_of(def: &ReadyDef, ports: &[u16]) -> Result<Readiness, (String,
         probe,
         timeout: def.timeout.map_or(Duration::from_secs(60), |t| t.0),
     })
+}
+
+/// What is wrong with an image reference (`[registry[:port]/]name[:tag][@digest]`),
+/// if anything: a `redis:` with its tag left empty used to pass and pull
+/// `:latest`.
+fn image_ref_problem(v: &str) -> Option<&'static str> {
+    if v.is_empty() {
+        return Some("it is empty");
+    }
+    if v.contains(char::is_whitespace) {
+        return Some("it contains white space");
+    }
+    let (named, digest) = match v.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (v, None),
+    };
+    if digest.is_some_and(|d| !d.contains(':') || d.ends_with(':')) {
+        return Some("the digest after `@` must look like sha256:<hex>");
+    }
+    let last = named.rsplit('/').next().unwrap_or(named);
+    if last.is_empty() || named.ends_with('/') {
+        return Some("the name is missing");
+    }
+    if let Some((name, tag)) = last.split_once(':') {
+        if name.is_empty() {
+            return Some("the name is missing");
+        }
+        if tag.is_empty() {
+            return Some("the tag after `:` is empty");
+        }
+        let ok = tag.len() <= 128
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && !tag.starts_with(['.', '-']);
+        if !ok {
+            return Some("a tag is letters, digits, `_`, `.` and `-`, at most 128");
+        }
+    }
+    if last
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .any(|c| c.is_ascii_uppercase())
+    {
+        return Some("repository names are lower case");
+    }
+    None
+}
+
+/// Whether the reference names a tag (or a digest) itself.
+fn has_tag(v: &str) -> bool {
+    v.contains('@') || v.rsplit('/').next().is_some_and(|last| last.contains(':'))
+}
+
+#[cfg(test)]
+mod image_ref_tests {
+    use super::{has_tag, image_ref_problem};
+
+    #[test]
+    fn references_docker_accepts_pass() {
+        for ok in [
+            "redis",
+            "redis:7",
+            "127.0.0.1:5000/library/postgres:16",
+            "ghcr.io/org/app:1.2",
+            "app@sha256:abc",
+        ] {
+            assert_eq!(image_ref_problem(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn a_trailing_colon_and_other_slips_are_refused() {
+        for bad in [
+            "redis:", "redis::7", ":7", "org/", "Redis:7", "app@", "redis:-x", "a b",
+        ] {
+            assert!(image_ref_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_registry_port_is_not_a_tag() {
+        assert!(!has_tag("127.0.0.1:5000/library/postgres"));
+        assert!(has_tag("127.0.0.1:5000/library/postgres:16"));
+    }
 }
