@@ -40,8 +40,11 @@ pub async fn engine(inputs: &Inputs<'_>) -> (Vec<Check>, Option<Engine>) {
             "engine",
             format!(
                 "{} {} (API {}) at {}",
+                // Some engines report an empty platform name: say Docker,
+                // rather than start the detail with a space.
                 v.platform
                     .map(|p| p.name)
+                    .filter(|n| !n.trim().is_empty())
                     .unwrap_or_else(|| "Docker".into()),
                 v.version.unwrap_or_default(),
                 v.api_version.unwrap_or_default(),

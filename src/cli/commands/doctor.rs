@@ -1,5 +1,5 @@
 //! `devenv doctor [--json]`: a pass/warn/fail table of everything `up`
-//! needs. Exit 0 when all pass, 1 with warnings only, 3 on a failure.
+//! needs. Exit 0 when nothing failed (warnings included), 3 on a failure.
 
 use crate::cli::App;
 use crate::clock::{Clock, SystemClock};
