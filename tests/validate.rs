@@ -206,3 +206,19 @@ fn the_starter_template_is_valid() {
     let env = TestEnv::new().manifest(&std::fs::read_to_string(template).unwrap());
     env.run(["validate"]).success();
 }
+
+/// A port range got no list of the accepted forms, and `database` for a
+/// service called `db` got no suggestion.
+#[test]
+fn a_port_range_lists_the_forms_and_an_abbreviated_name_is_suggested() {
+    TestEnv::new()
+        .manifest(
+            "[services.db]\nimage = \"redis:7\"\nports = [\"6379-16379\"]\n\
+             [services.api]\nimage = \"redis:7\"\ndepends_on = [\"database\"]\n",
+        )
+        .run(["validate"])
+        .code(2)
+        .stderr_has("`6379-16379` is a range; port ranges are not supported")
+        .stderr_has("\"HOST:CONTAINER\" or \"auto:CONTAINER\"")
+        .stderr_has("did you mean `db`?");
+}

@@ -4,7 +4,19 @@
 use super::model::{HostPort, PortMapping, Protocol};
 
 pub fn parse_port_spec(spec: &str) -> Result<PortMapping, String> {
-    let spec = spec.trim();
+    parse_spec(spec.trim()).map_err(|e| format!("{e}; {FORMS}"))
+}
+
+/// What the error says a port spec may be.
+const FORMS: &str =
+    "write \"CONTAINER\", \"HOST:CONTAINER\" or \"auto:CONTAINER\", optionally with /tcp or /udp, one port per entry";
+
+fn parse_spec(spec: &str) -> Result<PortMapping, String> {
+    if spec.contains('-') && !spec.starts_with('-') {
+        return Err(format!(
+            "`{spec}` is a range; port ranges are not supported"
+        ));
+    }
     let (body, protocol) = match spec.rsplit_once('/') {
         Some((b, "tcp")) => (b, Protocol::Tcp),
         Some((b, "udp")) => (b, Protocol::Udp),
@@ -19,11 +31,7 @@ pub fn parse_port_spec(spec: &str) -> Result<PortMapping, String> {
         }
         ["auto", c] => (HostPort::Auto, port_number(c)?),
         [h, c] => (HostPort::Fixed(port_number(h)?), port_number(c)?),
-        _ => {
-            return Err(format!(
-                "`{spec}` is not a port spec; write \"CONTAINER\", \"HOST:CONTAINER\" or \"auto:CONTAINER\""
-            ))
-        }
+        _ => return Err(format!("`{spec}` is not a port spec")),
     };
     Ok(PortMapping {
         host,

@@ -50,9 +50,15 @@ impl Resolver<'_> {
                         .chain(mock_names.iter())
                         .copied()
                         .filter(|n| *n != k.get_ref());
-                    let hint = match did_you_mean(dep, all) {
+                    let all: Vec<&str> = all.collect();
+                    let hint = match did_you_mean(dep, all.iter().copied())
+                        .or_else(|| abbreviation_of(dep, &all))
+                    {
                         Some(m) => format!("did you mean `{m}`?"),
-                        None => "depends_on names other services or mocks of this file".to_string(),
+                        None if all.is_empty() => {
+                            "depends_on names other services or mocks of this file".to_string()
+                        }
+                        None => format!("declared here: {}", all.join(", ")),
                     };
                     self.err_hint(
                         d.span(),
@@ -134,5 +140,41 @@ impl Resolver<'_> {
                 format!("give `{second}` another host port, e.g. \"auto:{port}\" to let devenv pick a free one"),
             );
         }
+    }
+}
+
+/// The one name that abbreviates `typed` or that `typed` abbreviates
+/// (`db` for `database`): same first letter, the shorter's letters in
+/// order in the longer. Edit distance alone misses these.
+fn abbreviation_of<'a>(typed: &str, names: &[&'a str]) -> Option<&'a str> {
+    let abbreviates = |short: &str, long: &str| {
+        let mut rest = long.chars();
+        short.chars().next() == long.chars().next() && short.chars().all(|c| rest.any(|l| l == c))
+    };
+    let found: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.len() >= 2 && (abbreviates(n, typed) || abbreviates(typed, n)))
+        .collect();
+    match found.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod abbreviation_tests {
+    use super::abbreviation_of;
+
+    #[test]
+    fn db_for_database_and_back() {
+        assert_eq!(abbreviation_of("database", &["db", "cache"]), Some("db"));
+        assert_eq!(
+            abbreviation_of("pg", &["postgres", "cache"]),
+            Some("postgres")
+        );
+        assert_eq!(abbreviation_of("queue", &["db", "cache"]), None);
+        // Two candidates: no guess.
+        assert_eq!(abbreviation_of("db", &["database", "dashboard"]), None);
     }
 }
