@@ -49,17 +49,6 @@ fn container(project: &str, service: &str) -> (String, String) {
     (inspect(&name, "{{.Id}}"), inspect(&name, "{{.Image}}"))
 }
 
-fn host_port(env: &TestEnv, service: &str) -> u16 {
-    let status = env.run(["status", "--json"]).success().json();
-    let s = status["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == service)
-        .unwrap_or_else(|| panic!("{service} not in {status}"));
-    s["ports"][0]["host"].as_u64().unwrap() as u16
-}
-
 /// A web server whose page is COPYed in, ready when it serves it.
 const WEB: &str = r#"[services.web]
 build = "web"
@@ -79,7 +68,7 @@ fn web_env(project: &str) -> TestEnv {
 }
 
 fn page(env: &TestEnv) -> String {
-    let port = host_port(env, "web");
+    let port = common::host_port(env, "web");
     let (status, _, body) = http_get(&format!("http://127.0.0.1:{port}/index.html"));
     assert_eq!(status, 200, "{body}");
     body

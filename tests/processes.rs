@@ -50,19 +50,27 @@ fn pid_of(v: &serde_json::Value, key: &str) -> u32 {
         .unwrap()
 }
 
-/// `status --json`'s entry for `name`.
-fn status_of(env: &TestEnv, name: &str) -> serde_json::Value {
-    let doc = env.run(["status", "--json"]).success().json();
-    doc["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {name} in {doc:#}"))
+/// `(state, pgrp)` of a process from `/proc/<pid>/stat`.
+/// A process whose command leaves a `sleep` in its group: what `down` and a
+/// new `up` must stop along with it.
+fn web_with_a_child(port: u16) -> TestEnv {
+    TestEnv::new().manifest(&format!(
+        "[processes.web]\n\
+         command = \"sleep 300 & exec python3 -m http.server {port} --bind 127.0.0.1\"\n\
+         ready = {{ http = \"/\", port = {port} }}\n"
+    ))
 }
 
-/// `(state, pgrp)` of a process from `/proc/<pid>/stat`.
+/// The supervisor's pid, the command's and its group's, as recorded.
+fn pids(env: &TestEnv, name: &str) -> (u32, u32, u32) {
+    let e = recorded(env, name);
+    (
+        pid_of(&e, "supervisor"),
+        pid_of(&e, "pid"),
+        pid_of(&e, "pgid"),
+    )
+}
+
 fn stat(pid: u32) -> Option<(String, u32)> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, rest) = s.rsplit_once(')')?;
@@ -100,7 +108,7 @@ fn up_returns_only_once_the_http_probe_answers() {
     env.run(["up", "--yes"]).success().stderr_has("process web");
     // No wait here: `up` returned, so it answers.
     assert!(answers(port), "up returned before the process answered");
-    let s = status_of(&env, "web");
+    let s = common::status_entry(&env, "web");
     assert_eq!(
         (&s["kind"], &s["state"], &s["ready"]),
         (&"process".into(), &"running".into(), &true.into()),
@@ -169,7 +177,7 @@ fn a_killed_process_comes_back_with_on_failure_and_the_log_says_so() {
         "{log}"
     );
     assert_eq!(log.matches("[devenv]").count(), 3, "{log}");
-    let s = status_of(&env, "web");
+    let s = common::status_entry(&env, "web");
     assert_eq!(
         (s["state"].as_str(), s["pid"].as_u64()),
         (Some("running"), Some(second))
@@ -185,9 +193,9 @@ fn with_restart_never_a_process_that_exits_stays_down_and_status_says_exited() {
     let _down = Down(&env);
     env.run(["up", "--yes"]).success();
     wait_until(DEADLINE, "the process to exit", || {
-        status_of(&env, "once")["state"] == "exited"
+        common::status_entry(&env, "once")["state"] == "exited"
     });
-    let s = status_of(&env, "once");
+    let s = common::status_entry(&env, "once");
     assert_eq!(
         (&s["pid"], &s["ready"]),
         (&serde_json::Value::Null, &false.into()),
@@ -199,25 +207,16 @@ fn with_restart_never_a_process_that_exits_stays_down_and_status_says_exited() {
     let log = log_text(&env, "once");
     assert_eq!(log.matches("starting once").count(), 1, "{log}");
     assert!(log.contains("once exited with code 4"), "{log}");
-    assert_eq!(status_of(&env, "once")["state"], "exited");
+    assert_eq!(common::status_entry(&env, "once")["state"], "exited");
 }
 
 #[test]
 fn down_leaves_no_process_of_the_supervisor_the_command_or_its_group() {
     let port = free_port();
-    let env = TestEnv::new().manifest(&format!(
-        "[processes.web]\n\
-         command = \"sleep 300 & exec python3 -m http.server {port} --bind 127.0.0.1\"\n\
-         ready = {{ http = \"/\", port = {port} }}\n"
-    ));
+    let env = web_with_a_child(port);
     let _down = Down(&env);
     env.run(["up", "--yes"]).success();
-    let e = recorded(&env, "web");
-    let (supervisor, pid, pgid) = (
-        pid_of(&e, "supervisor"),
-        pid_of(&e, "pid"),
-        pid_of(&e, "pgid"),
-    );
+    let (supervisor, pid, pgid) = pids(&env, "web");
     assert!(running(supervisor) && running(pid) && group_running(pgid));
     env.run(["down"])
         .success()
@@ -226,7 +225,7 @@ fn down_leaves_no_process_of_the_supervisor_the_command_or_its_group() {
     assert!(!running(pid), "the command is left");
     assert!(!group_running(pgid), "its `sleep 300` is left");
     assert!(!answers(port));
-    let s = status_of(&env, "web");
+    let s = common::status_entry(&env, "web");
     assert_eq!(
         (&s["state"], &s["pid"]),
         (&"missing".into(), &serde_json::Value::Null)
@@ -236,19 +235,10 @@ fn down_leaves_no_process_of_the_supervisor_the_command_or_its_group() {
 #[test]
 fn after_kill_9_of_the_supervisor_a_new_up_leaves_no_orphan() {
     let port = free_port();
-    let env = TestEnv::new().manifest(&format!(
-        "[processes.web]\n\
-         command = \"sleep 300 & exec python3 -m http.server {port} --bind 127.0.0.1\"\n\
-         ready = {{ http = \"/\", port = {port} }}\n"
-    ));
+    let env = web_with_a_child(port);
     let _down = Down(&env);
     env.run(["up", "--yes"]).success();
-    let e = recorded(&env, "web");
-    let (supervisor, pid, pgid) = (
-        pid_of(&e, "supervisor"),
-        pid_of(&e, "pid"),
-        pid_of(&e, "pgid"),
-    );
+    let (supervisor, pid, pgid) = pids(&env, "web");
     std::process::Command::new("kill")
         .args(["-KILL", &supervisor.to_string()])
         .status()
@@ -389,7 +379,7 @@ fn only_processes_runs_just_that_phase() {
     env.run(["up", "--yes", "--only", "processes"]).success();
     assert!(answers(port));
     assert_eq!(
-        status_of(&env, "pay")["state"],
+        common::status_entry(&env, "pay")["state"],
         "missing",
         "the mocks phase ran"
     );
@@ -408,7 +398,7 @@ fn a_process_that_never_gets_ready_fails_up_with_its_log_tail_and_is_stopped() {
         .stderr_has("process web never became ready: not ready after 1s")
         .stderr_has("listening on the wrong port")
         .stderr_has("devenv logs web");
-    let s = status_of(&env, "web");
+    let s = common::status_entry(&env, "web");
     assert_eq!(s["state"], "missing", "{s}");
     let log = log_text(&env, "web");
     assert!(log.contains("stopped"), "{log}");

@@ -29,17 +29,6 @@ fn inspect(container: &str, format: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn host_port(env: &TestEnv, service: &str) -> u16 {
-    let status = env.run(["status", "--json"]).success().json();
-    let s = status["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == service)
-        .unwrap_or_else(|| panic!("{service} not in {status}"));
-    s["ports"][0]["host"].as_u64().unwrap() as u16
-}
-
 /// psql from the postgres image, on the host network, through the published port.
 fn psql(port: u16, sql: &str) -> std::process::Output {
     docker(&[
@@ -89,8 +78,8 @@ fn postgres_and_redis_from_stacks_are_ready_keep_data_across_down_and_lose_it_on
         "[services.db]\nstack = \"postgres\"\nports = [\"auto:5432\"]\n\n[services.cache]\nstack = \"redis\"\nports = [\"auto:6379\"]\n",
     ));
     env.run(["up"]).success();
-    let pg = host_port(&env, "db");
-    let redis = host_port(&env, "cache");
+    let pg = common::host_port(&env, "db");
+    let redis = common::host_port(&env, "cache");
     assert!(redis_ping(redis).starts_with("+PONG"));
     let out = psql(
         pg,
@@ -116,7 +105,7 @@ fn postgres_and_redis_from_stacks_are_ready_keep_data_across_down_and_lose_it_on
     assert!(containers(project).is_empty());
     env.run(["up"]).success();
     assert_eq!(
-        host_port(&env, "db"),
+        common::host_port(&env, "db"),
         pg,
         "auto ports are stable across ups"
     );
@@ -137,7 +126,7 @@ fn postgres_and_redis_from_stacks_are_ready_keep_data_across_down_and_lose_it_on
         "volumes left after reset"
     );
     env.run(["up"]).success();
-    let pg = host_port(&env, "db");
+    let pg = common::host_port(&env, "db");
     let out = psql(
         pg,
         "select count(*) from pg_tables where tablename = 'kept'",
@@ -290,7 +279,7 @@ fn a_port_held_by_another_projects_container_names_that_container() {
         &format!("[services.web]\n{IDLE}\nports = [\"auto:80\"]\n"),
     ));
     first.run(["up"]).success();
-    let port = host_port(&first, "web");
+    let port = common::host_port(&first, "web");
     let second = TestEnv::new().manifest(&manifest(
         p2,
         &format!("[services.web]\n{IDLE}\nports = [\"{port}:80\"]\n"),

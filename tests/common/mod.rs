@@ -425,3 +425,12 @@ pub fn mock_url(env: &TestEnv, name: &str) -> String {
         .unwrap_or_else(|| panic!("mock `{name}` has no url"))
         .to_string()
 }
+
+/// The first host port `status --json` gives the service called `name`.
+#[track_caller]
+pub fn host_port(env: &TestEnv, name: &str) -> u16 {
+    let entry = status_entry(env, name);
+    entry["ports"][0]["host"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{name}` publishes no port: {entry}")) as u16
+}
