@@ -60,12 +60,13 @@ pub async fn check_variables(req: &Request<'_>) -> Diagnostics {
         // Bad --set or DEVENV_VALUE_* are reported by the render itself.
         return Diagnostics::default();
     };
+    let known = Connections::load(req.paths);
     let cx = engine::Context::new(engine::ContextInput {
         values: &merged.values,
         project: super::project_value(req.manifest),
         environment: req.environment,
-        services: services(req.manifest, &Connections::load(req.paths)),
-        mocks: mocks(req.manifest, &Connections::load(req.paths)),
+        services: services(req.manifest, &known),
+        mocks: mocks(req.manifest, &known),
         secrets: req
             .manifest
             .secrets

@@ -12,9 +12,7 @@ use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use super::{container_name, Engine, Result, ServicesError};
 
-#[derive(Clone, Copy)]
 pub struct ExecRequest<'a> {
-    pub project_id: &'a str,
     pub service: &'a str,
     pub command: &'a [String],
     /// Allocate a pseudo-terminal (on a terminal, unless `-T`).
@@ -40,8 +38,14 @@ pub struct ExecIo<'a> {
 
 /// Runs the command; returns its exit code. A service whose container is
 /// not running is an error saying how to start it.
-pub async fn exec(engine: &Engine, req: &ExecRequest<'_>, io: ExecIo<'_>) -> Result<i64> {
-    let name = container_name(req.project_id, req.service);
+/// `project_id` is the project whose container `req.service` names.
+pub async fn exec(
+    engine: &Engine,
+    project_id: &str,
+    req: &ExecRequest<'_>,
+    io: ExecIo<'_>,
+) -> Result<i64> {
+    let name = container_name(project_id, req.service);
     let running = engine
         .docker
         .inspect_container(

@@ -7,8 +7,8 @@ use crate::services::exec::{self, ExecIo, ExecRequest};
 
 use super::{interruptible, Live, Session};
 
-/// Runs the command; returns its exit code (clamped to 0..=255). The
-/// request's project is this session's.
+/// Runs the command in this session's project; returns its exit code
+/// (clamped to 0..=255).
 pub fn exec_in_service(
     s: &Session<'_>,
     live: &Live,
@@ -33,11 +33,7 @@ pub fn exec_in_service(
     let runtime = super::runtime()?;
     let code = runtime.block_on(interruptible(async {
         let engine = live.engine(s).await?;
-        let r = ExecRequest {
-            project_id: &m.project.id,
-            ..*req
-        };
-        Ok(exec::exec(engine, &r, io).await?)
+        Ok(exec::exec(engine, &m.project.id, req, io).await?)
     }));
     // The thread reading our stdin may be blocked in a read the command no
     // longer wants: do not wait for it.

@@ -25,8 +25,6 @@ pub fn run(app: &mut App, args: ExecArgs) -> Result<i32, Error> {
             .flatten()
             .map(|(rows, cols)| TtySize { rows, cols });
         let req = ExecRequest {
-            // The session sets its own project.
-            project_id: "",
             service,
             command: &args.command,
             tty,
