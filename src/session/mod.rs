@@ -84,6 +84,8 @@ pub struct Session<'a> {
     redactor: Redactor,
     /// Secret commands run during this command, each at most once.
     secret_commands: CommandOutputs,
+    /// `[env]` rendered, once per command: hooks and processes both need it.
+    rendered_env: tokio::sync::OnceCell<Vec<(String, String)>>,
 }
 
 /// What a session is made from, besides the manifest and settings.
@@ -115,6 +117,7 @@ impl<'a> Session<'a> {
             from_labels: false,
             redactor,
             secret_commands: CommandOutputs::default(),
+            rendered_env: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -132,15 +135,21 @@ impl<'a> Session<'a> {
             crate::hooks::trust::Code::ConfigSources,
         ];
         trust::ensure_trusted_for(self, &code, false)?;
-        let prompts = prompt::SecretPrompts(self.prompter);
-        let req = render::request(self, Vec::new(), false, &prompts);
-        let rendered = crate::render::render_env(&req)
-            .await
-            .map_err(|e| self.redact_error(e.into()))?;
-        for why in &rendered.unset {
-            self.reporter.message(crate::progress::Level::Warn, why);
-        }
-        env.extend(rendered.vars.into_iter().map(|(k, v)| (k, v.into())));
+        let vars = self
+            .rendered_env
+            .get_or_try_init(|| async {
+                let prompts = prompt::SecretPrompts(self.prompter);
+                let req = render::request(self, Vec::new(), false, &prompts);
+                let rendered = crate::render::render_env(&req)
+                    .await
+                    .map_err(|e| self.redact_error(e.into()))?;
+                for why in &rendered.unset {
+                    self.reporter.message(crate::progress::Level::Warn, why);
+                }
+                Ok::<_, Error>(rendered.vars)
+            })
+            .await?;
+        env.extend(vars.iter().map(|(k, v)| (k.clone(), v.into())));
         Ok(env)
     }
 
