@@ -345,6 +345,16 @@ impl Manifest {
         self.processes.iter().find(|p| p.name == name)
     }
 
+    /// Every service's, mock's and process's name, in that order (one
+    /// namespace: `depends_on`, `logs` and `status` name them alike).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let services = self.services.iter().map(|s| s.name.as_str());
+        let mocks = self.mocks.iter().map(|m| m.name.as_str());
+        services
+            .chain(mocks)
+            .chain(self.processes.iter().map(|p| p.name.as_str()))
+    }
+
     /// Processes grouped by dependency depth among processes (services and
     /// mocks are ready before the processes phase): a level only depends on
     /// earlier ones, so a level starts together.

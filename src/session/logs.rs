@@ -54,13 +54,7 @@ fn log(
         return file_log(&path, req, s.redactor(), &mut |b| lines.push_bytes(b, sink));
     }
     if m.service(req.name).is_none() {
-        let names: Vec<&str> = m
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain(m.mocks.iter().map(|m| m.name.as_str()))
-            .chain(m.processes.iter().map(|p| p.name.as_str()))
-            .collect();
+        let names: Vec<&str> = m.names().collect();
         let hint = if names.is_empty() {
             "devenv.toml declares no services".to_string()
         } else {

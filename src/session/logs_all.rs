@@ -95,22 +95,13 @@ fn sources(s: &Session<'_>, names: &[String]) -> Result<Vec<Source>, Error> {
         }
     };
     if names.is_empty() {
-        let all = m.services.iter().map(|x| x.name.as_str());
-        let all = all.chain(m.mocks.iter().map(|x| x.name.as_str()));
-        let all = all.chain(m.processes.iter().map(|x| x.name.as_str()));
-        return Ok(all.filter_map(source).collect());
+        return Ok(m.names().filter_map(source).collect());
     }
     names
         .iter()
         .map(|n| {
             source(n).ok_or_else(|| {
-                let known: Vec<&str> = m
-                    .services
-                    .iter()
-                    .map(|x| x.name.as_str())
-                    .chain(m.mocks.iter().map(|x| x.name.as_str()))
-                    .chain(m.processes.iter().map(|x| x.name.as_str()))
-                    .collect();
+                let known: Vec<&str> = m.names().collect();
                 Error::usage(
                     format!("no service, mock or process named `{n}` in devenv.toml"),
                     Some(format!("known: {}", known.join(", "))),

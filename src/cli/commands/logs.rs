@@ -26,13 +26,7 @@ pub fn run(app: &mut App, args: LogsArgs) -> Result<i32, Error> {
         return Ok(0);
     }
     let names: Vec<&str> = if args.names.is_empty() {
-        manifest
-            .services
-            .iter()
-            .map(|x| x.name.as_str())
-            .chain(manifest.mocks.iter().map(|x| x.name.as_str()))
-            .chain(manifest.processes.iter().map(|x| x.name.as_str()))
-            .collect()
+        manifest.names().collect()
     } else {
         args.names.iter().map(String::as_str).collect()
     };
