@@ -82,6 +82,10 @@ fn a_duplicate_network_left_by_a_race_is_healed_by_the_next_up() {
     assert!(labelled_ids(&["network", "ls", "-q"], project).is_empty());
 }
 
+/// One user, two clones: they share `DEVENV_HOME`, and so the network lock.
+/// CI once saw two networks here: the engine stamps a network's creation
+/// time before it lists it, so "keep the oldest" alone let each `up` keep
+/// its own.
 #[test]
 fn two_clones_sharing_a_project_name_come_up_at_once_with_one_network() {
     if !engine_available("two_clones_sharing_a_project_name") {
@@ -90,7 +94,10 @@ fn two_clones_sharing_a_project_name_come_up_at_once_with_one_network() {
     let project = "race-shared";
     let _c = Cleanup(project.into());
     let a = TestEnv::new().manifest(&web(project));
-    let b = TestEnv::new().manifest(&web(project));
+    let home = a.devenv_home().display().to_string();
+    let b = TestEnv::new()
+        .manifest(&web(project))
+        .env("DEVENV_HOME", &home);
     let started: Vec<Started> = [&a, &b].iter().map(|env| start(env, &["up"])).collect();
     for s in started {
         let (status, stderr) = finish(s, "a racing `devenv up`");

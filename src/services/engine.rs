@@ -23,6 +23,9 @@ pub struct EngineConfig {
     pub home: Option<PathBuf>,
     /// `XDG_RUNTIME_DIR`, for rootless engines.
     pub runtime_dir: Option<PathBuf>,
+    /// `DEVENV_HOME/locks`: where the per-project network lock lives
+    /// (see `network::ensure`). None: no lock (tests of addresses only).
+    pub lock_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,8 @@ impl EngineError {
 pub struct Engine {
     pub docker: Docker,
     pub address: String,
+    /// From `EngineConfig::lock_dir`.
+    pub lock_dir: Option<PathBuf>,
 }
 
 const TIMEOUT_SECS: u64 = 120;
@@ -135,7 +140,13 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
         // `/version` both proves the engine answers and negotiates: one
         // round trip instead of a ping plus a version call.
         match tokio::time::timeout(Duration::from_secs(3), docker.negotiate_version()).await {
-            Ok(Ok(docker)) => return Ok(Engine { docker, address }),
+            Ok(Ok(docker)) => {
+                return Ok(Engine {
+                    docker,
+                    address,
+                    lock_dir: cfg.lock_dir.clone(),
+                })
+            }
             Ok(Err(e)) => tried.push((address, e.to_string())),
             Err(_) => tried.push((address, "no answer within 3 s".into())),
         }

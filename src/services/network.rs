@@ -30,12 +30,21 @@ pub fn network_name(project_id: &str) -> String {
 ///
 /// Docker lets two networks share a name, and two `up`s that race (two
 /// clones sharing a `[project] name`, say) can each create one; every later
-/// command would then fail with "network is ambiguous". So the network is
-/// found by listing, and when there are several of ours, all but one are
-/// removed: the oldest, by creation time then id, so that racing `up`s all
-/// keep the same one.
+/// command would then fail with "network is ambiguous". The engine offers
+/// no atomic create-if-absent, so two guards:
+/// - A file lock per engine and project under `DEVENV_HOME/locks`, held
+///   from the list to the create, so the `up`s of one user never race here.
+/// - For `up`s that do not share a lock (another user's, another machine's
+///   on a remote engine), the network is found by listing, and when there
+///   are several of ours, all but one are removed: the oldest, by creation
+///   time then id. That is best effort: the engine stamps a network's time
+///   before it is listed, so a racing `up` can have attached to the other.
 pub async fn ensure(engine: &Engine, project_id: &str) -> Result<NetworkInfo> {
     let name = network_name(project_id);
+    let _lock = match &engine.lock_dir {
+        Some(dir) => Some(lock(dir, &engine.address, project_id).await?),
+        None => None,
+    };
     let mut found = ours(engine, &name, project_id).await?;
     if found.is_empty() {
         let req = NetworkCreateRequest {
@@ -61,6 +70,27 @@ pub async fn ensure(engine: &Engine, project_id: &str) -> Result<NetworkInfo> {
         .await?
         .ok_or_else(|| ServicesError::Other(format!("network {name} vanished after creation")))?;
     Ok(info(&name, &keep))
+}
+
+/// Blocks (off the async threads) until this engine's network lock for the
+/// project is ours; the kernel drops it when the file closes or we die.
+async fn lock(dir: &std::path::Path, address: &str, project_id: &str) -> Result<std::fs::File> {
+    let key = crate::util::sha256_hex(format!("{address}\n{project_id}").as_bytes());
+    let path = dir.join(format!("network-{}.lock", &key[..24]));
+    let fail =
+        |e: std::io::Error| ServicesError::Other(format!("cannot lock {}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(fail)?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| ServicesError::Other(format!("network lock: {e}")))?
+        .map_err(fail)?;
+    Ok(file)
 }
 
 /// The networks named exactly `name`; an error if one is not ours.

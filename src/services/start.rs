@@ -12,7 +12,7 @@ use crate::progress::Reporter;
 use super::plan::{Action, Plan};
 use super::ready::{self, Target};
 use super::spec::Spec;
-use super::{down, Engine, Result, ServicesError, LABEL_PROJECT, LABEL_SERVICE};
+use super::{down, is_not_found, Engine, Result, ServicesError, LABEL_PROJECT, LABEL_SERVICE};
 
 pub(super) struct Failure {
     job: bool,
@@ -159,38 +159,59 @@ async fn create(engine: &Engine, spec: &Spec) -> Result<()> {
     if let Some(p) = &spec.platform {
         options = options.platform(p);
     }
-    match engine
-        .docker
-        .create_container(Some(options.build()), spec.create_body())
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 409, ..
-        }) => {
-            // Created meanwhile by a racing `up` of this project (another
-            // clone sharing its name): use it. Anything else is not ours.
-            let theirs = engine
-                .docker
-                .inspect_container(
-                    &spec.name,
-                    None::<bollard::query_parameters::InspectContainerOptions>,
-                )
-                .await
-                .ok()
-                .and_then(|c| c.config?.labels?.get(LABEL_PROJECT).cloned());
-            if theirs.as_deref() == Some(spec.project.as_str()) {
-                return Ok(());
+    let options = options.build();
+    // The engine reserves a name before the container can be inspected, so
+    // a racing `up`'s container may answer 409 to create and 404 to inspect
+    // for a moment; both are asked again until one answers.
+    let mut attempts = 0;
+    loop {
+        match engine
+            .docker
+            .create_container(Some(options.clone()), spec.create_body())
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => {}
+            Err(e) => {
+                return Err(ServicesError::engine(format!(
+                    "creating container {}",
+                    spec.name
+                ))(e))
             }
-            Err(ServicesError::Other(format!(
-                "a container named {} already exists and is not managed by devenv for this project; remove or rename it",
-                spec.name
-            )))
         }
-        Err(e) => Err(ServicesError::engine(format!(
-            "creating container {}",
-            spec.name
-        ))(e)),
+        // Created meanwhile by a racing `up` of this project (another
+        // clone sharing its name): use it. Anything else is not ours.
+        let inspected = engine
+            .docker
+            .inspect_container(
+                &spec.name,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await;
+        match inspected {
+            Ok(c) => {
+                let theirs = c.config.and_then(|c| c.labels?.get(LABEL_PROJECT).cloned());
+                if theirs.as_deref() == Some(spec.project.as_str()) {
+                    return Ok(());
+                }
+                return Err(ServicesError::Other(format!(
+                    "a container named {} already exists and is not managed by devenv for this project; remove or rename it",
+                    spec.name
+                )));
+            }
+            Err(e) if is_not_found(&e) && attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => {
+                return Err(ServicesError::engine(format!(
+                    "inspecting container {}",
+                    spec.name
+                ))(e))
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ pub mod env;
 pub mod file;
 pub mod mounts;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -154,6 +154,7 @@ impl Settings {
     pub fn resolve(inputs: &Inputs<'_>) -> Result<Settings, Error> {
         let env = inputs.env;
         let home = resolve_home(env)?;
+        let engine = engine_config(env, &home.value);
         let user_config = env
             .config_dir()
             .map(|d| d.join(USER_CONFIG))
@@ -242,7 +243,7 @@ impl Settings {
             http_timeout,
             jobs,
             metrics,
-            engine: engine_config(env),
+            engine,
             mounts,
         })
     }
@@ -379,7 +380,7 @@ fn number(env: &ProcessEnv, var: &str) -> Result<Option<f64>, Error> {
 }
 
 /// Where to look for the engine, as docker's own CLI does.
-fn engine_config(env: &ProcessEnv) -> EngineConfig {
+fn engine_config(env: &ProcessEnv, devenv_home: &Path) -> EngineConfig {
     let home = env.home_dir();
     EngineConfig {
         docker_host: env.var("DOCKER_HOST").map(str::to_string),
@@ -390,6 +391,7 @@ fn engine_config(env: &ProcessEnv) -> EngineConfig {
             .or_else(|| home.as_ref().map(|h| h.join(".docker"))),
         runtime_dir: env.var("XDG_RUNTIME_DIR").map(PathBuf::from),
         home,
+        lock_dir: Some(devenv_home.join("locks")),
     }
 }
 
