@@ -189,13 +189,9 @@ fn dockerignore_keeps_files_out_of_the_image_and_out_of_the_hash() {
     assert_eq!(built_images(project), images);
 }
 
-#[test]
-fn a_failing_step_is_exit_1_with_that_step_and_its_output() {
-    if !engine_available("built_failure") {
-        return;
-    }
-    let project = "build-fail";
-    let _c = Cleanup(project);
+/// A repository whose third step fails. With a `.dockerignore` that names
+/// the Dockerfile, devenv builds it with the classic builder.
+fn failing_build(project: &str, dockerignore: Option<&str>) -> TestEnv {
     let env = TestEnv::new()
         .manifest(&manifest(project, "[services.app]\nbuild = \".\"\n"))
         .file(
@@ -205,23 +201,57 @@ fn a_failing_step_is_exit_1_with_that_step_and_its_output() {
                 busybox()
             ),
         );
-    let run = env.run(["up"]).code(1);
-    let run = run
-        .stderr_has("building `app` failed at `Step 3/")
-        .stderr_has("RUN echo the step says why && false")
-        .stderr_has("| the step says why")
-        .stderr_has("returned a non-zero code: 1")
-        .stderr_has("hint: fix the Dockerfile");
+    match dockerignore {
+        Some(text) => env.file(".dockerignore", text),
+        None => env,
+    }
+}
+
+fn nothing_was_made(project: &str, stderr: &str) {
     assert!(
-        !run.stderr.contains("preparing"),
-        "only the failing step's output: {}",
-        run.stderr
+        !stderr.contains("preparing"),
+        "only the failing step's output: {stderr}"
     );
     assert!(
         labelled_ids(&["ps", "-aq"], project).is_empty(),
         "no container"
     );
     assert!(built_images(project).is_empty(), "no image");
+}
+
+#[test]
+fn a_failing_step_is_exit_1_with_that_step_and_its_output() {
+    if !engine_available("built_failure") {
+        return;
+    }
+    let project = "build-fail";
+    let _c = Cleanup(project);
+    // BuildKit, as Compose v2 builds: its step names and its error.
+    let run = failing_build(project, None)
+        .run(["up"])
+        .code(1)
+        .stderr_has("building `app` failed at `[3/3] RUN echo the step says why && false`")
+        .stderr_has("| the step says why")
+        .stderr_has("exit code: 1")
+        .stderr_has("hint: fix the Dockerfile");
+    nothing_was_made(project, &run.stderr);
+}
+
+#[test]
+fn a_failing_step_of_the_classic_builder_is_named_the_same_way() {
+    if !engine_available("built_failure_classic") {
+        return;
+    }
+    let project = "build-fail-classic";
+    let _c = Cleanup(project);
+    let run = failing_build(project, Some("Dockerfile\n"))
+        .run(["up"])
+        .code(1)
+        .stderr_has("building `app` failed at `Step 3/4 : RUN echo the step says why && false`")
+        .stderr_has("| the step says why")
+        .stderr_has("returned a non-zero code: 1")
+        .stderr_has("hint: fix the Dockerfile");
+    nothing_was_made(project, &run.stderr);
 }
 
 const STAGES: &str = "FROM {base} AS base

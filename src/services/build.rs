@@ -11,9 +11,11 @@
 //! about to be made: an image with the tag already there is not built
 //! again, unless `up --build` says so.
 
+mod buildkit;
 mod context;
 mod ignore;
 mod run;
+mod trace;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -73,6 +75,21 @@ fn failed_text(service: &str, step: Option<&str>, log: &[String], message: &str)
 }
 
 impl BuildError {
+    /// Names the service a failure belongs to (the builders do not know it).
+    fn for_service(self, name: &str) -> Self {
+        match self {
+            BuildError::Failed {
+                step, log, message, ..
+            } => BuildError::Failed {
+                service: name.to_string(),
+                step,
+                log,
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// The one-line form, for the task that failed.
     fn summary(&self) -> String {
         match self {
@@ -111,6 +128,12 @@ pub struct Prepared {
     platform: Option<String>,
     /// Shared with the thread that writes the tar.
     context: Arc<context::Context>,
+    /// The `.dockerignore` hides the Dockerfile or itself. Both must still
+    /// be sent; the classic builder then leaves them out of `COPY .`, as
+    /// BuildKit does for the docker CLI's session, but BuildKit copies
+    /// everything of an uploaded tar. So such a build uses the classic
+    /// builder, and the image holds what Compose's would.
+    classic_only: bool,
 }
 
 /// The digests of every built service's files, by context, in
@@ -141,7 +164,7 @@ pub async fn prepare(
     let walks = built.iter().map(|(s, b)| {
         let old = &old;
         async move {
-            let (real, ignore) = open_context(&m.root, s, b)?;
+            let (real, ignore, hides_own) = open_context(&m.root, s, b)?;
             let ignore = without_state(ignore, &real, paths);
             let key = real.display().to_string();
             let cached = old.contexts.get(&key).cloned().unwrap_or_default();
@@ -152,7 +175,9 @@ pub async fn prepare(
                 .map_err(std::io::Error::other)
                 .and_then(|r| r)
                 .map_err(|e| context_error(s, format!("`{}`: {e}", real.display())))?;
-            Ok::<_, BuildError>((key, files, prepared(m, s, b, ctx)))
+            let mut p = prepared(m, s, b, ctx);
+            p.classic_only = hides_own;
+            Ok::<_, BuildError>((key, files, p))
         }
     });
     let mut out = BTreeMap::new();
@@ -174,8 +199,13 @@ pub async fn prepare(
 
 /// The context resolved inside the repository again (it may have changed
 /// since devenv.toml was checked) and its `.dockerignore`, with the
-/// Dockerfile and `.dockerignore` always sent, as the docker CLI does.
-fn open_context(root: &Path, s: &Service, b: &Build) -> Result<(PathBuf, Ignore), BuildError> {
+/// Dockerfile and `.dockerignore` always sent, as the docker CLI does; and
+/// whether the `.dockerignore` names either (see `Prepared::classic_only`).
+fn open_context(
+    root: &Path,
+    s: &Service,
+    b: &Build,
+) -> Result<(PathBuf, Ignore, bool), BuildError> {
     let real = crate::confine::confine_joined(root, &b.context)
         .map_err(|e| context_error(s, e.to_string()))?;
     let mut ignore = match read_ignore(root, b) {
@@ -183,9 +213,10 @@ fn open_context(root: &Path, s: &Service, b: &Build) -> Result<(PathBuf, Ignore)
         Ok(None) => Ignore::default(),
         Err(e) => return Err(context_error(s, e)),
     };
+    let hides_own = ignore.excludes(&b.dockerfile) || ignore.excludes(".dockerignore");
     ignore.keep(&b.dockerfile);
     ignore.keep(".dockerignore");
-    Ok((real, ignore))
+    Ok((real, ignore, hides_own))
 }
 
 /// A context holding the clone's `.devenv/` (`build = "."`) never sends
@@ -231,6 +262,7 @@ fn prepared(m: &Manifest, s: &Service, b: &Build, ctx: context::Context) -> Prep
         target: b.target.clone(),
         platform: s.platform.clone(),
         context: Arc::new(ctx),
+        classic_only: false,
     }
 }
 

@@ -1,9 +1,9 @@
-//! One build through the engine's `/build` endpoint (the classic builder,
-//! which every Docker-API engine has without a BuildKit session): the
-//! context streamed as a tar from a blocking thread, the engine's output
-//! read as it comes. The task shows the current `Step n/m`; the last lines
-//! since that step are kept, so a failure says which step and what it
-//! printed.
+//! One build through the engine's `/build` endpoint: with BuildKit where
+//! the engine is on a socket this crate can reach (see `buildkit`), else
+//! with the classic builder through bollard. Either way the context is
+//! streamed as a tar from a blocking thread and the engine's output read as
+//! it comes. The task shows the running step; the last lines of its output
+//! are kept, so a failure says which step and what it printed.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -12,8 +12,8 @@ use bollard::query_parameters::{BuildImageOptionsBuilder, TagImageOptionsBuilder
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::{BuildError, Prepared};
-use crate::progress::Reporter;
+use super::{buildkit, BuildError, Prepared};
+use crate::progress::{Reporter, Task};
 use crate::services::{Engine, LABEL_PROJECT};
 
 /// Lines of a failing step's output kept for the error.
@@ -38,9 +38,87 @@ pub async fn run(job: &Job<'_>) -> Result<String, BuildError> {
     let started = Instant::now();
     let task = job.reporter.task(&format!("build {service}"), None);
     task.set_message("sending the context");
-    // One label: the classic builder adds a step (a commit) per label, and
-    // the tag already names the service.
-    let labels = HashMap::from([(LABEL_PROJECT.to_string(), job.project.to_string())]);
+    let socket = buildkit::Socket::of(&job.engine.address).filter(|_| !p.classic_only);
+    let built = match socket {
+        Some(socket) => match with_buildkit(job, &socket, &*task).await {
+            Ok(Ok(id)) => Ok(id),
+            Ok(Err(buildkit::Unsupported(why))) => {
+                task.set_message(&format!(
+                    "BuildKit unavailable ({why}); the classic builder"
+                ));
+                classic(job, &*task).await
+            }
+            Err(e) => Err(e),
+        },
+        None => classic(job, &*task).await,
+    };
+    let id = match built.map_err(|e| e.for_service(&service)) {
+        Ok(id) => id,
+        Err(failure) => {
+            task.finish(false, &failure.summary());
+            return Err(failure);
+        }
+    };
+    let id = match id {
+        Some(id) => id,
+        None => image_id(job.engine, &p.tag).await.ok_or_else(|| {
+            let failure = Log::default().failure(&service, "the engine built no image".into());
+            task.finish(false, &failure.summary());
+            failure
+        })?,
+    };
+    if let Some(extra) = &p.extra_tag {
+        tag(job.engine, &p.tag, extra)
+            .await
+            .inspect_err(|e| task.finish(false, &e.to_string()))?;
+    }
+    task.finish(
+        true,
+        &format!("built {} in {:.1}s", p.tag, started.elapsed().as_secs_f64()),
+    );
+    Ok(id)
+}
+
+/// One label: the tag already names the service (and the classic builder
+/// adds a step per label).
+fn labels(job: &Job<'_>) -> HashMap<String, String> {
+    HashMap::from([(LABEL_PROJECT.to_string(), job.project.to_string())])
+}
+
+async fn with_buildkit(
+    job: &Job<'_>,
+    socket: &buildkit::Socket,
+    task: &dyn Task,
+) -> Result<Result<Option<String>, buildkit::Unsupported>, BuildError> {
+    let p = job.prepared;
+    let labels = labels(job);
+    let query = buildkit::Query {
+        dockerfile: &p.dockerfile,
+        tag: &p.tag,
+        args: &p.args,
+        labels: &labels,
+        target: p.target.as_deref(),
+        platform: p.platform.as_deref(),
+        nocache: job.nocache,
+    };
+    let progress = Steps(task);
+    buildkit::build(job.engine, socket, &query, tar_stream(p), &progress).await
+}
+
+/// BuildKit's steps on the build's task line.
+struct Steps<'a>(&'a dyn Task);
+
+impl buildkit::Progress for Steps<'_> {
+    fn step(&self, name: &str) {
+        self.0.set_message(name);
+    }
+}
+
+/// The classic builder through bollard: for engines this crate cannot
+/// reach directly, and those without BuildKit.
+async fn classic(job: &Job<'_>, task: &dyn Task) -> Result<Option<String>, BuildError> {
+    let p = job.prepared;
+    let labels = labels(job);
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile(&p.dockerfile)
         .t(&p.tag)
@@ -70,9 +148,7 @@ pub async fn run(job: &Job<'_>) -> Result<String, BuildError> {
                     bollard::errors::Error::DockerStreamError { error } => error,
                     other => other.to_string(),
                 };
-                let failure = log.failure(&service, message);
-                task.finish(false, &failure.summary());
-                return Err(failure);
+                return Err(log.failure(&p.service, message));
             }
         };
         if let Some(text) = info.stream {
@@ -89,23 +165,6 @@ pub async fn run(job: &Job<'_>) -> Result<String, BuildError> {
             id = Some(aux);
         }
     }
-    let id = match id {
-        Some(id) => id,
-        None => image_id(job.engine, &p.tag).await.ok_or_else(|| {
-            let failure = log.failure(&service, "the engine built no image".into());
-            task.finish(false, &failure.summary());
-            failure
-        })?,
-    };
-    if let Some(extra) = &p.extra_tag {
-        tag(job.engine, &p.tag, extra)
-            .await
-            .inspect_err(|e| task.finish(false, &e.to_string()))?;
-    }
-    task.finish(
-        true,
-        &format!("built {} in {:.1}s", p.tag, started.elapsed().as_secs_f64()),
-    );
     Ok(id)
 }
 
