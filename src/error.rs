@@ -127,10 +127,16 @@ impl From<anyhow::Error> for Error {
 impl From<ManifestError> for Error {
     fn from(e: ManifestError) -> Self {
         match e {
-            ManifestError::NotFound { .. } => Error::usage(
-                e.to_string(),
-                Some("run `devenv init` to write one, or pass `-f PATH`".into()),
-            ),
+            ManifestError::NotFound { ref compose, .. } => {
+                let hint = match compose {
+                    Some(c) => format!(
+                        "this repository has a compose file: `devenv init --from {}` converts it to devenv.toml",
+                        c.display()
+                    ),
+                    None => "run `devenv init` to write one, or pass `-f PATH`".into(),
+                };
+                Error::usage(e.to_string(), Some(hint))
+            }
             ManifestError::Invalid(d) => Error::Invalid(d),
         }
     }

@@ -200,6 +200,32 @@ fn no_manifest_is_bad_input_with_a_way_forward() {
         .stderr_has("devenv init");
 }
 
+/// A compose user's first `devenv up` should lead to `init --from`, from
+/// the repository root and from a folder below it.
+#[test]
+fn up_in_a_compose_repository_without_devenv_toml_points_at_init_from() {
+    let env = TestEnv::new()
+        .file(
+            "docker-compose.yml",
+            "services:\n  db:\n    image: postgres:16\n",
+        )
+        .file("src/app/main.py", "");
+    env.run(["up"])
+        .code(2)
+        .stderr_has("no devenv.toml found")
+        .stderr_has("hint: this repository has a compose file: `devenv init --from docker-compose.yml` converts it to devenv.toml");
+    let mut cmd = env.command(["up"]);
+    cmd.current_dir(env.repo().join("src/app"));
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`devenv init --from ../../docker-compose.yml`"),
+        "{stderr}"
+    );
+    assert!(!env.exists(".devenv"), "nothing ran");
+}
+
 #[test]
 fn the_starter_template_is_valid() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/devenv.toml");

@@ -47,6 +47,7 @@ impl App {
             None => manifest::find(&self.cwd).ok_or_else(|| {
                 manifest::ManifestError::NotFound {
                     start: self.cwd.clone(),
+                    compose: compose_file(&self.cwd),
                 }
                 .into()
             }),
@@ -125,4 +126,17 @@ impl App {
             _ => p.to_string_lossy(),
         }
     }
+}
+
+/// The compose file nearest to `cwd` (Compose looks in parents too), as a
+/// path from `cwd`.
+fn compose_file(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors().enumerate().find_map(|(up, dir)| {
+        let name = crate::init::COMPOSE_FILES
+            .iter()
+            .find(|f| dir.join(f).is_file())?;
+        let mut path: PathBuf = std::iter::repeat_n("..", up).collect();
+        path.push(name);
+        Some(path)
+    })
 }

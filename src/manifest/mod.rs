@@ -30,7 +30,12 @@ pub const FILE_NAME: &str = "devenv.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("no {FILE_NAME} found in {} or any parent directory", start.display())]
-    NotFound { start: PathBuf },
+    NotFound {
+        start: PathBuf,
+        /// A compose file found where devenv.toml was looked for, as the
+        /// user would type it: `init --from` converts it.
+        compose: Option<PathBuf>,
+    },
     #[error("{0}")]
     Invalid(Diagnostics),
 }
@@ -53,6 +58,7 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         if e.is_not_found() {
             ManifestError::NotFound {
                 start: path.clone(),
+                compose: None,
             }
         } else {
             ManifestError::Invalid(
