@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bollard::Docker;
+use bollard::{ClientVersion, Docker};
 
 /// Where to look; resolved from the process environment by `settings`.
 #[derive(Debug, Clone, Default)]
@@ -109,8 +109,7 @@ fn context_host(cfg: &EngineConfig) -> Option<String> {
     Some(v.pointer("/Endpoints/docker/Host")?.as_str()?.to_string())
 }
 
-fn open(address: &str) -> Result<Docker, String> {
-    let version = bollard::API_DEFAULT_VERSION;
+fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
     if let Some(path) = address.strip_prefix("unix://") {
         if !Path::new(path).exists() {
             return Err("no socket there".into());
@@ -125,21 +124,17 @@ fn open(address: &str) -> Result<Docker, String> {
     }
 }
 
-/// Connects to the first engine that answers a ping, negotiating the API
-/// version down to what it speaks.
+/// Connects to the first engine that answers, speaking the API version it
+/// speaks (bollard's own version at most).
+///
+/// Engines on a socket or plain TCP are asked `/_ping`, whose `Api-Version`
+/// header says the version in one cheap round trip; bollard's negotiation
+/// asks `/version`, for which the daemon runs `runc --version` and which
+/// cost a no-op `up` most of its time. Others negotiate through bollard.
 pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
     let mut tried = Vec::new();
     for address in candidates(cfg) {
-        let docker = match open(&address) {
-            Ok(d) => d,
-            Err(why) => {
-                tried.push((address, why));
-                continue;
-            }
-        };
-        // `/version` both proves the engine answers and negotiates: one
-        // round trip instead of a ping plus a version call.
-        match tokio::time::timeout(Duration::from_secs(3), docker.negotiate_version()).await {
+        match tokio::time::timeout(Duration::from_secs(3), answer(&address)).await {
             Ok(Ok(docker)) => {
                 return Ok(Engine {
                     docker,
@@ -147,11 +142,35 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
                     lock_dir: cfg.lock_dir.clone(),
                 })
             }
-            Ok(Err(e)) => tried.push((address, e.to_string())),
+            Ok(Err(why)) => tried.push((address, why)),
             Err(_) => tried.push((address, "no answer within 3 s".into())),
         }
     }
     Err(EngineError::Unreachable { tried })
+}
+
+/// A client for the engine at `address`, once it has answered.
+async fn answer(address: &str) -> Result<Docker, String> {
+    let newest = bollard::API_DEFAULT_VERSION;
+    if let Some(socket) = super::socket::Socket::of(address) {
+        let path = address.strip_prefix("unix://").map(Path::new);
+        if path.is_some_and(|p| !p.exists()) {
+            return Err("no socket there".into());
+        }
+        let (major, minor) = super::socket::ping(&socket).await?;
+        let version = if (major, minor) < (newest.major_version, newest.minor_version) {
+            ClientVersion {
+                major_version: major,
+                minor_version: minor,
+            }
+        } else {
+            newest.clone()
+        };
+        return open(address, &version);
+    }
+    // `/version` both proves the engine answers and negotiates.
+    let docker = open(address, newest)?;
+    docker.negotiate_version().await.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod plan;
 pub mod ports;
 mod ready;
 mod shared;
+pub mod socket;
 mod spec;
 mod start;
 pub mod status;

@@ -10,7 +10,6 @@
 //! with the classic builder.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -19,6 +18,7 @@ use hyper::body::Frame;
 use serde::Deserialize;
 
 use super::trace::{self, Status};
+use crate::services::socket::{self, Socket};
 use super::BuildError;
 use crate::services::Engine;
 
@@ -26,28 +26,6 @@ use crate::services::Engine;
 const TAIL: usize = 30;
 /// The most of an error answer read.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// Where the engine listens, when this module can speak to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Socket {
-    Unix(PathBuf),
-    Tcp(String),
-}
-
-impl Socket {
-    /// unix:// and plain tcp:// engines; None for others (they keep the
-    /// classic builder through bollard).
-    pub fn of(address: &str) -> Option<Socket> {
-        if let Some(path) = address.strip_prefix("unix://") {
-            return Some(Socket::Unix(PathBuf::from(path)));
-        }
-        let rest = address
-            .strip_prefix("tcp://")
-            .or_else(|| address.strip_prefix("http://"))?;
-        let host = rest.split('/').next().unwrap_or(rest);
-        Some(Socket::Tcp(host.to_string()))
-    }
-}
 
 /// The build's query: what `docker build` sends.
 pub struct Query<'a> {
@@ -117,7 +95,7 @@ pub async fn build(
         .header(hyper::header::CONTENT_TYPE, "application/x-tar")
         .body(body)
         .map_err(|e| transport(query, e))?;
-    let response = send(socket, request)
+    let response = socket::send(socket, request)
         .await
         .map_err(|e| transport(query, e))?;
     let status = response.status();
@@ -182,50 +160,6 @@ enum Aux {
         #[serde(rename = "ID")]
         id: String,
     },
-}
-
-async fn send(
-    socket: &Socket,
-    request: hyper::Request<
-        impl hyper::body::Body<Data = Bytes, Error = std::io::Error> + Send + 'static,
-    >,
-) -> Result<hyper::Response<hyper::body::Incoming>, String> {
-    match socket {
-        Socket::Unix(path) => {
-            let stream = tokio::net::UnixStream::connect(path)
-                .await
-                .map_err(|e| e.to_string())?;
-            exchange(stream, request).await
-        }
-        Socket::Tcp(host) => {
-            let stream = tokio::net::TcpStream::connect(host)
-                .await
-                .map_err(|e| e.to_string())?;
-            exchange(stream, request).await
-        }
-    }
-}
-
-async fn exchange<S>(
-    stream: S,
-    request: hyper::Request<
-        impl hyper::body::Body<Data = Bytes, Error = std::io::Error> + Send + 'static,
-    >,
-) -> Result<hyper::Response<hyper::body::Incoming>, String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
-{
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| e.to_string())?;
-    // The connection runs beside the request; dropping the build (Ctrl-C)
-    // drops the response, which closes it, and the engine cancels.
-    tokio::spawn(connection);
-    sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 async fn error_message(body: &mut hyper::body::Incoming) -> String {
@@ -314,20 +248,6 @@ impl Steps {
 mod tests {
     use super::*;
     use crate::services::build::trace::{Vertex, VertexLog};
-
-    #[test]
-    fn engines_on_a_socket_or_plain_tcp_build_here_others_the_classic_way() {
-        assert_eq!(
-            Socket::of("unix:///var/run/docker.sock"),
-            Some(Socket::Unix("/var/run/docker.sock".into()))
-        );
-        assert_eq!(
-            Socket::of("tcp://10.0.0.1:2375"),
-            Some(Socket::Tcp("10.0.0.1:2375".into()))
-        );
-        assert_eq!(Socket::of("ssh://me@box"), None);
-        assert_eq!(Socket::of("npipe:////./pipe/docker_engine"), None);
-    }
 
     #[test]
     fn the_query_says_buildkit_and_encodes_args_and_labels_as_json() {

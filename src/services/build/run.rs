@@ -38,7 +38,7 @@ pub async fn run(job: &Job<'_>) -> Result<String, BuildError> {
     let started = Instant::now();
     let task = job.reporter.task(&format!("build {service}"), None);
     task.set_message("sending the context");
-    let socket = buildkit::Socket::of(&job.engine.address).filter(|_| !p.classic_only);
+    let socket = crate::services::socket::Socket::of(&job.engine.address).filter(|_| !p.classic_only);
     let built = match socket {
         Some(socket) => match with_buildkit(job, &socket, &*task).await {
             Ok(Ok(id)) => Ok(id),
@@ -87,7 +87,7 @@ fn labels(job: &Job<'_>) -> HashMap<String, String> {
 
 async fn with_buildkit(
     job: &Job<'_>,
-    socket: &buildkit::Socket,
+    socket: &crate::services::socket::Socket,
     task: &dyn Task,
 ) -> Result<Result<Option<String>, buildkit::Unsupported>, BuildError> {
     let p = job.prepared;
