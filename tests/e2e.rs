@@ -211,6 +211,67 @@ ready = {{ exec = ["sh", "-c", "wget -qO- http://payments:{port}/v1/health | gre
     env.run(["down"]).success();
 }
 
+/// Adding a mock recreated every service ("definition changed"), so the
+/// database restarted. Only a service that can use the mock is recreated,
+/// `up` says which key changed, and removing the mock again works the same.
+#[test]
+fn adding_a_mock_recreates_only_the_services_that_name_it() {
+    if !engine_available("adding_a_mock_recreates_only") {
+        return;
+    }
+    let project = format!("e2e-mock-add-{}", std::process::id());
+    let _cleanup = Cleanup(project.clone());
+    let port = free_port();
+    let services = format!(
+        r#"[project]
+name = "{project}"
+[settings]
+registry_mirror = "{REGISTRY}"
+[services.db]
+image = "busybox:latest"
+command = ["sleep", "3600"]
+[services.app]
+image = "busybox:latest"
+command = ["sleep", "3600"]
+env = {{ PAYMENTS_URL = "http://payments:{port}" }}
+"#
+    );
+    let mock = format!(
+        "[mocks.payments]\nport = {port}\n[[mocks.payments.routes]]\npath = \"/v1/health\"\njson = {{ ok = true }}\n"
+    );
+    let env = TestEnv::new().manifest(&services);
+    env.run(["up"]).success();
+    let id = |s: &str| {
+        let out = docker(&["inspect", "-f", "{{.Id}}", &format!("devenv_{project}_{s}")]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let (db, app) = (id("db"), id("app"));
+
+    env.write("devenv.toml", &format!("{services}{mock}"));
+    env.run(["up"])
+        .success()
+        .stderr_has("app ready (recreated: mocks changed)")
+        .stderr_lacks("db ready (recreated");
+    assert_eq!(id("db"), db, "the database kept running");
+    let app2 = id("app");
+    assert_ne!(app2, app);
+    let hosts = docker(&[
+        "exec",
+        &format!("devenv_{project}_app"),
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(String::from_utf8_lossy(&hosts.stdout).contains("payments"));
+
+    env.write("devenv.toml", &services);
+    env.run(["up"])
+        .success()
+        .stderr_has("app ready (recreated: mocks changed)")
+        .stderr_lacks("db ready (recreated");
+    assert_eq!(id("db"), db);
+    env.run(["down"]).success();
+}
+
 #[test]
 fn a_service_that_never_becomes_ready_is_recorded_as_a_failed_up_at_services() {
     if !engine_available("a_service_that_never_becomes_ready_is_recorded") {

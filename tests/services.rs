@@ -161,9 +161,11 @@ fn drift_recreates_only_the_changed_service_removes_dropped_ones_and_starts_stop
     env.run(["up"]).success().stderr_has("unchanged");
     assert_eq!((id("a"), id("b")), (a1.clone(), b1.clone()));
 
-    // Change one env value: only `a` is recreated.
+    // Change one env value: only `a` is recreated, and `up` says why.
     env.write("devenv.toml", &two("2"));
-    env.run(["up"]).success();
+    env.run(["up"])
+        .success()
+        .stderr_has("a ready (recreated: env changed)");
     assert_ne!(id("a"), a1);
     assert_eq!(id("b"), b1);
     assert!(inspect(&format!("devenv_{project}_a"), "{{json .Config.Env}}").contains("X=2"));

@@ -40,6 +40,9 @@ pub use up::{up, UpReport, UpRequest};
 pub const LABEL_PROJECT: &str = "dev.devenv.project";
 pub const LABEL_SERVICE: &str = "dev.devenv.service";
 pub const LABEL_HASH: &str = "dev.devenv.config-hash";
+/// A short hash per key of the definition, so a recreate can say which
+/// keys changed (see `spec::changed_keys`).
+pub const LABEL_KEYS: &str = "dev.devenv.config-keys";
 pub const LABEL_KIND: &str = "dev.devenv.kind";
 /// The root of the clone whose `up` created the container: two clones that
 /// share a `[project] name` share containers, and must not recreate or

@@ -31,4 +31,6 @@ pub(super) struct Plan<'a> {
     pub existing: Option<&'a ContainerSummary>,
     /// This `up` built the image the container is recreated from.
     pub rebuilt: bool,
+    /// For a recreate: the keys of the definition that changed.
+    pub changed: Vec<String>,
 }

@@ -21,8 +21,8 @@ use crate::manifest::model::{Mount, Protocol, RunMode, Service};
 
 use super::ports::Published;
 use super::{
-    container_name, volume_name, ServicesError, LABEL_CLONE, LABEL_HASH, LABEL_KIND, LABEL_PROJECT,
-    LABEL_SERVICE,
+    container_name, volume_name, ServicesError, LABEL_CLONE, LABEL_HASH, LABEL_KEYS, LABEL_KIND,
+    LABEL_PROJECT, LABEL_SERVICE,
 };
 
 /// Everything that decides what a container is. Any change here changes the
@@ -46,7 +46,13 @@ pub struct Spec {
     pub working_dir: Option<String>,
     pub platform: Option<String>,
     pub network: String,
+    /// Every mock's /etc/hosts entry: what the container gets. Not hashed:
+    /// adding a mock must not recreate a database (see `mock_hosts`).
+    #[serde(skip)]
     pub extra_hosts: Vec<(String, IpAddr)>,
+    /// The entries of the mocks this service can use (`uses_mock`): only a
+    /// change to these recreates it.
+    pub mock_hosts: Vec<(String, IpAddr)>,
     pub run: RunMode,
     /// The clone that creates the container (its root), for the
     /// `dev.devenv.clone` label. Not part of the hash: two clones of one
@@ -96,6 +102,56 @@ pub fn bind_mounts(
     Ok(out)
 }
 
+/// The keys whose hashes differ between a container's `LABEL_KEYS` and
+/// `now`'s (a key only one side has counts too); empty when the container
+/// predates the label.
+pub fn changed_keys(label: Option<&str>, now: &str) -> Vec<String> {
+    let Some(label) = label.filter(|l| !l.is_empty()) else {
+        return Vec::new();
+    };
+    let parse = |text: &str| -> BTreeMap<String, String> {
+        text.split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let (old, new) = (parse(label), parse(now));
+    let keys: std::collections::BTreeSet<&String> = old
+        .keys()
+        .chain(new.keys())
+        .filter(|k| old.get(*k) != new.get(*k))
+        .collect();
+    keys.into_iter()
+        .map(|k| match k.as_str() {
+            "mock_hosts" => "mocks".to_string(),
+            other => other.replace('_', "-"),
+        })
+        .collect()
+}
+
+/// Whether a service can reach the mock `mock` by name, as far as its own
+/// definition shows: it depends on it, names it as a host in its env,
+/// command or entrypoint (`http://payments:8080`), or mounts files from
+/// the repository (a rendered config may name it). Only such a service is
+/// recreated when that mock comes or goes; every container still gets an
+/// entry for every mock that exists when it is created.
+fn uses_mock(s: &Service, mock: &str) -> bool {
+    let names = |text: &str| {
+        text.match_indices(mock).any(|(i, _)| {
+            let host_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+            let before = text[..i].chars().next_back();
+            let after = text[i + mock.len()..].chars().next();
+            !before.is_some_and(host_char) && !after.is_some_and(host_char)
+        })
+    };
+    let args = |c: &Option<Vec<String>>| c.iter().flatten().any(|a| names(a));
+    s.depends_on.iter().any(|d| d == mock)
+        || !s.mounts.is_empty()
+        || s.env.values().any(|v| names(v))
+        || args(&s.command)
+        || args(&s.entrypoint)
+}
+
 /// Inputs of `Spec::new` that are the same for every service of a run.
 pub struct SpecContext<'a> {
     pub project_id: &'a str,
@@ -111,6 +167,11 @@ impl Spec {
     pub fn new(s: &Service, cx: SpecContext<'_>) -> Spec {
         let mut extra_hosts = cx.extra_hosts.to_vec();
         extra_hosts.sort();
+        let mock_hosts = extra_hosts
+            .iter()
+            .filter(|(mock, _)| uses_mock(s, mock))
+            .cloned()
+            .collect();
         Spec {
             name: container_name(cx.project_id, &s.name),
             service: s.name.clone(),
@@ -131,6 +192,7 @@ impl Spec {
             platform: s.platform.clone(),
             network: cx.network.to_string(),
             extra_hosts,
+            mock_hosts,
             run: s.run,
             clone: String::new(),
             network_id: None,
@@ -143,6 +205,24 @@ impl Spec {
         crate::util::sha256_hex(&bytes)[..16].to_string()
     }
 
+    /// A short hash per key (`env=1a2b3c4d,image=…`), kept in a label so
+    /// that a recreate can say which keys changed.
+    pub fn key_hashes(&self) -> String {
+        let value = serde_json::to_value(self).expect("a spec serialises");
+        let Some(fields) = value.as_object() else {
+            return String::new();
+        };
+        let mut out: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| {
+                let h = crate::util::sha256_hex(v.to_string().as_bytes());
+                format!("{k}={}", &h[..8])
+            })
+            .collect();
+        out.sort();
+        out.join(",")
+    }
+
     pub fn is_job(&self) -> bool {
         self.run == RunMode::Once
     }
@@ -152,6 +232,7 @@ impl Spec {
             (LABEL_PROJECT.to_string(), self.project.clone()),
             (LABEL_SERVICE.to_string(), self.service.clone()),
             (LABEL_HASH.to_string(), self.hash()),
+            (LABEL_KEYS.to_string(), self.key_hashes()),
             (
                 LABEL_KIND.to_string(),
                 if self.is_job() { "job" } else { "service" }.to_string(),
@@ -291,13 +372,89 @@ mod tests {
         let mut changed = s.clone();
         changed.env.insert("A".into(), "2".into());
         assert_ne!(a.hash(), spec(&changed, &[]).hash());
-        let hosts = vec![(
-            "payments".to_string(),
-            IpAddr::V4(Ipv4Addr::new(172, 18, 0, 1)),
-        )];
-        assert_ne!(a.hash(), spec(&s, &hosts).hash());
         assert_eq!(a.volumes["devenv_p_db_data"], "/data");
         assert_eq!(a.name, "devenv_p_db");
+    }
+
+    fn payments() -> Vec<(String, IpAddr)> {
+        vec![(
+            "payments".to_string(),
+            IpAddr::V4(Ipv4Addr::new(172, 18, 0, 1)),
+        )]
+    }
+
+    /// Adding a mock recreated every service, the database too.
+    #[test]
+    fn a_new_mock_changes_the_hash_only_of_services_that_can_use_it() {
+        let db = service();
+        assert_eq!(spec(&db, &[]).hash(), spec(&db, &payments()).hash());
+        assert_eq!(
+            spec(&db, &payments()).extra_hosts,
+            payments(),
+            "still resolvable"
+        );
+
+        let mut app = service();
+        app.env
+            .insert("PAYMENTS_URL".into(), "http://payments:8080/v1".into());
+        assert_ne!(spec(&app, &[]).hash(), spec(&app, &payments()).hash());
+        for (how, uses) in [
+            ("depends_on", {
+                let mut s = service();
+                s.depends_on = vec!["payments".into()];
+                s
+            }),
+            ("command", {
+                let mut s = service();
+                s.command = Some(vec!["--upstream=payments:80".into()]);
+                s
+            }),
+            ("mounts", {
+                let mut s = service();
+                s.mounts = vec![Mount {
+                    source: "/r/config".into(),
+                    target: "/config".into(),
+                    read_only: true,
+                }];
+                s
+            }),
+        ] {
+            assert_ne!(
+                spec(&uses, &[]).hash(),
+                spec(&uses, &payments()).hash(),
+                "{how}"
+            );
+        }
+        // Another host that merely contains the name is not the mock.
+        let mut other = service();
+        other
+            .env
+            .insert("U".into(), "http://payments.example.com".into());
+        other.env.insert("V".into(), "old-payments-api".into());
+        assert_eq!(spec(&other, &[]).hash(), spec(&other, &payments()).hash());
+    }
+
+    #[test]
+    fn a_recreate_names_the_keys_that_changed() {
+        let s = service();
+        let before = spec(&s, &[]).key_hashes();
+        let mut changed = s.clone();
+        changed.env.insert("A".into(), "2".into());
+        changed.working_dir = Some("/srv".into());
+        let now = spec(&changed, &[]).key_hashes();
+        assert_eq!(changed_keys(Some(&before), &now), ["env", "working-dir"]);
+        assert!(changed_keys(Some(&before), &before).is_empty());
+        let mut app = service();
+        app.depends_on = vec!["payments".into()];
+        assert_eq!(
+            changed_keys(
+                Some(&spec(&app, &[]).key_hashes()),
+                &spec(&app, &payments()).key_hashes()
+            ),
+            ["mocks"]
+        );
+        // A container from before the label: no names, the caller says so.
+        assert!(changed_keys(None, &now).is_empty());
     }
 
     #[test]

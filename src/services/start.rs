@@ -100,11 +100,14 @@ pub(super) async fn converge(
     }
     task.set_message("waiting until ready");
     let done = match plan.action {
-        Action::Create => "ready (created)",
-        Action::Recreate if plan.rebuilt => "ready (recreated: image rebuilt)",
-        Action::Recreate => "ready (recreated: definition changed)",
-        Action::Start => "ready (started)",
-        _ => "ready",
+        Action::Create => "ready (created)".to_string(),
+        Action::Recreate if plan.rebuilt => "ready (recreated: image rebuilt)".to_string(),
+        Action::Recreate if !plan.changed.is_empty() => {
+            format!("ready (recreated: {} changed)", plan.changed.join(", "))
+        }
+        Action::Recreate => "ready (recreated: definition changed)".to_string(),
+        Action::Start => "ready (started)".to_string(),
+        _ => "ready".to_string(),
     };
     let ip = container_ip(engine, name, &plan.spec.network).await;
     let target = Target {
@@ -116,7 +119,7 @@ pub(super) async fn converge(
     };
     match ready::wait(&target, plan.service.ready.as_ref()).await {
         Ok(()) => {
-            task.finish(true, done);
+            task.finish(true, &done);
             let id = engine
                 .docker
                 .inspect_container(

@@ -28,7 +28,7 @@ use super::plan::{Action, Plan};
 use super::ports::{self, Published};
 use super::spec::{Spec, SpecContext};
 use super::start::{converge, failure_text, Failure};
-use super::{down, exports, Engine, Result, ServicesError, LABEL_HASH, LABEL_SERVICE};
+use super::{down, exports, Engine, Result, ServicesError, LABEL_HASH, LABEL_KEYS, LABEL_SERVICE};
 
 /// Everything `up` needs; built by the command layer.
 pub struct UpRequest<'a> {
@@ -131,12 +131,20 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
             spec.clone = req.paths.root.display().to_string();
             let existing = by_service.get(s.name.as_str()).copied();
             let action = decide(&spec, existing);
+            let changed = match (action, existing) {
+                (Action::Recreate, Some(c)) => {
+                    let label = c.labels.as_ref().and_then(|l| l.get(LABEL_KEYS));
+                    super::spec::changed_keys(label.map(String::as_str), &spec.key_hashes())
+                }
+                _ => Vec::new(),
+            };
             Ok(Plan {
                 service: s,
                 spec,
                 action,
                 existing,
                 rebuilt: false,
+                changed,
             })
         })
         .collect::<Result<_>>()?;
