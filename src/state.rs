@@ -74,16 +74,30 @@ fn write_atomic_inner(
 
 /// Host ports chosen for `auto:` specs, keyed like `"service/5432/tcp"` or
 /// `"mock/payments"`. Kept so a service's port stays the same across `up`s.
+///
+/// A port not kept yet is picked the same way by every command: the first
+/// free one of a sequence seeded by the clone and the key. So `status`
+/// before the first `up` shows the port `up` will use, without writing.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PortBook {
     pub ports: BTreeMap<String, u16>,
+    /// The clone's root: the seed of its picks.
+    #[serde(skip)]
+    seed: String,
 }
+
+/// Picks come from below Linux's ephemeral range (32768-60999), where the
+/// kernel hands out ports for outgoing connections at random.
+const PICK_FROM: u16 = 20000;
+const PICK_SPAN: u16 = 12768;
 
 impl PortBook {
     pub const FILE: &'static str = "ports.json";
 
     pub fn load(paths: &Paths) -> PortBook {
-        read_json(&paths.state_file(Self::FILE))
+        let mut book: PortBook = read_json(&paths.state_file(Self::FILE));
+        book.seed = paths.root.display().to_string();
+        book
     }
 
     pub fn save(&self, paths: &Paths) -> std::io::Result<()> {
@@ -97,15 +111,25 @@ impl PortBook {
             return Ok(*p);
         }
         let kept: Vec<u16> = self.ports.values().copied().collect();
-        for _ in 0..32 {
-            let port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
-            if !taken.contains(&port) && !kept.contains(&port) {
+        for attempt in 0..64 {
+            let port = candidate(&self.seed, key, attempt);
+            if taken.contains(&port) || kept.contains(&port) {
+                continue;
+            }
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() {
                 self.ports.insert(key.to_string(), port);
                 return Ok(port);
             }
         }
         Err(std::io::Error::other("no free port found"))
     }
+}
+
+/// The `attempt`th port of the sequence for `key` in the clone `seed`.
+fn candidate(seed: &str, key: &str, attempt: u32) -> u16 {
+    let hex = crate::util::sha256_hex(format!("{seed}\0{key}\0{attempt}").as_bytes());
+    let n = u16::from_str_radix(&hex[..4], 16).unwrap_or(0);
+    PICK_FROM + n % PICK_SPAN
 }
 
 /// How to reach what `up` started. Written by the services and mocks phases,
@@ -161,5 +185,33 @@ mod tests {
         let mut again = PortBook::load(&paths);
         assert_eq!(again.get_or_pick("db/5432/tcp", &[]).unwrap(), p);
         assert_ne!(again.get_or_pick("cache/6379/tcp", &[]).unwrap(), p);
+    }
+
+    /// `status` before the first `up` showed a new random port on each
+    /// call, and `up` then used yet another.
+    #[test]
+    fn an_auto_port_not_kept_yet_is_the_same_from_every_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().join("home"), dir.path());
+        let look = || {
+            PortBook::load(&paths)
+                .get_or_pick("db/5432/tcp", &[])
+                .unwrap()
+        };
+        let first = look();
+        assert_eq!(look(), first);
+        assert!((PICK_FROM..PICK_FROM + PICK_SPAN).contains(&first));
+        // Held by something else: the next of the same sequence, every time.
+        let _holder = TcpListener::bind(("127.0.0.1", first)).unwrap();
+        let second = look();
+        assert_ne!(second, first);
+        assert_eq!(look(), second);
+        // Another clone has its own sequence.
+        let seq = |seed: &str| {
+            (0..8)
+                .map(|i| candidate(seed, "db/5432/tcp", i))
+                .collect::<Vec<_>>()
+        };
+        assert_ne!(seq("/work/a"), seq("/work/b"));
     }
 }

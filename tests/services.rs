@@ -268,6 +268,31 @@ fn a_taken_host_port_exits_2_before_anything_is_created_and_names_the_holder() {
     drop(listener);
 }
 
+/// `status` before the first `up` showed a different random port on each
+/// call, and `up` then used yet another.
+#[test]
+fn an_auto_port_is_the_same_from_the_first_status_to_the_up() {
+    if !engine_available("auto_port_before_up") {
+        return;
+    }
+    let project = "svc-port-first-look";
+    let _c = Cleanup(project.into());
+    let env = TestEnv::new().manifest(&manifest(
+        project,
+        &format!("[services.web]\n{IDLE}\nports = [\"auto:80\"]\n"),
+    ));
+    let before = common::host_port(&env, "web");
+    assert_eq!(common::host_port(&env, "web"), before);
+    assert!(!env.exists(".devenv/state/ports.json"), "status wrote nothing");
+    env.run(["up"]).success();
+    assert_eq!(common::host_port(&env, "web"), before);
+    let published = docker(&["port", &format!("devenv_{project}_web"), "80"]);
+    assert!(
+        String::from_utf8_lossy(&published.stdout).contains(&format!(":{before}")),
+        "{published:?}"
+    );
+}
+
 #[test]
 fn a_port_held_by_another_projects_container_names_that_container() {
     if !engine_available("port_held_by_container") {
