@@ -283,7 +283,10 @@ fn an_auto_port_is_the_same_from_the_first_status_to_the_up() {
     ));
     let before = common::host_port(&env, "web");
     assert_eq!(common::host_port(&env, "web"), before);
-    assert!(!env.exists(".devenv/state/ports.json"), "status wrote nothing");
+    assert!(
+        !env.exists(".devenv/state/ports.json"),
+        "status wrote nothing"
+    );
     env.run(["up"]).success();
     assert_eq!(common::host_port(&env, "web"), before);
     let published = docker(&["port", &format!("devenv_{project}_web"), "80"]);
@@ -291,6 +294,36 @@ fn an_auto_port_is_the_same_from_the_first_status_to_the_up() {
         String::from_utf8_lossy(&published.stdout).contains(&format!(":{before}")),
         "{published:?}"
     );
+}
+
+/// A pull that failed because Docker Hub was out of reach got no hint.
+#[test]
+fn a_registry_out_of_reach_names_registry_mirror_and_the_user_config() {
+    if !engine_available("registry_out_of_reach") {
+        return;
+    }
+    // No mirror: the hint says where to set one, once for every clone.
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"svc-no-registry\"\n[services.db]\nimage = \"127.0.0.1:1/library/nothing:1\"\n",
+    );
+    let run = env.run(["up"]).code(1);
+    let config = env.config_home().join("devenv/config.toml");
+    run.stderr_has("its registry could not be reached")
+        .stderr_has(&format!(
+            "hint: if this machine cannot reach Docker Hub, set a mirror once for every clone in {}",
+            config.display()
+        ))
+        .stderr_has("registry_mirror = \"HOST:PORT\"");
+
+    // A mirror that does not answer: the hint names it and where it is set.
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"svc-dead-mirror\"\n[settings]\nregistry_mirror = \"127.0.0.1:1\"\n\
+         [services.db]\nimage = \"nothing:1\"\n",
+    );
+    env.run(["up"])
+        .code(1)
+        .stderr_has("hint: the registry mirror `127.0.0.1:1` (set in ")
+        .stderr_has("devenv.toml) did not answer");
 }
 
 #[test]

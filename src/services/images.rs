@@ -104,6 +104,9 @@ pub enum PullError {
     Missing { reference: String },
     #[error("image `{reference}` was not found: {message}")]
     NotFound { reference: String, message: String },
+    /// The registry did not answer: no route, no name, refused, timed out.
+    #[error("pulling `{reference}` failed: its registry could not be reached: {message}")]
+    Unreachable { reference: String, message: String },
     #[error("pulling `{reference}` failed: {message}")]
     Failed { reference: String, message: String },
 }
@@ -145,7 +148,7 @@ pub async fn pull_with(
         let info = match item {
             Ok(info) => info,
             Err(e) => {
-                let message = e.to_string();
+                let message = engine_words(e.to_string());
                 fail(&mut layers, &message);
                 return Err(classify(reference, message));
             }
@@ -251,6 +254,17 @@ pub async fn ensure(
     Ok(Ensured::Pulled)
 }
 
+/// The engine's own words, without bollard's wrapper, which says nothing
+/// more ("Docker responded with status code 500: ...").
+fn engine_words(message: String) -> String {
+    match message.strip_prefix("Docker responded with status code ") {
+        Some(rest) => rest
+            .split_once(": ")
+            .map_or(message.clone(), |(_, m)| m.to_string()),
+        None => message,
+    }
+}
+
 fn classify(reference: String, message: String) -> PullError {
     let m = message.to_ascii_lowercase();
     if m.contains("not found")
@@ -259,10 +273,24 @@ fn classify(reference: String, message: String) -> PullError {
         || m.contains("404")
     {
         PullError::NotFound { reference, message }
+    } else if UNREACHABLE.iter().any(|n| m.contains(n)) {
+        PullError::Unreachable { reference, message }
     } else {
         PullError::Failed { reference, message }
     }
 }
+
+/// How the engine words a registry it cannot reach (Go's net/http errors).
+const UNREACHABLE: &[&str] = &[
+    "dial tcp",
+    "no such host",
+    "connection refused",
+    "i/o timeout",
+    "network is unreachable",
+    "tls handshake timeout",
+    "client.timeout exceeded",
+    "timeout exceeded while awaiting headers",
+];
 
 #[cfg(test)]
 mod tests {

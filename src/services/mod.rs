@@ -124,6 +124,14 @@ impl ServicesError {
         move |source| ServicesError::Engine { context, source }
     }
 
+    /// A pull that failed because the registry was out of reach.
+    pub fn registry_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ServicesError::Pull(images::PullError::Unreachable { .. })
+        )
+    }
+
     /// What to do next, when we know.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -132,6 +140,9 @@ impl ServicesError {
             ),
             ServicesError::Pull(images::PullError::NotFound { .. }) => Some(
                 "check the image name and tag; with a registry_mirror, check the mirror has it".into(),
+            ),
+            ServicesError::Pull(images::PullError::Unreachable { .. }) => Some(
+                "if this machine cannot reach the registry (Docker Hub, say), set `registry_mirror` to a mirror that has the image".into(),
             ),
             ServicesError::Pull(images::PullError::Missing { .. }) => {
                 Some("pull it yourself, or set [settings] pull = \"missing\"".into())

@@ -111,7 +111,9 @@ impl Live {
                 .collect(),
             force_build: opts.build,
         };
-        let report = services::up(engine, &req).await?;
+        let report = services::up(engine, &req)
+            .await
+            .map_err(|e| with_mirror_hint(e, s))?;
         if report.changed_nothing() {
             reporter.message(Level::Detail, "services: all running and unchanged");
         }
@@ -281,5 +283,31 @@ impl Backend for Live {
         }
         let engine = self.engine(s).await?;
         Ok(services::status(engine, s.manifest, &s.paths).await?)
+    }
+}
+
+/// A registry out of reach gets the hint a new user needs: the setting,
+/// and the user's own file, where it is set once for every clone.
+fn with_mirror_hint(e: services::ServicesError, s: &Session<'_>) -> Error {
+    if !e.registry_unreachable() {
+        return e.into();
+    }
+    let user_config = s.settings.user_config.display();
+    let hint = match &s.settings.registry_mirror.value {
+        Some(mirror) => format!(
+            "the registry mirror `{mirror}` (set in {}) did not answer: check that it runs, or change `registry_mirror` there",
+            s.settings
+                .registry_mirror
+                .origin
+                .source()
+                .unwrap_or_else(|| "the defaults".into())
+        ),
+        None => format!(
+            "if this machine cannot reach Docker Hub, set a mirror once for every clone in {user_config}:\n      [settings]\n      registry_mirror = \"HOST:PORT\"\n    (or DEVENV_REGISTRY_MIRROR for one shell)"
+        ),
+    };
+    match Error::from(e) {
+        Error::Failed { message, .. } => Error::failed_with(message, Some(hint)),
+        other => other,
     }
 }
