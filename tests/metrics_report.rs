@@ -433,3 +433,79 @@ fn two_reports_at_once_send_each_run_once() {
         .collect();
     assert_eq!(sent, ids(&env), "each run exactly once, in journal order");
 }
+
+/// The run journal and the Pushgateway always said 0 images present and 0
+/// pulled. One image is pulled (with a layer of its own, so bytes move) and
+/// one is already there; a no-op `up` after it finds both present.
+#[test]
+fn image_counters_reach_the_journal_and_the_pushgateway() {
+    if !engine_available("image_counters") {
+        return;
+    }
+    let project = unique("imgcount");
+    let _c = Cleanup(project.clone());
+    let image = format!("{REGISTRY}/library/{project}:1");
+    let build = Command::new("docker")
+        .args(["build", "-q", "-t", &image, "-"])
+        .env("DOCKER_BUILDKIT", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let dockerfile = format!(
+                "FROM {REGISTRY}/library/busybox:latest\nRUN head -c 300000 /dev/urandom > /blob\n"
+            );
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(dockerfile.as_bytes())?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(build.success(), "docker build");
+    assert!(docker(&["push", "-q", &image]).status.success(), "push");
+    assert!(docker(&["rmi", "-f", &image]).status.success(), "rmi");
+
+    let pg = "http://127.0.0.1:9091";
+    let services = format!(
+        "[settings]\nregistry_mirror = \"{REGISTRY}\"\n\
+         [services.fresh]\nimage = \"{project}:1\"\ncommand = [\"sleep\", \"600\"]\n\
+         [services.old]\nimage = \"busybox:latest\"\ncommand = [\"sleep\", \"600\"]\n"
+    );
+    let env = TestEnv::new().manifest(&manifest(&project, pg, "pushgateway", &services));
+    env.run(["up"]).success();
+    let cache = |env: &TestEnv| {
+        let doc = env.run(["metrics", "--json"]).success().json();
+        let runs = doc["runs"].as_array().unwrap().clone();
+        runs.last().unwrap()["cache"].clone()
+    };
+    let first = cache(&env);
+    assert_eq!(first["images_pulled"], 1, "{first}");
+    assert_eq!(first["images_present"], 1, "{first}");
+    assert!(first["image_bytes"].as_u64().unwrap() > 200_000, "{first}");
+
+    env.run(["report"]).success();
+    let lines = group_lines(pg, &project);
+    let item = |state: &str| {
+        sample(
+            &lines,
+            &[
+                "devenv_up_cache_items",
+                "kind=\"image\"",
+                &format!("state=\"{state}\""),
+            ],
+        )
+    };
+    assert_eq!(item("pulled"), Some(1.0), "{lines:#?}");
+    assert_eq!(item("present"), Some(1.0), "{lines:#?}");
+    assert!(sample(&lines, &["devenv_up_download_bytes", "kind=\"image\""]).unwrap() > 200_000.0);
+
+    env.run(["up"]).success();
+    let again = cache(&env);
+    assert_eq!(again["images_pulled"], 0, "{again}");
+    assert_eq!(again["images_present"], 2, "{again}");
+    env.run(["down"]).success();
+    let _ = docker(&["rmi", "-f", &image]);
+}

@@ -76,6 +76,17 @@ impl Images<'_> {
             .filter(|p| !pulled_before && needs(p) && !self.is_built(p))
             .map(|p| p.spec.image.as_str())
             .collect();
+        // Images of containers this `up` keeps are there: the run journal
+        // counts them as present without asking the engine.
+        let kept: BTreeSet<&str> = plans
+            .iter()
+            .filter(|p| !needs(p) && !self.is_built(p))
+            .map(|p| p.spec.image.as_str())
+            .filter(|r| !refs.contains(r))
+            .collect();
+        for reference in kept {
+            images::present(self.req.reporter, reference);
+        }
         let mut wanted: Vec<&Prepared> = plans
             .iter()
             .filter(|p| self.req.force_build || needs(p))

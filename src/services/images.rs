@@ -222,6 +222,16 @@ pub enum Ensured {
     Pulled,
 }
 
+/// Tells the run journal an image was needed and already there.
+pub fn present(reporter: &dyn Reporter, reference: &str) {
+    reporter.event(&Event::Image {
+        reference: reference.to_string(),
+        pulled: false,
+        bytes: 0,
+        seconds: 0.0,
+    });
+}
+
 /// Makes `image` present according to the policy: `missing` pulls only when
 /// absent, `always` pulls every time, `never` (and `--offline`) only checks.
 pub async fn ensure(
@@ -235,6 +245,7 @@ pub async fn ensure(
     let never = policy.offline || policy.pull == PullPolicy::Never;
     if never || policy.pull == PullPolicy::Missing {
         if present().await {
+            self::present(reporter, &reference);
             return Ok(Ensured::Present);
         }
         if never {
