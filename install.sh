@@ -15,8 +15,10 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-echo "building devenv (release)..." >&2
-cargo build --release --locked --quiet
+# cargo's own progress (a bar on a terminal, a line per crate otherwise):
+# the first build takes minutes, and silence looks like a hang.
+echo "building devenv (release; the first build takes a few minutes)..." >&2
+cargo build --release --locked
 
 mkdir -p "$BIN"
 # Copy then rename, so a running devenv is never half-overwritten.
@@ -24,10 +26,21 @@ install -m 0755 "${CARGO_TARGET_DIR:-target}/release/devenv" "$BIN/.devenv.new"
 mv -f "$BIN/.devenv.new" "$BIN/devenv"
 echo "installed $("$BIN/devenv" --version) to $BIN/devenv" >&2
 
+# A fresh ~/.local/bin is not on PATH until the next login (Debian's
+# ~/.profile adds it only if it existed then): say the exact line, for the
+# user's own shell, and how to run devenv until then.
 case ":$PATH:" in
     *":$BIN:"*) ;;
-    *) echo "note: $BIN is not on your PATH; add this to your shell profile:" >&2
-       echo "    export PATH=\"$BIN:\$PATH\"" >&2 ;;
+    *)
+        case "$(basename "${SHELL:-sh}")" in
+            zsh) profile="~/.zshrc"; line="export PATH=\"$BIN:\$PATH\"" ;;
+            fish) profile="~/.config/fish/config.fish"; line="fish_add_path $BIN" ;;
+            bash) profile="~/.bashrc"; line="export PATH=\"$BIN:\$PATH\"" ;;
+            *) profile="~/.profile"; line="export PATH=\"$BIN:\$PATH\"" ;;
+        esac
+        echo "note: $BIN is not on your PATH. Add this line to $profile, then open a new shell:" >&2
+        echo "    $line" >&2
+        echo "  until then, run devenv as $BIN/devenv" >&2 ;;
 esac
 
 if command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
