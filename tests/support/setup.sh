@@ -24,7 +24,20 @@
 # provided, the script exits non-zero: CI must fail, not skip.
 #
 # Progress goes to stderr; a short summary goes to stdout.
+#
+# --point-devenv: also point the invoking user's devenv at the registry, once
+# for every shell: `registry_mirror` in their user config
+# ($XDG_CONFIG_HOME/devenv/config.toml, default ~/.config/devenv/config.toml),
+# unless that file already sets one. CI does not pass it (tests isolate HOME).
 set -euo pipefail
+
+POINT_DEVENV=0
+for arg in "$@"; do
+	case "$arg" in
+		--point-devenv) POINT_DEVENV=1 ;;
+		*) echo "setup.sh: unknown argument $arg (known: --point-devenv)" >&2; exit 2 ;;
+	esac
+done
 
 REGISTRY=127.0.0.1:5000
 PUSHGATEWAY=127.0.0.1:9091
@@ -610,3 +623,20 @@ for t in $IMAGE_TAGS; do
 	echo "image: $REGISTRY/library/$t (recipe $HASH)"
 done
 echo "pushgateway: http://$PUSHGATEWAY"
+
+# The user's own config, so that every later shell finds the images too
+# (an inline DEVENV_REGISTRY_MIRROR lasts one command).
+if [ "$POINT_DEVENV" = 1 ]; then
+	config=${XDG_CONFIG_HOME:-$HOME/.config}/devenv/config.toml
+	if [ -f "$config" ] && grep -q '^[[:space:]]*registry_mirror' "$config"; then
+		echo "devenv: $config already sets registry_mirror; left as it is"
+	else
+		mkdir -p "$(dirname "$config")"
+		if [ -f "$config" ] && grep -q '^\[settings\]' "$config"; then
+			sed -i "/^\[settings\]/a registry_mirror = \"$REGISTRY\"" "$config"
+		else
+			printf '\n[settings]\nregistry_mirror = "%s"\n' "$REGISTRY" >>"$config"
+		fi
+		echo "devenv: registry_mirror = \"$REGISTRY\" written to $config"
+	fi
+fi
