@@ -82,10 +82,11 @@ pub async fn acquire(
             }
         }
     }
-    // Ours now: say who holds it.
-    let _ = file.set_len(0);
+    // Ours now: say who holds it. The pid is padded to a fixed width and
+    // written over the old one, so no truncate is needed (an ftruncate is
+    // a metadata write: up to milliseconds on a busy disk, every `up`).
     let _ = file.seek(SeekFrom::Start(0));
-    let _ = write!(file, "{}", std::process::id());
+    let _ = write!(file, "{:<10}\n", std::process::id());
     let _ = file.flush();
     Ok(CloneLock { _file: file })
 }
