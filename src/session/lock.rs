@@ -86,7 +86,7 @@ pub async fn acquire(
     // written over the old one, so no truncate is needed (an ftruncate is
     // a metadata write: up to milliseconds on a busy disk, every `up`).
     let _ = file.seek(SeekFrom::Start(0));
-    let _ = write!(file, "{:<10}\n", std::process::id());
+    let _ = writeln!(file, "{:<10}", std::process::id());
     let _ = file.flush();
     Ok(CloneLock { _file: file })
 }
