@@ -69,6 +69,25 @@ fn completions_are_generated_for_each_shell() {
     }
 }
 
+/// `devenv completions bash | head` panicked: "failed to write completion
+/// file: Broken pipe".
+#[test]
+fn completions_into_a_pipe_closed_early_exit_0_without_a_panic() {
+    let env = TestEnv::new();
+    let mut child = env
+        .command(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before devenv writes: every write fails with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
 #[test]
 fn stacks_lists_built_in_and_repository_presets() {
     let env = TestEnv::new().manifest("[project]\nname = \"x\"\n").file(
