@@ -72,7 +72,10 @@ where
     // The connection runs beside the request; dropping the response
     // (Ctrl-C during a build) closes it, and the engine cancels.
     tokio::spawn(connection);
-    sender.send_request(request).await.map_err(|e| e.to_string())
+    sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The API version the engine answers `/_ping` with (`1.41`), or why not.

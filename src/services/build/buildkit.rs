@@ -18,8 +18,8 @@ use hyper::body::Frame;
 use serde::Deserialize;
 
 use super::trace::{self, Status};
-use crate::services::socket::{self, Socket};
 use super::BuildError;
+use crate::services::socket::{self, Socket};
 use crate::services::Engine;
 
 /// Lines of a failing step's output kept for the error.
