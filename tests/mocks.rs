@@ -785,3 +785,27 @@ fn a_request_line_is_in_the_mock_log_as_soon_as_the_answer_arrives() {
         );
     }
 }
+
+/// A `urlPathPattern` of `/v2/.*` showed as `//v2/.*/` (slash-delimited)
+/// in the 404's nearest stubs (and the request log, which says the same):
+/// regexes show as "regex `...`", as written, everywhere.
+#[test]
+fn a_path_regex_shows_as_written_not_with_doubled_slashes() {
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"rx\"\n[mocks.p]\nport = \"auto\"\nwiremock = \"mocks/p\"\n")
+        .file(
+            "mocks/p/m.json",
+            r#"{"request": {"method": "GET", "urlPathPattern": "/v2/.*",
+                 "headers": {"X-Id": {"matches": "/a/.*"}}},
+               "response": {"status": 200}}"#,
+        );
+    let m = serve(&env, "p");
+    let (status, _, body) = http(m.port, "GET", "/v3/x", &[], "");
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        "No stub matched GET /v3/x\n\nNearest stubs:\n  1. p/m.json\n     \
+         - path /v3/x does not match regex `/v2/.*`\n     \
+         - header x-id: wanted matches regex `/a/.*`, got nothing\n"
+    );
+}
