@@ -164,7 +164,7 @@ async fn answer(address: &str) -> Result<Docker, String> {
                 minor_version: minor,
             }
         } else {
-            newest.clone()
+            *newest
         };
         return open(address, &version);
     }
