@@ -66,6 +66,36 @@ fn if_changed_hooks_rerun_only_when_the_file_changes() {
     env.run(["up"]).success().stderr_has("│ installing");
 }
 
+/// A hook without `if_changed` ran on every `up`, silently: the first
+/// `up` of a clone that runs it says so and how to cache it; later ones
+/// do not repeat it, and a hook with `if_changed` never hears it.
+#[test]
+fn a_hook_without_if_changed_is_told_once_per_clone_how_to_cache_it() {
+    let env = TestEnv::new()
+        .manifest(HOOKED)
+        .file("package-lock.json", "{}");
+    let advice: Vec<String> = env
+        .run(["up", "--yes"])
+        .success()
+        .stderr
+        .lines()
+        .filter(|l| l.contains("if_changed"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        advice,
+        [
+            "setup hook `echo ran >> hook-ran.txt` has no `if_changed`, so it runs on every `up`; \
+          to run it only when the files it depends on change, write it as \
+          { run = \"echo ran >> hook-ran.txt\", if_changed = [\"FILE\"] } (said once per clone)"
+        ]
+    );
+    env.run(["up"])
+        .success()
+        .stderr_lacks("has no `if_changed`");
+    assert_eq!(env.read("hook-ran.txt"), "ran\nran\n");
+}
+
 #[test]
 fn a_failing_hook_stops_up_with_its_name_and_last_output() {
     let env = TestEnv::new().manifest(

@@ -128,7 +128,10 @@ fn rails_app_with_db_cache_and_worker() {
             "services.web.stdin_open"
         ]
     );
-    assert!(text.contains("# setup = [\"bundle install\"]"), "{text}");
+    assert!(
+        text.contains("# setup = [{ run = \"bundle install\", if_changed = [\"Gemfile.lock\"] }]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -156,7 +159,18 @@ fn node_api_leaves_profiled_services_out_unless_asked() {
         ["services.mongo-express", "services.mailpit"]
     );
     assert!(text.contains("in profile debug: not converted (pass `--profile debug` to include it)"));
-    assert!(text.contains("# setup = [\"npm ci\"]"));
+    // A plain `npm ci` would run on every `up`: the suggestion caches it,
+    // and uncommented it is a valid hook.
+    assert!(
+        text.contains(
+            "# A hook runs on every `up` unless `if_changed` names the files it depends on.\n\
+             # Setup commands run after services are ready (each clone trusts them once):\n\
+             # setup = [{ run = \"npm ci\", if_changed = [\"package-lock.json\"] }]\n"
+        ),
+        "{text}"
+    );
+    env.write("devenv.toml", &text.replace("# setup = ", "setup = "));
+    env.run(["validate"]).success();
 
     let env = fixture("node-api-profiles");
     let (text, t) = init_ok(&env, &["--yes", "--profile", "debug", "--profile", "mail"]);
@@ -414,7 +428,9 @@ fn tool_versions_and_dependency_hints_are_detected() {
     assert_eq!(service_names(&t), ["postgres", "redis"]);
     assert_eq!(svc(&t, "postgres")["stack"].as_str(), Some("postgres"));
     assert_eq!(listed(&text), [".tool-versions python"]);
-    assert!(text.contains("# setup = [\"yarn install --frozen-lockfile\"]"));
+    assert!(text.contains(
+        "# setup = [{ run = \"yarn install --frozen-lockfile\", if_changed = [\"yarn.lock\"] }]"
+    ));
 }
 
 #[test]

@@ -365,6 +365,40 @@ fn auto_report_to_a_dead_or_silent_endpoint_never_fails_up() {
     }
 }
 
+/// An unreachable endpoint printed reqwest's raw chain ("error sending
+/// request for url (...): client error (Connect): tcp connect error:
+/// Connection refused (os error 111)"): now one line naming the endpoint,
+/// and where it is set, for `report` and for the auto-report after `up`.
+#[test]
+fn an_unreachable_endpoint_is_one_line_that_names_it_and_its_setting() {
+    let port = free_port();
+    let env = TestEnv::new().manifest(&format!(
+        "[project]\nname = \"refused\"\n[metrics]\nendpoint = \"http://127.0.0.1:{port}\"\nformat = \"webhook\"\n"
+    ));
+    let up = env.run(["up"]).success();
+    let warning: Vec<&str> = up
+        .stderr
+        .lines()
+        .filter(|l| l.contains("metrics"))
+        .collect();
+    assert_eq!(
+        warning,
+        [format!(
+            "warning: metrics not sent: cannot reach the metrics endpoint http://127.0.0.1:{port}: connection refused; kept for the next `devenv report` (the endpoint is set by `[metrics] endpoint` in devenv.toml)"
+        )],
+        "{}",
+        up.stderr
+    );
+    let report = env.run(["report"]).code(1);
+    assert_eq!(
+        report.stderr,
+        format!(
+            "error: cannot reach the metrics endpoint http://127.0.0.1:{port}: connection refused\n  \
+             hint: is it running? It is set by `[metrics] endpoint` in devenv.toml; 1 run kept in the spool, sent by the next `devenv report`\n"
+        )
+    );
+}
+
 #[test]
 fn a_clone_without_runs_sends_nothing() {
     let rx = receiver();
@@ -392,7 +426,7 @@ fn credentials_in_the_endpoint_url_are_used_but_never_printed() {
     env.run(["up"]).success();
     env.run(["report"])
         .code(1)
-        .stderr_has("cannot reach http://***@127.0.0.1")
+        .stderr_has("cannot reach the metrics endpoint http://***@127.0.0.1")
         .stderr_lacks("s3cret");
 }
 

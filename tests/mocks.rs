@@ -754,3 +754,58 @@ fn removing_the_last_mock_stops_it() {
         "the removed mock still answers"
     );
 }
+
+/// The request log lagged behind the requests (it was buffered and flushed
+/// on a timer): a test, or a user tailing it, could get an answer and not
+/// find its line yet.
+///
+/// No wait loop here, on purpose: the mock writes a request's line before
+/// it sends the response, so by the time `http` returns the line is in the
+/// file, and one read must find it. Any retry would only give a timed
+/// flush the chance to catch up and hide the bug this test is about; with
+/// the old timer the line was missing at this read nearly every time.
+#[test]
+fn a_request_line_is_in_the_mock_log_as_soon_as_the_answer_arrives() {
+    let env = wiremock_env();
+    let _down = down_guard(&env);
+    env.run(["up", "--only", "mocks"]).success();
+    let port = common::mock_url(&env, "payments")
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .expect("the mock's url ends with its port");
+    let log = env.repo().join(".devenv/logs/mock-payments.log");
+    for n in 0..5 {
+        let path = format!("/v1/health?n={n}");
+        assert_eq!(http(port, "GET", &path, &[], "").0, 200);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.lines().any(|l| l.contains(&format!("GET {path}"))),
+            "request {n}'s line is not in the log when its answer arrived:\n{text}"
+        );
+    }
+}
+
+/// A `urlPathPattern` of `/v2/.*` showed as `//v2/.*/` (slash-delimited)
+/// in the 404's nearest stubs (and the request log, which says the same):
+/// regexes show as "regex `...`", as written, everywhere.
+#[test]
+fn a_path_regex_shows_as_written_not_with_doubled_slashes() {
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"rx\"\n[mocks.p]\nport = \"auto\"\nwiremock = \"mocks/p\"\n")
+        .file(
+            "mocks/p/m.json",
+            r#"{"request": {"method": "GET", "urlPathPattern": "/v2/.*",
+                 "headers": {"X-Id": {"matches": "/a/.*"}}},
+               "response": {"status": 200}}"#,
+        );
+    let m = serve(&env, "p");
+    let (status, _, body) = http(m.port, "GET", "/v3/x", &[], "");
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        "No stub matched GET /v3/x\n\nNearest stubs:\n  1. p/m.json\n     \
+         - path /v3/x does not match regex `/v2/.*`\n     \
+         - header x-id: wanted matches regex `/a/.*`, got nothing\n"
+    );
+}

@@ -511,3 +511,80 @@ fn nothing_to_render_is_not_an_error() {
     t.run(["render", "--check"]).success();
     t.run(["up", "--only", "config"]).success();
 }
+
+/// `--explain secrets` answered "`secrets` is not defined, did you mean
+/// `secrets`?", and so did `values`: the namespaces are explained whole.
+#[test]
+fn explain_of_the_secrets_and_values_namespaces_lists_their_keys() {
+    let t = basic()
+        .manifest(&format!(
+            "{BASIC}\n[secrets.STRIPE_KEY]\nenv = \"STRIPE_KEY\"\n[secrets.OTHER]\nenv = \"OTHER_KEY\"\noptional = true\n"
+        ))
+        .env("STRIPE_KEY", "sk_test_namespace_1");
+    let r = t
+        .run(["render", "--set", "database.pool=9", "--explain", "values"])
+        .success();
+    assert_eq!(
+        r.stdout,
+        "values = {\"database\":{\"host\":\"localhost\",\"pool\":9},\"log_level\":\"info\"}\n  \
+         the merged values for `local`, lowest layer first: [config.values] < [config.sources.*] < [config.environments.local] < devenv.local.toml < DEVENV_VALUE_<KEY> < --set KEY=VALUE\n  \
+         database.host from [config.values] in devenv.toml\n  \
+         database.pool from --set database.pool\n  \
+         log_level from [config.values] in devenv.toml\n"
+    );
+    let r = t.run(["render", "--explain", "secrets"]).success();
+    assert_eq!(
+        r.stdout,
+        "secrets = {\"OTHER\":null,\"STRIPE_KEY\":\"***\"}\n  \
+         the [secrets] of devenv.toml, masked; each from its env, its command or the value kept under DEVENV_HOME\n  \
+         secrets.STRIPE_KEY from environment variable STRIPE_KEY\n  \
+         secrets.OTHER from nowhere: it is optional and not provided\n"
+    );
+    assert!(!r.stdout.contains("sk_test_namespace_1"));
+    // A name one typo away still gets a suggestion, never the name itself.
+    t.run(["render", "--explain", "secretz"])
+        .code(2)
+        .stderr_has("did you mean `secrets`?");
+    t.run(["render", "--explain", "environment.name"])
+        .code(2)
+        .stderr_has("`environment.name` is not defined")
+        .stderr_has("try `--explain environment`")
+        .stderr_lacks("did you mean `environment`");
+}
+
+/// After `--env ci`, `render --check` hinted at `devenv render`, which
+/// renders `local`: the hint repeats `-f`, `--env` and `--set`.
+#[test]
+fn check_hint_repeats_the_file_env_and_set_flags() {
+    let t = basic();
+    t.run(["render"]).success();
+    t.run(["-f", "./devenv.toml", "render", "--check", "--env", "ci"])
+        .code(1)
+        .stderr_has("1 of 1 config file(s) need rendering (ci)\n  hint: run `devenv -f ./devenv.toml render --env ci`\n");
+    t.run(["render", "--check", "--set", "database.pool=two words"])
+        .code(1)
+        .stderr_has("  hint: run `devenv render --set 'database.pool=two words'`\n");
+    // The suggested command is one that works.
+    t.run(["-f", "./devenv.toml", "render", "--env", "ci"])
+        .success();
+    t.run(["render", "--check", "--env", "ci"]).success();
+}
+
+/// After a hand edit, `render --check` suggested `devenv render`, which
+/// refuses to overwrite the edit: it suggests `--force` and says the cost.
+#[test]
+fn check_after_a_hand_edit_suggests_the_force_that_is_needed() {
+    let t = basic();
+    t.run(["render", "--env", "ci"]).success();
+    t.write("config/app.env", "LOG_LEVEL=warn\nPOOL=2\nMINE=1\n");
+    t.run(["render", "--check", "--env", "ci"])
+        .code(1)
+        .stderr_has("config/app.env was edited by hand")
+        .stderr_has("  hint: run `devenv render --env ci --force`; it replaces what was changed by hand in config/app.env, so keep those changes in devenv.local.toml or the template first\n");
+    // Without --force the write refuses, naming the same command.
+    t.run(["render", "--env", "ci"])
+        .code(1)
+        .stderr_has("then run `devenv render --env ci --force` to overwrite the file");
+    t.run(["render", "--env", "ci", "--force"]).success();
+    t.run(["render", "--check", "--env", "ci"]).success();
+}

@@ -312,3 +312,22 @@ fn up_asks_on_a_terminal_too() {
     assert!(!output.contains(typed), "{output}");
     assert!(t.read(".env").contains(typed));
 }
+
+/// The count of differing lines in a file holding secrets said "2 line(s)
+/// differ" for one changed line (a `-` and a `+`), and missed lines whose
+/// diff line looks like a `---`/`+++` header.
+#[test]
+fn a_hand_edit_of_a_secret_file_counts_each_changed_line_once() {
+    let t = project().env("STRIPE_KEY", SECRET);
+    t.run(["render"]).success();
+    let rendered = t.read(".env");
+    let edited = rendered.replace("LOG_LEVEL=info", "LOG_LEVEL=debug");
+    t.write(".env", &edited);
+    t.run(["render", "--check"])
+        .code(1)
+        .stderr_has("(the diff is not shown because the file holds secrets; 1 line changed)");
+    t.write(".env", &format!("{rendered}--note\n++more\n"));
+    t.run(["render", "--check"])
+        .code(1)
+        .stderr_has("(the diff is not shown because the file holds secrets; 2 lines removed)");
+}

@@ -78,7 +78,7 @@ pub enum Command {
 
     /// Render config files only
     #[command(
-        after_help = "Examples:\n  devenv render\n  devenv render --env ci --set log_level=debug\n  devenv render --check        exit 1 when a rendered file is stale\n  devenv render --explain database.url"
+        after_help = "Examples:\n  devenv render\n  devenv render --env ci --set log_level=debug\n  devenv render --check        exit 1 when a rendered file is stale\n  devenv render --explain database.url\n  devenv render --explain values   every value and its layer"
     )]
     Render(RenderArgs),
 
@@ -249,7 +249,7 @@ pub struct RenderArgs {
     /// Exit 1 if any rendered file is out of date; write nothing
     #[arg(long)]
     pub check: bool,
-    /// Print a value and the layer it came from
+    /// Print a value and the layer it came from (`values`, `secrets`: all of them)
     #[arg(long, value_name = "KEY")]
     pub explain: Option<String>,
     /// Overwrite rendered files that were edited by hand

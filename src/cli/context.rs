@@ -117,7 +117,9 @@ impl App {
             reporter: &self.printer,
             prompter: &Terminal,
         };
-        Session::new(manifest, settings, &self.env, io, self.exe.clone())
+        let mut s = Session::new(manifest, settings, &self.env, io, self.exe.clone());
+        s.file_arg = self.file.clone();
+        s
     }
 
     pub fn display<'a>(&self, p: &'a Path) -> std::borrow::Cow<'a, str> {

@@ -11,7 +11,7 @@
 mod process;
 pub mod trust;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -76,10 +76,13 @@ pub struct Summary {
     pub skipped: usize,
 }
 
-/// What `if_changed` saw when each hook last succeeded.
+/// What `if_changed` saw when each hook last succeeded, and which hooks
+/// were told once that they are not cached.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct HookState {
     fingerprints: BTreeMap<String, String>,
+    #[serde(default)]
+    advised: BTreeSet<String>,
 }
 
 const STATE_FILE: &str = "hooks.json";
@@ -113,6 +116,10 @@ pub async fn run(req: &RunRequest<'_>, reporter: &dyn Reporter) -> Result<Summar
         if let Some(fp) = fingerprint {
             state.fingerprints.insert(key, fp);
             // Losing this only means the hook runs once more next time.
+            let _ = crate::state::write_json(&state_path, &state);
+        } else if req.kind == HookKind::Setup && state.advised.insert(key) {
+            reporter.message(Level::Info, &not_cached(hook));
+            // Losing this only means the advice is said once more.
             let _ = crate::state::write_json(&state_path, &state);
         }
     }
@@ -162,6 +169,24 @@ async fn run_one(
         status,
         tail: tail.into(),
     })
+}
+
+/// Said once per clone (remembered in `.devenv/state/hooks.json`) after a
+/// setup hook without `if_changed` ran: it runs on every `up`, and how to
+/// cache it. Once, not on every `up`: some hooks (migrations) should run
+/// every time, and a line repeated on every `up` soon goes unread; each
+/// new clone, which is where slow setup is felt, hears it once.
+fn not_cached(hook: &HookEntry) -> String {
+    use crate::manifest::hook_inputs::{entry_with_inputs, inputs_of};
+    let (when, inputs) = match inputs_of(&hook.run) {
+        Some(files) => (format!("{} changes", files.join(" or ")), files),
+        None => ("the files it depends on change".into(), vec!["FILE".into()]),
+    };
+    format!(
+        "setup hook `{}` has no `if_changed`, so it runs on every `up`; to run it only when {when}, write it as {} (said once per clone)",
+        hook.run,
+        entry_with_inputs(&hook.run, &inputs)
+    )
 }
 
 /// A prefix short enough to keep output readable: the hook's first word(s).
@@ -349,6 +374,36 @@ mod tests {
                     .trim_start()
                     .starts_with('Z'),
             "the hook's child {pid} still runs: {stat}"
+        );
+    }
+
+    /// A hook without `if_changed` ran on every `up` and nothing said so:
+    /// the first run in a clone says how to cache it, later runs do not.
+    #[test]
+    fn an_uncached_setup_hook_is_pointed_at_if_changed_once_per_clone() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().join("home"), dir.path());
+        let hooks = [hook("true", &[])];
+        let redactor = Redactor::new();
+        let req = request(&paths, &hooks, &[], &redactor);
+        let rec = Recorder::default();
+        block(run(&req, &rec)).unwrap();
+        let advice: Vec<String> = said(&rec)
+            .into_iter()
+            .filter(|m| m.contains("if_changed"))
+            .collect();
+        assert_eq!(
+            advice,
+            ["setup hook `true` has no `if_changed`, so it runs on every `up`; to run it only when the files it depends on change, write it as { run = \"true\", if_changed = [\"FILE\"] } (said once per clone)"]
+        );
+        let again = Recorder::default();
+        block(run(&req, &again)).unwrap();
+        assert!(said(&again).iter().all(|m| !m.contains("if_changed")));
+        // A command devenv knows gets its lock file named.
+        let npm = not_cached(&hook("npm ci", &[]));
+        assert!(
+            npm.contains("only when package-lock.json changes, write it as { run = \"npm ci\", if_changed = [\"package-lock.json\"] }"),
+            "{npm}"
         );
     }
 

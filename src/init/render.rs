@@ -74,16 +74,27 @@ pub fn render(d: &Draft) -> String {
         ),
     }
     o.push_str("\n[hooks]\n");
+    o.push_str("# A hook runs on every `up` unless `if_changed` names the files it depends on.\n");
     if d.hook_hints.is_empty() {
-        o.push_str("# setup = [\"npm ci\"]\n");
+        o.push_str("# setup = [{ run = \"npm ci\", if_changed = [\"package-lock.json\"] }]\n");
     } else {
         o.push_str(
             "# Setup commands run after services are ready (each clone trusts them once):\n",
         );
-        let list: Vec<String> = d.hook_hints.iter().map(|h| string(h)).collect();
+        let list: Vec<String> = d.hook_hints.iter().map(|h| hook(h)).collect();
         let _ = writeln!(o, "# setup = [{}]", list.join(", "));
     }
     o
+}
+
+/// A suggested hook, with `if_changed` when devenv knows what the command
+/// reads: written as a plain string, it would run on every `up`.
+fn hook(run: &str) -> String {
+    use crate::manifest::hook_inputs::{entry_with_inputs, inputs_of};
+    match inputs_of(run) {
+        Some(files) => entry_with_inputs(run, &files),
+        None => string(run),
+    }
 }
 
 fn service(o: &mut String, s: &DraftService) {

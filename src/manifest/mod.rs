@@ -6,6 +6,7 @@
 
 mod duration;
 mod graph;
+pub mod hook_inputs;
 pub mod load;
 pub mod model;
 pub mod mounts;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::json_text::json_text;
 use super::pact_rules;
 use super::request::View;
-use super::string_matcher::unanchor;
+use super::string_matcher::show_regex;
 use super::stub::{BodyMatcher, RequestPattern, UrlMatch};
 
 /// The request-side verdict for one stub.
@@ -62,13 +62,13 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
             UrlMatch::Path(u) => fail!("path is {path}, the stub wants {u}"),
             UrlMatch::Pattern(r) => {
                 fail!(
-                    "url {} does not match /{}/",
+                    "url {} does not match {}",
                     redact_url(v.url()),
-                    unanchor(r.as_str())
+                    show_regex(r)
                 )
             }
             UrlMatch::PathPattern(r) => {
-                fail!("path {path} does not match /{}/", unanchor(r.as_str()))
+                fail!("path {path} does not match {}", show_regex(r))
             }
             UrlMatch::Template(t) => fail!("path {path} does not fit {}", t.raw),
             UrlMatch::Any => {}

@@ -357,7 +357,11 @@ fn apply(
         Rule::Regex(re) => match act {
             Value::Object(_) | Value::Array(_) => Err(format!("{} is not a value", at())),
             v if re.is_match(&json_text(v)) => Ok(()),
-            v => Err(format!("{} = {v} does not match /{}/", at(), re.as_str())),
+            v => Err(format!(
+                "{} = {v} does not match {}",
+                at(),
+                super::string_matcher::show_regex(re)
+            )),
         },
         Rule::Equality => strict(exp, act, path, rules, None),
         Rule::Include(s) => match act {

@@ -34,7 +34,11 @@ pub struct ServeOptions {
     pub reload_every: Duration,
 }
 
-type Log = Arc<Mutex<std::io::BufWriter<Box<dyn Write + Send>>>>;
+/// The request log. Unbuffered on our side: each line is one `write` (and
+/// a flush of stdout's line buffer), done before the response is sent, so
+/// whoever got an answer can already read its line. It was buffered and
+/// flushed on a timer, and lagged behind the requests it logged.
+type Log = Arc<Mutex<Box<dyn Write + Send>>>;
 
 struct Shared {
     engine: Engine,
@@ -45,8 +49,12 @@ struct Shared {
 impl Shared {
     fn log(&self, line: &str) {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        // Formatted first: `writeln!` on the writer would be one write per
+        // piece, a syscall storm and lines torn by a concurrent request.
+        let text = format!("{now} {line}\n");
         if let Ok(mut w) = self.log.lock() {
-            let _ = writeln!(w, "{now} {line}");
+            let _ = w.write_all(text.as_bytes());
+            let _ = w.flush();
         }
     }
 }
@@ -95,7 +103,7 @@ pub async fn serve(
     };
     let shared = Arc::new(Shared {
         engine: Engine::new(stubs, opts.mock.provider_state.clone()),
-        log: Arc::new(Mutex::new(std::io::BufWriter::new(log))),
+        log: Arc::new(Mutex::new(log)),
         body_dir,
     });
     let addrs: Vec<String> = listeners
@@ -108,7 +116,6 @@ pub async fn serve(
         opts.mock.name,
         addrs.join(", ")
     ));
-    flush(&shared.log);
     let mut tasks = Vec::new();
     for l in listeners {
         tasks.push(tokio::spawn(accept_loop(l, shared.clone())));
@@ -118,26 +125,12 @@ pub async fn serve(
         opts.reload_every,
         shared.clone(),
     )));
-    let flusher = shared.log.clone();
-    tasks.push(tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            flush(&flusher);
-        }
-    }));
     shutdown.await;
     shared.log(&format!("mock {} stopping", opts.mock.name));
-    flush(&shared.log);
     for t in tasks {
         t.abort();
     }
     Ok(())
-}
-
-fn flush(log: &Log) {
-    if let Ok(mut w) = log.lock() {
-        let _ = w.flush();
-    }
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -260,7 +253,6 @@ async fn reload_loop(mock: Mock, every: Duration, shared: Arc<Shared>) {
                 }
             }
         }
-        flush(&shared.log);
     }
 }
 

@@ -77,8 +77,8 @@ impl StringMatcher {
             } => format!("equalTo {value:?}"),
             StringMatcher::EqualTo { value, .. } => format!("equalTo {value:?} (any case)"),
             StringMatcher::Contains(s) => format!("contains {s:?}"),
-            StringMatcher::Matches(r) => format!("matches /{}/", unanchor(r.as_str())),
-            StringMatcher::DoesNotMatch(r) => format!("doesNotMatch /{}/", unanchor(r.as_str())),
+            StringMatcher::Matches(r) => format!("matches {}", show_regex(r)),
+            StringMatcher::DoesNotMatch(r) => format!("doesNotMatch {}", show_regex(r)),
             StringMatcher::Absent => "absent".into(),
             StringMatcher::Present => "present".into(),
             StringMatcher::And(v) => v
@@ -93,6 +93,13 @@ impl StringMatcher {
                 .join(" or "),
         }
     }
+}
+
+/// A regex as every message shows it: `regex `/v2/.*``, as written in the
+/// stub. Delimiting it with slashes (`//v2/.*/`) made a path regex read as
+/// doubled slashes; backticks rarely occur in a regex and never in a path.
+pub fn show_regex(r: &regex::Regex) -> String {
+    format!("regex `{}`", unanchor(r.as_str()))
 }
 
 /// Regexes are compiled as `^(?:...)$` (WireMock matches whole values);
@@ -120,5 +127,19 @@ mod tests {
             case_insensitive: true,
         };
         assert!(eq.test_any(["b", "a"].into_iter()));
+    }
+
+    /// `matches` on `/a/.*` read `matches //a/.*/`.
+    #[test]
+    fn a_regex_is_shown_as_written_without_slash_delimiters() {
+        let r = regex::Regex::new("^(?:/v2/.*)$").unwrap();
+        assert_eq!(
+            StringMatcher::Matches(r.clone()).describe(),
+            "matches regex `/v2/.*`"
+        );
+        assert_eq!(
+            StringMatcher::DoesNotMatch(r).describe(),
+            "doesNotMatch regex `/v2/.*`"
+        );
     }
 }

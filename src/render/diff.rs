@@ -68,6 +68,65 @@ pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
     out
 }
 
+/// How many lines a change touches, as a reader of the diff counts them:
+/// in each run of removed and added lines, a removed line paired with an
+/// added one is one changed line; the rest are removed or added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub changed: usize,
+    pub added: usize,
+    pub removed: usize,
+}
+
+impl Counts {
+    pub fn between(old: &str, new: &str) -> Counts {
+        let a: Vec<&str> = old.lines().collect();
+        let b: Vec<&str> = new.lines().collect();
+        let mut counts = Counts::default();
+        let (mut dels, mut adds) = (0, 0);
+        let mut end_run = |dels: &mut usize, adds: &mut usize| {
+            let paired = (*dels).min(*adds);
+            counts.changed += paired;
+            counts.removed += *dels - paired;
+            counts.added += *adds - paired;
+            (*dels, *adds) = (0, 0);
+        };
+        for op in script(&a, &b) {
+            match op {
+                Op::Same => end_run(&mut dels, &mut adds),
+                Op::Del => dels += 1,
+                Op::Add => adds += 1,
+            }
+        }
+        end_run(&mut dels, &mut adds);
+        counts
+    }
+
+    /// `1 line changed`, `2 lines added`, or with several kinds `3 lines
+    /// differ: 1 changed, 1 added, 1 removed`. The texts are known to
+    /// differ, so when no line does, it is the final newline.
+    pub fn describe(&self) -> String {
+        let parts: Vec<(usize, &str)> = [
+            (self.changed, "changed"),
+            (self.added, "added"),
+            (self.removed, "removed"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .collect();
+        let lines = |n: usize| if n == 1 { "line" } else { "lines" };
+        match parts.as_slice() {
+            [] => "only the final newline differs".into(),
+            [(n, what)] => format!("{n} {} {what}", lines(*n)),
+            _ => {
+                let total = self.changed + self.added + self.removed;
+                let each: Vec<String> = parts.iter().map(|(n, w)| format!("{n} {w}")).collect();
+                format!("{total} {} differ: {}", lines(total), each.join(", "))
+            }
+        }
+    }
+}
+
 fn script(a: &[&str], b: &[&str]) -> Vec<Op> {
     // Common head and tail cost nothing and keep the table small.
     let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
@@ -148,6 +207,39 @@ mod tests {
         let d = unified(&old, &new, "a", "b");
         assert_eq!(d.matches("@@ -").count(), 2, "{d}");
         assert!(d.contains("+three") && d.contains("+x") && d.contains("-27"));
+    }
+
+    #[test]
+    fn line_counts_pair_a_removed_line_with_an_added_one_as_one_change() {
+        // One line changed, one added at the end, one removed (`--x`,
+        // whose diff line `---x` looks like a file header).
+        let old = "a\nb\n--x\nc\n";
+        let new = "a\nB\nc\nd\n";
+        let counts = Counts::between(old, new);
+        assert_eq!(
+            counts,
+            Counts {
+                changed: 1,
+                added: 1,
+                removed: 1
+            }
+        );
+        assert_eq!(
+            counts.describe(),
+            "3 lines differ: 1 changed, 1 added, 1 removed"
+        );
+    }
+
+    #[test]
+    fn line_counts_of_one_change_and_of_a_final_newline() {
+        let one = Counts::between("k=1\n", "k=2\n");
+        assert_eq!(one.describe(), "1 line changed");
+        let grown = Counts::between("a\n", "a\nb\nc\n");
+        assert_eq!(grown.describe(), "2 lines added");
+        assert_eq!(
+            Counts::between("a\n", "a").describe(),
+            "only the final newline differs"
+        );
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! `devenv render --explain KEY`: a value and the layer it came from, with
 //! the layers it overrides. Secrets show as `***` with their origin only.
+//! The namespaces `values` and `secrets` are explained whole: every key
+//! below them and where it comes from.
 
 use std::fmt;
 
 use serde_json::Value;
 
+use super::secrets::{NoPrompt, Resolver, SecretError};
 use super::values::{display_key, parse_key, Explanation, Merged};
 use super::{engine::RESERVED, RenderError, Request};
 use crate::diagnostic::did_you_mean;
@@ -21,11 +24,16 @@ pub struct Explained {
     pub overrides: Vec<(String, String)>,
     /// For a table: each leaf below it and its layer.
     pub leaves: Vec<(String, String)>,
+    /// For a namespace: what it is, in one line.
+    pub about: String,
 }
 
 impl fmt::Display for Explained {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} = {}", self.key, self.value)?;
+        if !self.about.is_empty() {
+            writeln!(f, "  {}", self.about)?;
+        }
         if !self.from.is_empty() {
             writeln!(f, "  from {}", self.from)?;
         }
@@ -72,9 +80,12 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
         from: from.to_string(),
         overrides: Vec::new(),
         leaves: Vec::new(),
+        about: String::new(),
     };
     // `idx`: the segment of `path` that does not exist; `known`: what does.
-    let not_found_at = |idx: usize, known: Vec<String>, at: &str| {
+    let not_found_at = |idx: usize, mut known: Vec<String>, at: &str| {
+        // The name just rejected is never the suggestion.
+        known.retain(|k| *k != path[idx]);
         let hint = match did_you_mean(&path[idx], known.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{}`?", {
                 let mut p = path[..idx].to_vec();
@@ -137,7 +148,23 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
             json(&Value::from(i.req.environment)),
             "--env, else [config] environment in devenv.toml",
         )),
-        "secrets" if path.len() == 2 => {
+        "environment" | "env" => Err(RenderError::usage(
+            format!("`{}` is not defined", display_key(&path)),
+            format!(
+                "`{}` is the config environment's name, a string with no keys: try `--explain {}`",
+                path[0], path[0]
+            ),
+        )),
+        "secrets" if path.len() == 1 => all_secrets(i.req),
+        "secrets" if path.len() > 2 => Err(RenderError::usage(
+            format!("`{}` is not defined", display_key(&path)),
+            format!(
+                "a secret is a string with no keys: try `--explain {}`",
+                display_key(&path[..2])
+            ),
+        )),
+        "values" if path.len() == 1 => Ok(all_values(i.req, i.merged)),
+        "secrets" => {
             let name = path[1].as_str();
             if !i.req.manifest.secrets.iter().any(|s| s.name == name) {
                 let known = i
@@ -185,6 +212,7 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
                             .map(|(l, v)| (l.clone(), json(v)))
                             .collect(),
                         leaves: Vec::new(),
+                        about: String::new(),
                     }
                 }
                 Explanation::Table { value, leaves } => Explained {
@@ -196,8 +224,75 @@ pub fn explain(i: Inputs<'_>, key: &str) -> Result<Explained, RenderError> {
                         .into_iter()
                         .map(|(p, l)| (display_key(&p), l))
                         .collect(),
+                    about: String::new(),
                 },
             })
         }
     }
+}
+
+/// `--explain values`: every value a template sees, each with the layer it
+/// came from (templates read them as `KEY` or `values.KEY`).
+fn all_values(req: &Request<'_>, merged: &Merged) -> Explained {
+    let leaves = merged
+        .provenance
+        .iter()
+        .filter_map(|(p, chain)| Some((display_key(p), chain.last()?.0.clone())))
+        .collect();
+    Explained {
+        key: "values".into(),
+        value: json(&Value::Object(merged.values.clone())),
+        from: String::new(),
+        overrides: Vec::new(),
+        leaves,
+        about: format!(
+            "the merged values for `{}`, lowest layer first: [config.values] < [config.sources.*] < [config.environments.{}] < devenv.local.toml < DEVENV_VALUE_<KEY> < --set KEY=VALUE",
+            req.environment, req.environment
+        ),
+    }
+}
+
+/// `--explain secrets`: each declared secret, masked, and where it comes
+/// from. Nobody is asked here: one secret's `--explain secrets.NAME` asks,
+/// as a render would; a list of them should not turn into a row of prompts.
+fn all_secrets(req: &Request<'_>) -> Result<Explained, RenderError> {
+    let resolver = Resolver {
+        prompter: &NoPrompt,
+        ..super::resolver(req)
+    };
+    let mut value = serde_json::Map::new();
+    let mut leaves = Vec::new();
+    for s in &req.manifest.secrets {
+        let key = display_key(&["secrets".to_string(), s.name.clone()]);
+        let (shown, from) = match resolver.resolve(&[s.name.as_str()]) {
+            Ok(r) => match r.origins.get(&s.name) {
+                Some(origin) => (Value::from(MASK), origin.to_string()),
+                None => (Value::Null, "nowhere: it is optional and not provided".into()),
+            },
+            Err(SecretError::Missing(_)) if s.prompt.is_some() => (
+                Value::Null,
+                "not given yet: `devenv render` or `devenv up` asks for it on a terminal and keeps it outside the repository".into(),
+            ),
+            Err(SecretError::Missing(m)) => {
+                let tried = m.iter().flat_map(|m| m.tried.clone()).collect::<Vec<_>>();
+                (Value::Null, format!("nowhere: {}", tried.join("; ")))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        value.insert(s.name.clone(), shown);
+        leaves.push((key, from));
+    }
+    let about = if req.manifest.secrets.is_empty() {
+        "no secrets are declared: add [secrets.NAME] to devenv.toml".to_string()
+    } else {
+        "the [secrets] of devenv.toml, masked; each from its env, its command or the value kept under DEVENV_HOME".to_string()
+    };
+    Ok(Explained {
+        key: "secrets".into(),
+        value: json(&Value::Object(value)),
+        from: String::new(),
+        overrides: Vec::new(),
+        leaves,
+        about,
+    })
 }

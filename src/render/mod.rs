@@ -130,9 +130,7 @@ impl RenderError {
             RenderError::Usage { hint, .. } => Some(hint.clone()),
             RenderError::Secret(e) => e.hint(),
             RenderError::Source(e) => Some(e.hint()),
-            RenderError::HandEdited(_) => Some(
-                "keep your change in devenv.local.toml or the template, then run `devenv render --force` to overwrite the file".into(),
-            ),
+            RenderError::HandEdited(_) => Some(hand_edit_hint("devenv render --force")),
             _ => None,
         }
     }
@@ -143,6 +141,14 @@ impl RenderError {
             hint: hint.into(),
         }
     }
+}
+
+/// What to do about a hand-edited output; `command` is the render command
+/// that overwrites it (the caller knows which flags this one was given).
+pub fn hand_edit_hint(command: &str) -> String {
+    format!(
+        "keep your change in devenv.local.toml or the template, then run `{command}` to overwrite the file"
+    )
 }
 
 /// The result of a render.

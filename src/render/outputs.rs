@@ -111,16 +111,10 @@ impl Assessed {
     pub fn diff(&self) -> String {
         let old = self.on_disk.as_deref().unwrap_or("");
         if self.planned.secret || self.had_secret {
-            let changed = diff::unified(old, &self.planned.text, "a", "b")
-                .lines()
-                .filter(|l| {
-                    (l.starts_with('+') || l.starts_with('-'))
-                        && !l.starts_with("+++")
-                        && !l.starts_with("---")
-                })
-                .count();
+            let counts = diff::Counts::between(old, &self.planned.text);
             return format!(
-                "(the diff is not shown because the file holds secrets; {changed} line(s) differ)\n"
+                "(the diff is not shown because the file holds secrets; {})\n",
+                counts.describe()
             );
         }
         diff::unified(

@@ -8,7 +8,9 @@
 use crate::error::Error;
 use crate::hooks::trust::Code;
 use crate::progress::{Level, Reporter};
+use crate::render::filters::shell_quote;
 use crate::render::{self, Mode, Outcome, RedactingReporter, Status};
+use crate::settings::Origin;
 
 use super::prompt::SecretPrompts;
 use super::{interruptible, lock, Session, Wait};
@@ -41,9 +43,11 @@ pub enum Rendered {
     /// `--explain`: the answer, redacted.
     Explained(String),
     Written,
-    /// `--check`: how many files need rendering.
+    /// `--check`: how many files need rendering, and the command that
+    /// renders them (with the flags this check was given).
     Checked {
         stale: usize,
+        hint: Option<String>,
     },
 }
 
@@ -106,12 +110,18 @@ pub fn render(s: &Session<'_>, req: &RenderRequest) -> Result<Rendered, Error> {
                 Mode::Write { .. } => Some(lock::acquire(&s.paths, reporter, req.wait).await?),
                 Mode::Check => None,
             };
-            Ok(render::render(&r, mode, reporter).await?)
+            render::render(&r, mode, reporter)
+                .await
+                .map_err(|e| render_error(s, e, &req.sets))
         }))
         .map_err(redact)?;
     if mode == Mode::Check {
         let stale = report_check(&outcome, environment, reporter);
-        return Ok(Rendered::Checked { stale });
+        let hint = (stale > 0).then(|| {
+            let hint = check_hint(s, &outcome, &req.sets);
+            s.redactor().redact(&hint).into_owned()
+        });
+        return Ok(Rendered::Checked { stale, hint });
     }
     report_written(&outcome, environment, reporter);
     Ok(Rendered::Written)
@@ -130,7 +140,7 @@ pub(super) async fn config_phase(
     let r = request(s, Vec::new(), offline, &prompts);
     let outcome = render::render(&r, Mode::Write { force: false }, &reporter)
         .await
-        .map_err(|e| s.redact_error(e.into()))?;
+        .map_err(|e| s.redact_error(render_error(s, e, &[])))?;
     report_written(&outcome, &s.settings.environment.value, &reporter);
     Ok(())
 }
@@ -155,6 +165,62 @@ fn report_written(outcome: &Outcome, environment: &str, reporter: &dyn Reporter)
             &format!("config files up to date ({environment})"),
         );
     }
+}
+
+/// The `devenv render` command line that renders what this command did:
+/// the same file (`-f`), the environment when it was a flag (`--env`), the
+/// same `--set`s, and `--force` when hand edits are in the way. A hint
+/// that drops one of them would render something else, or refuse.
+fn render_command(s: &Session<'_>, sets: &[String], force: bool) -> String {
+    let mut words = vec!["devenv".to_string()];
+    if let Some(file) = &s.file_arg {
+        words.push("-f".into());
+        words.push(shell_quote(&file.to_string_lossy()));
+    }
+    words.push("render".into());
+    if matches!(s.settings.environment.origin, Origin::Flag(_)) {
+        words.push("--env".into());
+        words.push(shell_quote(&s.settings.environment.value));
+    }
+    for set in sets {
+        words.push("--set".into());
+        words.push(shell_quote(set));
+    }
+    if force {
+        words.push("--force".into());
+    }
+    words.join(" ")
+}
+
+/// A hand-edit refusal names the render command that overwrites, with this
+/// command's flags; every other error keeps its own hint.
+fn render_error(s: &Session<'_>, e: render::RenderError, sets: &[String]) -> Error {
+    let edited = matches!(e, render::RenderError::HandEdited(_));
+    let mut err = Error::from(e);
+    if let (true, Error::Failed { hint, .. }) = (edited, &mut err) {
+        *hint = Some(render::hand_edit_hint(&render_command(s, sets, true)));
+    }
+    err
+}
+
+/// What `--check` suggests: the command that will actually render the
+/// stale files. Plain `devenv render` refuses a hand-edited file, so when
+/// one is stale the command has `--force`, and the hint says what it costs.
+fn check_hint(s: &Session<'_>, outcome: &Outcome, sets: &[String]) -> String {
+    let edited: Vec<&str> = outcome
+        .stale
+        .iter()
+        .filter(|(_, status, _)| status.needs_force())
+        .map(|(rel, _, _)| rel.as_str())
+        .collect();
+    if edited.is_empty() {
+        return format!("run `{}`", render_command(s, sets, false));
+    }
+    format!(
+        "run `{}`; it replaces what was changed by hand in {}, so keep those changes in devenv.local.toml or the template first",
+        render_command(s, sets, true),
+        edited.join(", ")
+    )
 }
 
 /// Says what is stale; returns how many files are.
@@ -186,7 +252,7 @@ fn report_check(outcome: &Outcome, environment: &str, reporter: &dyn Reporter) -
     reporter.message(
         Level::Warn,
         &format!(
-            "{} of {} config file(s) need rendering ({environment}); run `devenv render`",
+            "{} of {} config file(s) need rendering ({environment})",
             outcome.stale.len(),
             outcome.files.len()
         ),

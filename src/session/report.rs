@@ -42,16 +42,7 @@ pub fn report(s: &Session<'_>, req: &ReportRequest) -> Result<Option<ReportSumma
             "devenv.toml has no [metrics] endpoint, so there is nowhere to report to",
             Some("add `[metrics]` with `endpoint = \"http://pushgateway.internal:9091\"` (and `format`), or see `devenv metrics` for local numbers".into()),
         )),
-        Err(e) => {
-            let pending = e.pending().unwrap_or(0);
-            Err(Error::failed_with(
-                format!("{e}"),
-                Some(format!(
-                    "{pending} run{} kept in the spool, sent by the next `devenv report`",
-                    if pending == 1 { "" } else { "s" }
-                )),
-            ))
-        }
+        Err(e) => Err(Error::failed_with(&e, e.hint())),
     }
 }
 
@@ -75,15 +66,26 @@ pub fn auto_report(reporter: &dyn Reporter, cx: &Context, runtime: &tokio::runti
             &format!("metrics: sent {} run(s)", s.runs_sent),
         ),
         Ok(Ok(_)) => {}
+        // One line, after `up`'s own summary: what happened, where the
+        // endpoint is set, and that nothing is lost.
+        Ok(Err(e @ ReportError::Unreachable { .. })) => reporter.message(
+            Level::Warn,
+            &format!(
+                "metrics not sent: {e}; kept for the next `devenv report` (the endpoint is set by {})",
+                ReportError::SETTING
+            ),
+        ),
         Ok(Err(e)) => reporter.message(
             Level::Warn,
-            &format!("metrics not sent ({e}); kept for the next `devenv report`"),
+            &format!("metrics not sent: {e}; kept for the next `devenv report`"),
         ),
         Err(_) => reporter.message(
             Level::Warn,
             &format!(
-                "metrics not sent within {:.1} s; kept for the next `devenv report`",
-                m.timeout.as_secs_f64()
+                "metrics not sent: the metrics endpoint {} did not answer within {:.1} s; kept for the next `devenv report` (the endpoint is set by {})",
+                metrics::report::redact(m.endpoint.as_deref().unwrap_or_default()),
+                m.timeout.as_secs_f64(),
+                ReportError::SETTING
             ),
         ),
     }

@@ -133,6 +133,12 @@ impl Printer {
         }
     }
 
+    /// What to do next, after a warning that is not an error (`render
+    /// --check`), shown as an error's hint is.
+    pub fn hint(&self, text: &str) {
+        self.line(&format!("  {} {text}", self.paint("1;36", "hint:")));
+    }
+
     /// An error as the user sees it, with what to do next.
     pub fn error(&self, e: &Error) {
         match e {
@@ -143,7 +149,7 @@ impl Printer {
             other => {
                 self.line(&format!("{} {}", self.paint("1;31", "error:"), other));
                 if let Some(h) = other.hint() {
-                    self.line(&format!("  {} {h}", self.paint("1;36", "hint:")));
+                    self.hint(h);
                 }
             }
         }

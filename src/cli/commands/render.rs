@@ -33,7 +33,12 @@ pub fn run(app: &mut App, args: RenderArgs) -> Result<i32, Error> {
             Level::Info,
             "nothing to render: devenv.toml has no [[config.files]]",
         ),
-        Rendered::Checked { stale } if stale > 0 => return Ok(1),
+        Rendered::Checked { stale, hint } if stale > 0 => {
+            if let Some(hint) = hint {
+                app.printer.hint(&hint);
+            }
+            return Ok(1);
+        }
         Rendered::Checked { .. } | Rendered::Written => {}
     }
     Ok(0)

@@ -27,14 +27,16 @@ pub enum ReportError {
     Disabled,
     #[error("devenv.toml has no [metrics] endpoint")]
     NoEndpoint,
-    #[error("cannot reach {endpoint}: {message}")]
+    /// `why` is one short phrase (`connection refused`), never reqwest's
+    /// whole chain of layers.
+    #[error("cannot reach the metrics endpoint {endpoint}: {why}")]
     Unreachable {
         endpoint: String,
-        message: String,
+        why: String,
         sent: usize,
         pending: usize,
     },
-    #[error("{endpoint} refused the report with HTTP {status}: {body}")]
+    #[error("{endpoint} refused the report with HTTP {status}{}", answer(.body))]
     Rejected {
         endpoint: String,
         status: u16,
@@ -234,7 +236,7 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
                 .await
                 .map_err(|e| ReportError::Unreachable {
                     endpoint: redact(endpoint),
-                    message: format!("cannot lock the metrics spool: {e}"),
+                    why: format!("cannot lock the metrics spool: {e}"),
                     sent: 0,
                     pending: 0,
                 })?,
@@ -254,7 +256,7 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
         .build()
         .map_err(|e| ReportError::Unreachable {
             endpoint: redact(endpoint),
-            message: e.to_string(),
+            why: e.to_string(),
             sent: 0,
             pending: cursor.unsent(&runs).len(),
         })?;
@@ -270,8 +272,7 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
         let resp = rb.body(req.body.clone()).send().await;
         let resp = resp.map_err(|e| ReportError::Unreachable {
             endpoint: redact(endpoint),
-            // Without the URL: it may carry credentials.
-            message: error_chain(&e.without_url()),
+            why: why_unreachable(&e, opts.timeout),
             sent: summary.runs_sent,
             pending: unsent - summary.runs_sent,
         })?;
@@ -305,21 +306,71 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
     Ok(summary)
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
+/// Why a request got no answer, in a few words. reqwest's chain ("error
+/// sending request for url (...): client error (Connect): tcp connect
+/// error: Connection refused (os error 111)") names layers nobody can act
+/// on and may carry the URL's credentials; its innermost cause is what
+/// happened.
+fn why_unreachable(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {:.1} s", timeout.as_secs_f64());
     }
-    s
+    let mut chain = String::new();
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(source) = inner.source() {
+        chain.push_str(&source.to_string());
+        inner = source;
+    }
+    if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
+            std::io::ErrorKind::TimedOut => {
+                return format!("no answer within {:.1} s", timeout.as_secs_f64())
+            }
+            _ => {}
+        }
+    }
+    let text = inner.to_string();
+    // `(os error 111)`: the errno adds nothing to its own description.
+    let text = match text.find(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    };
+    if chain.contains("dns error") {
+        format!("its host name does not resolve ({text})")
+    } else {
+        text
+    }
+}
+
+/// `: body` after a refusal, when the endpoint said anything.
+fn answer(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
 }
 
 impl ReportError {
+    /// Where the endpoint is configured, for a message about it.
+    pub const SETTING: &'static str = "`[metrics] endpoint` in devenv.toml";
+
+    /// What to do next: where the endpoint is set, and what was kept.
+    pub fn hint(&self) -> Option<String> {
+        let pending = self.pending()?;
+        let kept = format!(
+            "{pending} run{} kept in the spool, sent by the next `devenv report`",
+            if pending == 1 { "" } else { "s" }
+        );
+        Some(match self {
+            ReportError::Unreachable { .. } => {
+                format!("is it running? It is set by {}; {kept}", Self::SETTING)
+            }
+            _ => kept,
+        })
+    }
+
     /// Runs still waiting in the spool after this failure.
     pub fn pending(&self) -> Option<usize> {
         match self {
@@ -342,5 +393,28 @@ mod tests {
             "https://***@hooks.internal/devenv"
         );
         assert_eq!(redact("http://pg:9091"), "http://pg:9091");
+    }
+
+    /// The raw chain "error sending request for url (...): client error
+    /// (Connect): tcp connect error: Connection refused (os error 111)"
+    /// became one phrase.
+    #[test]
+    fn a_refused_connection_is_said_in_two_words() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = runtime
+            .block_on(reqwest::get(format!("http://127.0.0.1:{port}/")))
+            .unwrap_err();
+        assert_eq!(
+            why_unreachable(&e, Duration::from_secs(2)),
+            "connection refused"
+        );
     }
 }
