@@ -8,8 +8,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{
-    engine_available, http_get, wait_for_exit, wait_until, wait_until_alive, Cleanup, TestEnv,
-    REGISTRY,
+    engine_available, http_get, wait_for_exit, wait_until, wait_until_alive, Cleanup, Downed,
+    TestEnv, REGISTRY,
 };
 
 fn project(name: &str) -> TestEnv {
@@ -44,6 +44,7 @@ fn logs_of_every_source_are_interleaved_by_time_and_prefixed() {
     let name = "logs-all";
     let _c = Cleanup(name.into());
     let env = project(name);
+    let _down = Downed(&env);
     env.run(["up"]).success();
     wait_until(
         Duration::from_secs(60),
@@ -94,6 +95,7 @@ fn logs_follow_shows_new_lines_of_every_source_until_interrupted() {
     let name = "logs-follow";
     let _c = Cleanup(name.into());
     let env = project(name);
+    let _down = Downed(&env);
     env.run(["up"]).success();
     let url = common::mock_url(&env, "pay");
     let out = tempfile::NamedTempFile::new().unwrap();

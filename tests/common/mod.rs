@@ -369,6 +369,18 @@ impl Drop for Cleanup {
     }
 }
 
+/// Runs `devenv down` in the env when dropped, however the test ends: the
+/// mocks and processes `up` started are host processes, which `Cleanup`
+/// (containers, volumes, networks) does not see.
+#[must_use = "dropped at once, it takes the env down at once"]
+pub struct Downed<'a>(pub &'a TestEnv);
+
+impl Drop for Downed<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.command(["down", "-q"]).output();
+    }
+}
+
 /// Ids of a project's containers (`["ps", "-aq"]`), volumes
 /// (`["volume", "ls", "-q"]`) or networks (`["network", "ls", "-q"]`),
 /// found by devenv's project label.
