@@ -90,8 +90,7 @@ ensure_packages() {
 	for pair in docker.io:dockerd docker-registry:docker-registry debootstrap:debootstrap \
 		busybox-static: prometheus-pushgateway:prometheus-pushgateway curl:curl \
 		hyperfine:hyperfine docker-compose:docker-compose git:git \
-		postgresql-client:pg_isready redis-tools:redis-cli mariadb-client:mariadb \
-		debian-archive-keyring: procps:pgrep; do
+		postgresql-client:pg_isready redis-tools:redis-cli debian-archive-keyring: procps:pgrep; do
 		pkg=${pair%%:*} cmd=${pair#*:}
 		if [ -n "$cmd" ]; then
 			command -v "$cmd" >/dev/null 2>&1 && continue
