@@ -273,6 +273,18 @@ fn rabbitmq_keeps_one_node_name_so_a_recreated_container_finds_its_data() {
 }
 
 #[test]
+fn rabbitmqs_probe_never_writes_the_erlang_cookie_before_the_server_does() {
+    let probe = probe_text(&at("rabbitmq", "4.1-management").0);
+    let guard = probe
+        .find("test -s \"$HOME/.erlang.cookie\" &&")
+        .expect(&probe);
+    assert!(
+        guard < probe.find("rabbitmq-diagnostics").unwrap(),
+        "{probe}"
+    );
+}
+
+#[test]
 fn minio_rows_go_by_release_year() {
     let (s, w) = at("minio", "RELEASE.2024-10-13T13-34-11Z");
     assert!(w.is_empty(), "{w:?}");

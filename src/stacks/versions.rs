@@ -2,8 +2,9 @@
 //! what changes between them (a data directory, a readiness probe, an
 //! environment variable).
 //!
-//! The preset's own keys describe the newest versions; each `[[versions]]`
-//! row names a range and the keys that differ there. Rows are written newest
+//! The preset's own keys describe its default version (what `devenv init`
+//! compares a compose service with); each `[[versions]]` row names a range
+//! and the keys that differ there. Rows are written newest
 //! first. A service's `version` (or its image's tag) picks the first row
 //! whose range holds it; a row with `unsupported = "why"` still applies its
 //! keys, and the service gets a warning with that reason.
