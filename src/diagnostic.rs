@@ -23,6 +23,9 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     #[serde(skip)]
     snippet: Option<Snippet>,
+    /// Shown as a warning: the file is still valid.
+    #[serde(skip)]
+    warning: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +59,7 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             snippet: Some(Snippet::around(&text, col_chars, width)),
+            warning: false,
         }
     }
 
@@ -80,12 +84,23 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
             snippet: None,
+            warning: false,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// The same problem, said as a warning rather than an error.
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
+        self
+    }
+
+    pub fn is_warning(&self) -> bool {
+        self.warning
     }
 
     /// `path:line:column`, with `display_base` stripped from the path when it is below it.
@@ -105,8 +120,13 @@ impl Diagnostic {
         } else {
             ("", "", "", "")
         };
+        let (red, label) = match (self.warning, color) {
+            (true, true) => ("\x1b[1;33m", "warning"),
+            (true, false) => ("", "warning"),
+            (false, _) => (red, "error"),
+        };
         let mut out = String::new();
-        let _ = write!(out, "{red}error{reset}{bold}: {}{reset}", self.message);
+        let _ = write!(out, "{red}{label}{reset}{bold}: {}{reset}", self.message);
         let loc = self.location(display_base);
         match &self.snippet {
             Some(s) => {

@@ -74,6 +74,56 @@ timeout = "2s"
 auto_report = false
 "#;
 
+/// One seed with every built-in preset at tags of every shape the version
+/// tables read (a number, a variant, a release date, `v`-prefixed, none).
+const STACKS_SEED: &str = r#"[project]
+name = "stacks"
+
+[services.pg]
+stack = "postgres"
+version = "18-alpine"
+
+[services.my]
+stack = "mysql"
+version = "8.0.36"
+
+[services.maria]
+stack = "mariadb"
+version = "10.11"
+
+[services.mongo]
+stack = "mongodb"
+version = "5.0.31"
+
+[services.cache]
+stack = "redis"
+version = "bookworm"
+
+[services.mq]
+stack = "rabbitmq"
+version = "3.13-management"
+
+[services.events]
+stack = "kafka"
+ports = ["auto:9092"]
+
+[services.search]
+stack = "opensearch"
+version = "2.11.1"
+
+[services.s3]
+stack = "minio"
+version = "RELEASE.2024-10-13T13-34-11Z"
+
+[services.aws]
+stack = "localstack"
+version = "latest"
+
+[services.mail]
+stack = "mailpit"
+version = "v1.15.0"
+"#;
+
 /// Files the seeds refer to, written into every repository the binary runs in.
 fn support_files(env: &TestEnv) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/checkout");
@@ -91,7 +141,10 @@ fn support_files(env: &TestEnv) {
 
 fn seeds() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = vec![("numeric seed".to_string(), NUMERIC_SEED.to_string())];
+    let mut out = vec![
+        ("numeric seed".to_string(), NUMERIC_SEED.to_string()),
+        ("stacks seed".to_string(), STACKS_SEED.to_string()),
+    ];
     let example = root.join("examples/checkout/devenv.toml");
     out.push(("checkout".into(), std::fs::read_to_string(example).unwrap()));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
@@ -403,6 +456,61 @@ fn ten_thousand_mutated_manifests_never_panic_the_parser() {
         "{MUTANTS} mutants, {valid} valid, in {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn mutated_stack_presets_and_their_version_tables_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    let mut presets: Vec<PathBuf> = Vec::new();
+    collect_toml(&dir, &mut presets);
+    presets.sort();
+    let texts: Vec<String> = presets
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let tags = [
+        "latest",
+        "16",
+        "8.0.36",
+        "3.13-management",
+        "v1.2.3",
+        "alpine",
+        "",
+        "99999999999999999999",
+        "RELEASE.2021-01-01T00-00-00Z",
+        "\u{1F600}",
+        "1.2.3.4.5",
+    ];
+    let mut rng = Rng(0x57AC_C0DE_0000_0001);
+    let mut valid = 0;
+    for i in 0..2_000 {
+        let base = rng.pick(&texts).clone();
+        let other = rng.pick(&texts).clone();
+        let text = mutate(&mut rng, &base, &other);
+        let tag = *rng.pick(&tags);
+        let run = std::panic::AssertUnwindSafe(|| {
+            let def = devenv::stacks::parse(Path::new("stacks/x.toml"), &text).ok()?;
+            let _ = def.supported_versions();
+            let (def, _) = def.for_version(tag);
+            let templates: std::collections::BTreeMap<String, String> = def
+                .env
+                .iter()
+                .filter(|(_, v)| devenv::stacks::is_template(&v.0))
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect();
+            let at = devenv::stacks::Placement {
+                name: "x",
+                ports: &[(9092, 1)],
+            };
+            let _ = devenv::stacks::render_env(&templates, &at);
+            Some(())
+        });
+        match std::panic::catch_unwind(run) {
+            Ok(parsed) => valid += usize::from(parsed.is_some()),
+            Err(_) => panic!("mutant {i} with tag {tag:?} panicked:\n{}", shown(&text)),
+        }
+    }
+    assert!(valid > 20, "only {valid} valid mutants");
 }
 
 /// Whether `up --only config` can finish without asking or the network:

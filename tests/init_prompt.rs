@@ -40,11 +40,11 @@ fn the_stack_multi_select_preselects_hints_and_takes_toggles() {
         "package.json",
         r#"{"dependencies": {"pg": "^8.11.0", "ioredis": "^5.3.2"}}"#,
     );
-    // Items, by name: kafka localstack mailpit minio mongodb mysql opensearch
-    // postgres rabbitmq redis. postgres and redis start checked: check kafka,
-    // uncheck postgres, accept.
+    // Items, by name: kafka localstack mailpit mariadb minio mongodb mysql
+    // opensearch postgres rabbitmq redis. postgres and redis start checked:
+    // check kafka, uncheck postgres, accept.
     let mut keys = vec![" ".to_string()];
-    keys.extend(std::iter::repeat_n(DOWN.to_string(), 7));
+    keys.extend(std::iter::repeat_n(DOWN.to_string(), 8));
     keys.push(" ".into());
     keys.push("\r".into());
     let (code, screen) = drive(

@@ -37,6 +37,9 @@ pub struct Manifest {
     pub metrics: Metrics,
     /// `[env]`, in declaration order.
     pub env: Vec<EnvVar>,
+    /// What is allowed but worth saying (a stack version outside the
+    /// preset's table), pinned to the file like errors are.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// One `[env]` entry: what hooks, processes, `exec`, `shell` and `env` see.
@@ -130,6 +133,10 @@ pub struct Service {
     pub build: Option<Build>,
     pub ports: Vec<PortMapping>,
     pub env: BTreeMap<String, String>,
+    /// A stack's env values that name where the service ends up (its name,
+    /// its published host ports), rendered when the container is made
+    /// (`stacks::render_env`); a key in `env` never is here too.
+    pub env_templates: BTreeMap<String, String>,
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
     /// Named volumes: volume name -> container path.

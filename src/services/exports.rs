@@ -64,6 +64,7 @@ mod tests {
             build: None,
             ports: vec![],
             env: BTreeMap::from([("POSTGRES_USER".into(), "u".into())]),
+            env_templates: BTreeMap::new(),
             command: None,
             entrypoint: None,
             volumes: BTreeMap::new(),

@@ -152,6 +152,26 @@ fn uses_mock(s: &Service, mock: &str) -> bool {
         || args(&s.entrypoint)
 }
 
+/// The service's env with its stack's templates rendered over the ports
+/// just published (an `auto:` host port is known only now). The manifest
+/// checks rendered them already; should one fail anyway, its text is kept.
+fn container_env(s: &Service, ports: &[Published]) -> BTreeMap<String, String> {
+    let mut env = s.env.clone();
+    if s.env_templates.is_empty() {
+        return env;
+    }
+    let pairs: Vec<(u16, u16)> = ports.iter().map(|p| (p.container, p.host)).collect();
+    let at = crate::stacks::Placement {
+        name: &s.name,
+        ports: &pairs,
+    };
+    match crate::stacks::render_env(&s.env_templates, &at) {
+        Ok(rendered) => env.extend(rendered),
+        Err(_) => env.extend(s.env_templates.clone()),
+    }
+    env
+}
+
 /// Inputs of `Spec::new` that are the same for every service of a run.
 pub struct SpecContext<'a> {
     pub project_id: &'a str,
@@ -177,7 +197,7 @@ impl Spec {
             service: s.name.clone(),
             project: cx.project_id.to_string(),
             image: cx.image,
-            env: s.env.clone(),
+            env: container_env(s, &cx.ports),
             command: s.command.clone(),
             entrypoint: s.entrypoint.clone(),
             ports: cx.ports,
@@ -335,6 +355,7 @@ mod tests {
             build: None,
             ports: vec![],
             env: BTreeMap::from([("A".into(), "1".into())]),
+            env_templates: BTreeMap::new(),
             command: None,
             entrypoint: None,
             volumes: BTreeMap::from([("data".into(), "/data".into())]),

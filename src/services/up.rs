@@ -388,6 +388,7 @@ mod tests {
             build: None,
             ports: vec![],
             env: BTreeMap::new(),
+            env_templates: BTreeMap::new(),
             command: None,
             entrypoint: None,
             volumes: BTreeMap::new(),

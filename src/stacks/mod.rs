@@ -4,6 +4,15 @@
 //! The built-in presets are the TOML files in the repository's `stacks/`
 //! folder, embedded at build time. A service repository's own `stacks/`
 //! folder adds presets or overrides built-in ones by file name.
+//!
+//! A preset may carry a version table (`versions.rs`): the service's
+//! `version` picks the row, whose keys replace the preset's own.
+
+mod template;
+mod versions;
+
+pub use template::{is_template, render_env, Placement};
+pub use versions::{parse_tag, TagVersion, VersionNote, VersionRow};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +46,40 @@ pub struct StackDef {
     pub exports: BTreeMap<String, String>,
     /// Where the image's environment contract is documented.
     pub docs: Option<String>,
+    /// The version table, newest first (see `versions.rs`).
+    #[serde(default)]
+    pub versions: Vec<VersionRow>,
+}
+
+impl StackDef {
+    /// The preset as it applies to image tag `tag`: the row the tag picks
+    /// merged over the preset's own keys, and the warning it earns, if any.
+    pub fn for_version(&self, tag: &str) -> (StackDef, Option<VersionNote>) {
+        let (row, note) = versions::select(&self.versions, tag);
+        let mut def = self.clone();
+        if let Some(row) = row {
+            def.env
+                .extend(row.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            def.volumes
+                .extend(row.volumes.iter().map(|(k, v)| (k.clone(), v.clone())));
+            if let Some(ready) = &row.ready {
+                def.ready = Some(ready.clone());
+            }
+            if let Some(command) = &row.command {
+                def.command = Some(command.clone());
+            }
+        }
+        (def, note)
+    }
+
+    /// The ranges of the rows that are supported, newest first.
+    pub fn supported_versions(&self) -> Vec<&str> {
+        self.versions
+            .iter()
+            .filter(|r| r.is_supported())
+            .map(|r| r.range.get_ref().as_str())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -65,6 +108,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("kafka", include_str!("../../stacks/kafka.toml")),
     ("localstack", include_str!("../../stacks/localstack.toml")),
     ("mailpit", include_str!("../../stacks/mailpit.toml")),
+    ("mariadb", include_str!("../../stacks/mariadb.toml")),
     ("minio", include_str!("../../stacks/minio.toml")),
     ("mongodb", include_str!("../../stacks/mongodb.toml")),
     ("mysql", include_str!("../../stacks/mysql.toml")),
@@ -180,10 +224,47 @@ pub fn parse(path: &Path, text: &str) -> Result<StackDef, Diagnostics> {
     let value = toml::Spanned::new(doc.span(), toml::de::DeValue::Table(doc.into_inner()));
     let def = r.typed::<StackDef>(&value, &["stack".to_string()]);
     match def {
-        Some(d) if r.problems.is_empty() => Ok(d),
+        Some(mut d) if r.problems.is_empty() => {
+            check_versions(&mut r, &mut d);
+            check_env_templates(&mut r, &d);
+            r.problems.into_result(d)
+        }
         _ => Err(r.problems),
     }
 }
+
+/// Parses each row's range, reporting a bad one at its span.
+fn check_versions(r: &mut Reader<'_>, def: &mut StackDef) {
+    for row in &mut def.versions {
+        match semver::VersionReq::parse(row.range.get_ref()) {
+            Ok(req) => row.req = req,
+            Err(e) => r.error_hint(
+                row.range.span(),
+                format!("`{}` is not a version range: {e}", row.range.get_ref()),
+                "write a range over the tag's leading number, like \">=18\", \">=13, <18\" or \"<6\"",
+            ),
+        }
+    }
+}
+
+/// A template in the preset's env must at least parse; whether the ports it
+/// names are published is checked per service.
+fn check_env_templates(r: &mut Reader<'_>, def: &StackDef) {
+    let env = minijinja::Environment::new();
+    let rows = def.versions.iter().flat_map(|row| row.env.iter());
+    for (key, value) in def.env.iter().chain(rows) {
+        if is_template(&value.0) {
+            if let Err(e) = env.template_from_str(&value.0) {
+                // Env values carry no span of their own: point at the text.
+                let at = r.source.find(value.0.as_str()).unwrap_or(0);
+                r.error(at..at + value.0.len(), format!("env `{key}`: {e}"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod preset_tests;
 
 #[cfg(test)]
 mod tests {
@@ -204,6 +285,7 @@ mod tests {
             "minio",
             "opensearch",
             "mailpit",
+            "mariadb",
         ] {
             assert!(names.contains(&want), "missing preset {want}");
         }

@@ -139,6 +139,14 @@ impl Printer {
         self.line(&format!("  {} {text}", self.paint("1;36", "hint:")));
     }
 
+    /// Warnings about a file that is still valid, each with its place in
+    /// the file. Shown with `-q` too, like every warning.
+    pub fn warnings(&self, d: &[crate::diagnostic::Diagnostic]) {
+        for diag in d {
+            self.line(&diag.render(self.opts.base.as_deref(), self.opts.color));
+        }
+    }
+
     /// An error as the user sees it, with what to do next.
     pub fn error(&self, e: &Error) {
         match e {

@@ -11,6 +11,9 @@
 #   127.0.0.1:5000/library/postgres:16 and :15   PostgreSQL 15, official-image env contract
 #   127.0.0.1:5000/library/redis:7               redis-server 7.0, listens on all interfaces
 #   127.0.0.1:5000/library/busybox:latest        busybox-static with applet links
+# and, from a second tree (mariadb-server, rabbitmq-server; its own recipe hash):
+#   127.0.0.1:5000/library/mariadb:10.11            MariaDB 10.11, official-image env contract
+#   127.0.0.1:5000/library/rabbitmq:3.10-management RabbitMQ 3.10 with the management plugin
 # With registry_mirror = "127.0.0.1:5000", "postgres:16" resolves to the first of these.
 #
 # Requirements: a Debian (bookworm) machine, run as root; only the Debian mirror
@@ -606,6 +609,319 @@ ensure_images() {
 	date -u +%FT%TZ >"$marker"
 }
 
+# ---------------------------------------------------------------- service images
+
+# A second tree for the servers Debian packages beside PostgreSQL and Redis.
+# It has its own recipe hash, tar and marker, so changing it never rebuilds
+# the first tree (and the first's clean-up never removes this one's cache).
+SERVICES_VERSION=1
+SERVICES_PACKAGES=mariadb-server,mariadb-client,rabbitmq-server
+SERVICE_IMAGE_TAGS="mariadb:10.11 rabbitmq:3.10-management"
+SERVICES_CACHE=$CACHE_DIR/services
+
+# The official mariadb image's docker-entrypoint.sh contract
+# (MariaDB/mariadb-docker 11.4/docker-entrypoint.sh), for MariaDB 10.11 from
+# Debian: MARIADB_* or the MYSQL_* spelling (MARIADB_ wins), *_FILE variants;
+# on an empty datadir, one of MARIADB_ROOT_PASSWORD, MARIADB_ALLOW_EMPTY_ROOT_PASSWORD
+# or MARIADB_RANDOM_ROOT_PASSWORD; MARIADB_ROOT_HOST (%), MARIADB_DATABASE,
+# MARIADB_USER/MARIADB_PASSWORD (granted the database), time zones loaded
+# unless MARIADB_INITDB_SKIP_TZINFO, /docker-entrypoint-initdb.d/ scripts.
+# All of that runs in a temporary server started with --skip-networking; the
+# real server starts only after it stopped, so nothing answers on TCP before
+# the database, the user and the scripts are done.
+MARIADB_ENTRYPOINT=$(cat <<'ENTRYPOINT'
+#!/bin/bash
+# devenv test image: a small stand-in for the official mariadb image's entrypoint.
+set -eo pipefail
+shopt -s nullglob
+
+note() { printf '%s [Note] [Entrypoint]: %s\n' "$(date --rfc-3339=seconds)" "$*"; }
+fail() { printf '%s [ERROR] [Entrypoint]: %s\n' "$(date --rfc-3339=seconds)" "$*" >&2; exit 1; }
+
+file_env() {
+	local var=$1 fileVar="${1}_FILE" def="${2:-}"
+	if [ "${!var:-}" ] && [ "${!fileVar:-}" ]; then
+		fail "Both $var and $fileVar are set (but are exclusive)"
+	fi
+	local val=$def
+	if [ "${!var:-}" ]; then
+		val=${!var}
+	elif [ "${!fileVar:-}" ]; then
+		val=$(<"${!fileVar}")
+	fi
+	export "$var"="$val"
+	unset "$fileVar"
+}
+
+# MARIADB_xyz from MYSQL_xyz when unset, then both the same
+maria_env() {
+	local var=$1 maria="MARIADB_${1#MYSQL_}"
+	shift
+	file_env "$var" "$@"
+	file_env "$maria" "${!var}"
+	if [ "${!maria:-}" ]; then
+		export "$var"="${!maria}"
+	fi
+}
+
+if [ "${1:0:1}" = '-' ]; then
+	set -- mariadbd "$@"
+fi
+
+DATADIR=/var/lib/mysql
+SOCKET=/run/mysqld/mysqld.sock
+
+if [ "$1" = 'mariadbd' ] && [ "$(id -u)" = '0' ]; then
+	mkdir -p "$DATADIR" /run/mysqld
+	find "$DATADIR" /run/mysqld \! -user mysql -exec chown mysql:mysql '{}' +
+	exec setpriv --reuid=mysql --regid=mysql --init-groups "$BASH_SOURCE" "$@"
+fi
+
+if [ "$1" = 'mariadbd' ] && [ ! -d "$DATADIR/mysql" ]; then
+	maria_env MYSQL_ROOT_HOST '%'
+	maria_env MYSQL_DATABASE
+	maria_env MYSQL_USER
+	maria_env MYSQL_PASSWORD
+	maria_env MYSQL_ROOT_PASSWORD
+	: "${MARIADB_ALLOW_EMPTY_ROOT_PASSWORD:=${MYSQL_ALLOW_EMPTY_PASSWORD:-}}"
+	: "${MARIADB_RANDOM_ROOT_PASSWORD:=${MYSQL_RANDOM_ROOT_PASSWORD:-}}"
+	: "${MARIADB_INITDB_SKIP_TZINFO:=${MYSQL_INITDB_SKIP_TZINFO:-}}"
+	if [ -z "$MARIADB_ROOT_PASSWORD" ] && [ -z "$MARIADB_ALLOW_EMPTY_ROOT_PASSWORD" ] && [ -z "$MARIADB_RANDOM_ROOT_PASSWORD" ]; then
+		fail $'Database is uninitialized and password option is not specified\n\tYou need to specify one of MARIADB_ROOT_PASSWORD, MARIADB_ALLOW_EMPTY_ROOT_PASSWORD and MARIADB_RANDOM_ROOT_PASSWORD'
+	fi
+
+	note "Initializing database files"
+	mariadb-install-db --datadir="$DATADIR" --rpm --auth-root-authentication-method=normal \
+		--skip-test-db --default-time-zone=SYSTEM --skip-log-bin >/dev/null
+	note "Database files initialized"
+
+	note "Starting temporary server"
+	"$@" --skip-networking --default-time-zone=SYSTEM --socket="$SOCKET" &
+	pid=$!
+	sql() { mariadb --protocol=socket -uroot -hlocalhost --socket="$SOCKET" "$@"; }
+	for i in {30..0}; do
+		if MYSQL_PWD= sql --database=mysql <<<'SELECT 1' &>/dev/null; then
+			break
+		fi
+		sleep 1
+	done
+	[ "$i" != 0 ] || fail "Unable to start server."
+	note "Temporary server started."
+
+	if [ -z "$MARIADB_INITDB_SKIP_TZINFO" ]; then
+		mariadb-tzinfo-to-sql --skip-write-binlog /usr/share/zoneinfo 2>/dev/null | MYSQL_PWD= sql --database=mysql
+	fi
+	if [ -n "$MARIADB_RANDOM_ROOT_PASSWORD" ]; then
+		MARIADB_ROOT_PASSWORD=$(head -c 24 /dev/urandom | base64)
+		note "GENERATED ROOT PASSWORD: $MARIADB_ROOT_PASSWORD"
+	fi
+	esc() { local s=${1//\\/\\\\}; echo "${s//\'/\\\'}"; }
+	rootpw=$(esc "$MARIADB_ROOT_PASSWORD")
+	rootCreate=
+	if [ -n "$MARIADB_ROOT_HOST" ] && [ "$MARIADB_ROOT_HOST" != 'localhost' ]; then
+		rootCreate="CREATE USER 'root'@'${MARIADB_ROOT_HOST}' IDENTIFIED BY '${rootpw}'; GRANT ALL ON *.* TO 'root'@'${MARIADB_ROOT_HOST}' WITH GRANT OPTION;"
+	fi
+	MYSQL_PWD= sql --database=mysql <<-EOSQL
+		SET @@SESSION.SQL_LOG_BIN=0;
+		DROP USER IF EXISTS root@'127.0.0.1', root@'::1';
+		SET PASSWORD FOR 'root'@'localhost'= PASSWORD('${rootpw}');
+		${rootCreate}
+	EOSQL
+	if [ -n "$MARIADB_DATABASE" ]; then
+		note "Creating database ${MARIADB_DATABASE}"
+		MYSQL_PWD=$MARIADB_ROOT_PASSWORD sql --database=mysql <<<"CREATE DATABASE IF NOT EXISTS \`$MARIADB_DATABASE\`;"
+	fi
+	if [ -n "$MARIADB_USER" ] && [ -n "$MARIADB_PASSWORD" ]; then
+		note "Creating user ${MARIADB_USER}"
+		userpw=$(esc "$MARIADB_PASSWORD")
+		grant=
+		if [ -n "$MARIADB_DATABASE" ]; then
+			note "Giving user ${MARIADB_USER} access to schema ${MARIADB_DATABASE}"
+			grant="GRANT ALL ON \`${MARIADB_DATABASE//_/\\_}\`.* TO '$MARIADB_USER'@'%';"
+		fi
+		MYSQL_PWD=$MARIADB_ROOT_PASSWORD sql --database=mysql <<<"CREATE USER '$MARIADB_USER'@'%' IDENTIFIED BY '$userpw'; $grant"
+	fi
+	for f in /docker-entrypoint-initdb.d/*; do
+		case "$f" in
+			*.sh) note "$0: running $f"; . "$f" ;;
+			*.sql) note "$0: running $f"; MYSQL_PWD=$MARIADB_ROOT_PASSWORD sql ${MARIADB_DATABASE:+--database="$MARIADB_DATABASE"} <"$f" ;;
+			*.sql.gz) note "$0: running $f"; gunzip -c "$f" | MYSQL_PWD=$MARIADB_ROOT_PASSWORD sql ${MARIADB_DATABASE:+--database="$MARIADB_DATABASE"} ;;
+			*) note "$0: ignoring $f" ;;
+		esac
+	done
+
+	note "Stopping temporary server"
+	kill "$pid"
+	wait "$pid"
+	note "Temporary server stopped"
+	echo
+	note "MariaDB init process done. Ready for start up."
+	echo
+fi
+
+exec "$@"
+ENTRYPOINT
+)
+
+# The official rabbitmq image's docker-entrypoint.sh (docker-library/rabbitmq
+# 4.1/ubuntu/docker-entrypoint.sh): as root, chown /var/lib/rabbitmq and drop
+# to the rabbitmq user; the server itself reads RABBITMQ_DEFAULT_USER,
+# RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST (3.9 and later). The
+# -management tags enable rabbitmq_management, and root's Erlang cookie is the
+# server's, so `rabbitmq-diagnostics` works from `docker exec`.
+RABBITMQ_ENTRYPOINT=$(cat <<'ENTRYPOINT'
+#!/bin/bash
+# devenv test image: a small stand-in for the official rabbitmq image's entrypoint.
+set -euo pipefail
+
+if [[ "$1" == rabbitmq* ]] && [ "$(id -u)" = '0' ]; then
+	if [ "$1" = 'rabbitmq-server' ]; then
+		find /var/lib/rabbitmq \! -user rabbitmq -exec chown rabbitmq:rabbitmq '{}' +
+	fi
+	export HOME=/var/lib/rabbitmq
+	exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups "$BASH_SOURCE" "$@"
+fi
+
+# rabbitmq-server execs erl in place (beam.smp is the container's process)
+export RUNNING_UNDER_SYSTEMD=true
+exec "$@"
+ENTRYPOINT
+)
+
+build_services_tar() {
+	local out=$1 dir mirror pid
+	mirror=$(debian_mirror) || die "no Debian '$SUITE' mirror found in /etc/apt/sources.list{,.d/}"
+	mkdir -p "$SERVICES_CACHE"
+	dir=$(mktemp -d "$SERVICES_CACHE/rootfs.XXXXXX")
+	chmod 0755 "$dir"
+	say "debootstrap --variant=minbase --include=$SERVICES_PACKAGES $SUITE from $mirror (a few minutes)"
+	if ! debootstrap --variant=minbase --include="$SERVICES_PACKAGES" "$SUITE" "$dir" "$mirror" \
+		>"$SERVICES_CACHE/debootstrap.log" 2>&1; then
+		tail -n 30 "$SERVICES_CACHE/debootstrap.log" >&2 || true
+		rm -rf --one-file-system "$dir"
+		die "debootstrap of the service tree failed (full log: $SERVICES_CACHE/debootstrap.log)"
+	fi
+	for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+		[ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$dir" ] && kill -9 "$pid" 2>/dev/null || true
+	done
+	umount_under "$dir"
+
+	# MariaDB: no packaged datadir (the entrypoint initialises an empty one),
+	# listening on every interface as the official image's config does.
+	rm -rf "$dir"/var/lib/mysql/*
+	mkdir -p "$dir/var/lib/mysql" "$dir/run/mysqld" "$dir/docker-entrypoint-initdb.d" "$dir/usr/local/bin"
+	sed -i -e 's/^\(bind-address\)/#&/' "$dir"/etc/mysql/mariadb.conf.d/50-server.cnf
+	printf '[mariadbd]\nskip-host-cache\nskip-name-resolve\n' >"$dir/etc/mysql/mariadb.conf.d/05-docker.cnf"
+	chroot "$dir" chown mysql:mysql /var/lib/mysql /run/mysqld
+	# RabbitMQ: fresh state, the management plugin on, root shares the cookie.
+	rm -rf "$dir"/var/lib/rabbitmq/mnesia "$dir"/var/lib/rabbitmq/.erlang.cookie
+	printf '[rabbitmq_management].\n' >"$dir/etc/rabbitmq/enabled_plugins"
+	ln -sf /var/lib/rabbitmq/.erlang.cookie "$dir/root/.erlang.cookie"
+	chroot "$dir" chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /etc/rabbitmq
+
+	chroot "$dir" mariadbd --version >/dev/null || die "mariadbd does not run in the service tree"
+	chroot "$dir" sh -c 'command -v mariadb-admin && command -v mariadb && command -v setpriv && test -x /usr/lib/rabbitmq/bin/rabbitmq-server' >/dev/null \
+		|| die "mariadb-admin, mariadb, setpriv or rabbitmq-server missing from the service tree"
+
+	rm -rf "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* \
+		"$dir"/usr/share/locale/* "$dir"/usr/share/i18n "$dir"/usr/share/lintian \
+		"$dir"/var/cache/apt/archives/*.deb "$dir"/var/cache/apt/*.bin "$dir"/var/lib/apt/lists/* \
+		"$dir"/var/log/* "$dir"/debootstrap "$dir"/dev/* "$dir"/proc/* "$dir"/sys/* "$dir"/tmp/* \
+		"$dir"/etc/hostname "$dir"/etc/machine-id
+	: >"$dir/etc/machine-id"
+	# The servers' log directories, emptied with the rest of /var/log above.
+	mkdir -p "$dir/var/log/mysql" "$dir/var/log/rabbitmq"
+	chroot "$dir" chown mysql:adm /var/log/mysql
+	chroot "$dir" chown rabbitmq:rabbitmq /var/log/rabbitmq
+
+	tar --numeric-owner --xattrs -C "$dir" -cf "$out.tmp" .
+	mv "$out.tmp" "$out"
+	rm -rf --one-file-system "$dir"
+}
+
+# The tree's tar with the entrypoint scripts added: they change more often
+# than the packages, and adding them takes seconds, not a debootstrap.
+services_image_tar() {
+	local tree=$1 out=$2 stage
+	stage=$(mktemp -d "$SERVICES_CACHE/stage.XXXXXX")
+	mkdir -p "$stage/usr/local/bin"
+	printf '%s\n' "$MARIADB_ENTRYPOINT" >"$stage/usr/local/bin/mariadb-entrypoint.sh"
+	printf '%s\n' "$RABBITMQ_ENTRYPOINT" >"$stage/usr/local/bin/rabbitmq-entrypoint.sh"
+	chmod 0755 "$stage"/usr/local/bin/*.sh
+	cp "$tree" "$out"
+	tar --numeric-owner --owner=0 --group=0 -C "$stage" -rf "$out" ./usr/local/bin/mariadb-entrypoint.sh ./usr/local/bin/rabbitmq-entrypoint.sh
+	rm -rf "$stage"
+}
+
+import_and_push_services() {
+	local hash=$1 rootfs=$2 sys_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin t
+	say "importing mariadb"
+	docker import \
+		-c "ENV PATH=$sys_path" -c 'ENV LANG=C.UTF-8' -c 'ENV MARIADB_VERSION=1:10.11' \
+		-c 'VOLUME /var/lib/mysql' -c 'EXPOSE 3306' \
+		-c "LABEL dev.devenv.test.recipe=$hash" \
+		-c 'ENTRYPOINT ["/usr/local/bin/mariadb-entrypoint.sh"]' -c 'CMD ["mariadbd"]' \
+		- "$REGISTRY/library/mariadb:10.11" <"$rootfs" >/dev/null
+	say "importing rabbitmq"
+	docker import \
+		-c "ENV PATH=/usr/lib/rabbitmq/bin:$sys_path" -c 'ENV LANG=C.UTF-8' \
+		-c 'ENV RABBITMQ_LOGS=-' -c 'ENV HOME=/var/lib/rabbitmq' \
+		-c 'VOLUME /var/lib/rabbitmq' -c 'EXPOSE 4369 5671 5672 15672 25672' \
+		-c "LABEL dev.devenv.test.recipe=$hash" \
+		-c 'ENTRYPOINT ["/usr/local/bin/rabbitmq-entrypoint.sh"]' -c 'CMD ["rabbitmq-server"]' \
+		- "$REGISTRY/library/rabbitmq:3.10-management" <"$rootfs" >/dev/null
+	for t in $SERVICE_IMAGE_TAGS; do
+		say "pushing $REGISTRY/library/$t"
+		docker push --quiet "$REGISTRY/library/$t" >/dev/null || die "docker push $REGISTRY/library/$t failed"
+	done
+}
+
+# The tree: the packages and how the tree is made.
+services_tree_hash() {
+	{
+		echo "services $SERVICES_VERSION suite $SUITE packages $SERVICES_PACKAGES"
+		declare -f build_services_tar
+	} | sha256sum | cut -c1-16
+}
+
+# The images: the tree, the entrypoints and how they are imported.
+services_recipe_hash() {
+	{
+		echo "tree $(services_tree_hash) tags $SERVICE_IMAGE_TAGS"
+		declare -f services_image_tar import_and_push_services
+		printf '%s\n' "$MARIADB_ENTRYPOINT" "$RABBITMQ_ENTRYPOINT"
+	} | sha256sum | cut -c1-16
+}
+
+ensure_service_images() {
+	local hash=$1 marker=$STATE_DIR/services.$1.done t all=1 rootfs d
+	if [ -f "$marker" ]; then
+		for t in $SERVICE_IMAGE_TAGS; do
+			registry_has "${t%%:*}" "${t#*:}" "$hash" || { all=0; break; }
+		done
+		[ "$all" = 1 ] && return 0
+	fi
+	mkdir -p "$SERVICES_CACHE"
+	rm -f "$SERVICES_CACHE"/*.tmp "$SERVICES_CACHE"/*.part
+	for d in "$SERVICES_CACHE"/rootfs.*; do [ -d "$d" ] && umount_under "$d"; done
+	rm -rf --one-file-system "$SERVICES_CACHE"/rootfs.* "$SERVICES_CACHE"/stage.*
+	rootfs=$SERVICES_CACHE/$(services_tree_hash).tar
+	if [ ! -s "$rootfs" ]; then
+		rm -f "$SERVICES_CACHE"/*.tar
+		build_services_tar "$rootfs"
+	else
+		say "reusing the cached service tree $rootfs"
+	fi
+	services_image_tar "$rootfs" "$SERVICES_CACHE/image.$hash.part"
+	import_and_push_services "$hash" "$SERVICES_CACHE/image.$hash.part"
+	rm -f "$SERVICES_CACHE/image.$hash.part"
+	for t in $SERVICE_IMAGE_TAGS; do
+		registry_has "${t%%:*}" "${t#*:}" "$hash" || die "$REGISTRY/library/$t is not in the registry after the push"
+	done
+	rm -f "$STATE_DIR"/services.*.done
+	date -u +%FT%TZ >"$marker"
+}
+
 # ---------------------------------------------------------------- main
 
 ensure_packages
@@ -614,6 +930,8 @@ ensure_registry
 ensure_pushgateway
 HASH=$(recipe_hash)
 ensure_images "$HASH"
+SERVICES_HASH=$(services_recipe_hash)
+ensure_service_images "$SERVICES_HASH"
 
 engine=$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null) \
 	|| die "docker version failed against $DOCKER_SOCK"
@@ -621,6 +939,9 @@ echo "docker engine: $engine at unix://$DOCKER_SOCK"
 echo "registry: http://$REGISTRY"
 for t in $IMAGE_TAGS; do
 	echo "image: $REGISTRY/library/$t (recipe $HASH)"
+done
+for t in $SERVICE_IMAGE_TAGS; do
+	echo "image: $REGISTRY/library/$t (recipe $SERVICES_HASH)"
 done
 echo "pushgateway: http://$PUSHGATEWAY"
 

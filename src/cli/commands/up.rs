@@ -13,6 +13,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     // Preflight (manifest load and checks) counts toward the run's time.
     let start = Start::now(&SystemClock);
     let manifest = app.manifest()?;
+    app.printer.warnings(&manifest.warnings);
     let flags = Flags {
         environment: args.env.clone(),
         pull: args.pull.map(Into::into),

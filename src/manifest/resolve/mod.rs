@@ -11,6 +11,7 @@ mod config;
 mod mocks;
 mod processes;
 mod services;
+mod stack;
 mod tools;
 
 pub use services::readiness_of;
@@ -45,6 +46,8 @@ pub(super) struct Resolver<'a> {
     pub(super) root: PathBuf,
     pub(super) stacks: &'a Stacks,
     pub(super) problems: Diagnostics,
+    /// Allowed, but said: they never fail the load.
+    pub(super) warnings: Vec<Diagnostic>,
 }
 
 pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
@@ -55,6 +58,7 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
         root: root.clone(),
         stacks: input.stacks,
         problems: Diagnostics::default(),
+        warnings: Vec::new(),
     };
     let raw = input.raw;
     let project = r.project(&raw.project);
@@ -119,6 +123,7 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
         hooks,
         metrics,
         env,
+        warnings: std::mem::take(&mut r.warnings),
     };
     r.problems.into_result(manifest)
 }
@@ -196,6 +201,16 @@ impl Resolver<'_> {
         }
         self.problems
             .push(Diagnostic::at(self.path, self.source, span, message).with_hint(hint));
+    }
+
+    pub(super) fn warn_hint(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        let d = Diagnostic::at(self.path, self.source, span, message).with_hint(hint);
+        self.warnings.push(d.as_warning());
     }
 
     pub(super) fn check_name(&mut self, what: &str, key: &Spanned<String>) -> bool {

@@ -13,7 +13,7 @@ impl Resolver<'_> {
         let mut ok = self.check_name("service", key);
         let stack = match &s.stack {
             Some(st) => match self.stacks.get(st.get_ref()) {
-                Some(found) => Some(found.def.clone()),
+                Some(found) => Some(self.stack_for(key, found, s)),
                 None => {
                     let hint = match did_you_mean(st.get_ref(), self.stacks.names()) {
                         Some(m) => format!("did you mean `{m}`? (`devenv stacks` lists them)"),
@@ -123,13 +123,7 @@ impl Resolver<'_> {
                 String::new()
             }
         };
-        let mut env: BTreeMap<String, String> = stack
-            .iter()
-            .flat_map(|st| st.env.iter().map(|(k, v)| (k.clone(), v.0.clone())))
-            .collect();
-        for (k, v) in &s.env {
-            env.insert(k.clone(), v.0.clone());
-        }
+        let env = self.service_env(key, stack.as_ref(), s, &ports);
         let mut volumes: BTreeMap<String, String> = stack
             .as_ref()
             .map(|st| st.volumes.clone())
@@ -188,7 +182,8 @@ impl Resolver<'_> {
             image,
             build,
             ports,
-            env,
+            env: env.plain,
+            env_templates: env.templates,
             command: s.command.as_ref().map(|c| c.0.clone()).or_else(|| {
                 stack
                     .as_ref()
