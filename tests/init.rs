@@ -380,14 +380,14 @@ fn unconvertible_things_are_all_listed() {
             "services.worker.networks.front",
             "services.worker.networks.back",
             "services.remote.build",
-            "services.nodockerfile.build",
+            "services.nodockerfile",
         ]
     );
     assert!(text.contains(
         "services.remote.build (docker-compose.yml:59): not converted: the context `https://github.com/example/remote-app.git#main` is remote"
     ));
     assert!(text.contains(
-        "services.nodockerfile.build (docker-compose.yml:62): not converted: the context `./missing` does not exist; the service was left out"
+        "services.nodockerfile (docker-compose.yml:62): left out: its build is not converted: the context `./missing` does not exist"
     ));
 }
 

@@ -418,7 +418,7 @@ mod tests {
             (web.context.as_str(), web.dockerfile.as_deref()),
             ("deploy/web", None)
         );
-        assert_eq!(whats(&c), ["services.out.build", "services.far.build"]);
+        assert_eq!(whats(&c), ["services.out", "services.far"]);
         assert!(c.unconverted[0].why.contains("outside the repository"));
         assert!(c.unconverted[1].why.contains("outside the context"));
     }
@@ -501,7 +501,7 @@ mod tests {
         assert_eq!(
             whats(&c),
             [
-                "services.a.image",
+                "services.a",
                 "services.db.environment",
                 "services.db.healthcheck",
                 "services.db.volumes"

@@ -65,7 +65,8 @@ pub(super) fn convert(cx: &mut Ctx<'_, '_>) -> Option<(DraftService, Vec<Dep>)> 
             match &image {
                 Some(i) => cx.note("build", format!("not converted: {why}; build `{i}` before `devenv up` (e.g. `docker compose build {name}`)")),
                 None => {
-                    cx.note("build", format!("not converted: {why}; the service was left out"));
+                    let at = m.entry("build").map_or(cx.at, |e| e.at);
+                    cx.note_at("", at, format!("left out: its build is not converted: {why}"));
                     return None;
                 }
             }
@@ -77,13 +78,15 @@ pub(super) fn convert(cx: &mut Ctx<'_, '_>) -> Option<(DraftService, Vec<Dep>)> 
         cx.note("", "has no `image`");
         return None;
     }
-    if let Some(image) = image.as_deref().filter(|i| {
-        i.contains(char::is_whitespace)
-            || (i.chars().any(|c| c.is_ascii_uppercase()) && !i.contains('/'))
-    }) {
-        cx.note(
-            "image",
-            format!("`{image}` is not a valid image reference; the service was left out"),
+    if let Some((image, why)) = image
+        .as_deref()
+        .and_then(|i| crate::manifest::image_ref_problem(i).map(|w| (i, w)))
+    {
+        let at = m.entry("image").map_or(cx.at, |e| e.at);
+        cx.note_at(
+            "",
+            at,
+            format!("left out: `{image}` is not a valid image reference ({why})"),
         );
         return None;
     }

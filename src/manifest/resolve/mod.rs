@@ -13,7 +13,7 @@ mod processes;
 mod services;
 mod tools;
 
-pub use services::readiness_of;
+pub use services::{image_ref_problem, readiness_of};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
