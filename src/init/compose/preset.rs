@@ -25,6 +25,18 @@ pub(super) fn choose(svc: &mut DraftService, image: &str, cx: &mut Ctx<'_, '_>) 
     } else {
         None
     };
+    // devenv.toml cannot take a preset's data volume away, so a bind mount
+    // at its path would mount twice: such a service keeps its own image.
+    let found = found.filter(|c| match bound_over_data(&c.name, cx) {
+        Some(path) => {
+            cx.svc_notes.push(format!(
+                "not the {} preset: compose mounts a host directory at {path}, where the preset keeps its data volume",
+                c.name
+            ));
+            false
+        }
+        None => true,
+    });
     let Some(chosen) = found else {
         svc.image = Some(image.to_string()).filter(|i| !i.is_empty());
         return None;
@@ -53,6 +65,25 @@ pub(super) fn choose(svc: &mut DraftService, image: &str, cx: &mut Ctx<'_, '_>) 
         );
     }
     Some(chosen)
+}
+
+/// The preset's data path, when compose bind-mounts a host path there.
+fn bound_over_data(stack: &str, cx: &Ctx<'_, '_>) -> Option<String> {
+    let preset = cx.input.stacks.get(stack)?;
+    let vols = cx.svc.get("volumes")?.items()?;
+    vols.iter().find_map(|v| {
+        let (bind, target) = match v.entries() {
+            Some(_) => (
+                v.get("type").and_then(|t| t.as_str()) == Some("bind"),
+                v.get("target").and_then(|t| t.text())?,
+            ),
+            None => {
+                let (src, target, _) = super::canon::short_volume(&v.text()?);
+                (src?.starts_with(['.', '/', '~']), target)
+            }
+        };
+        (bind && preset.def.volumes.values().any(|t| *t == target)).then_some(target)
+    })
 }
 
 fn stack_of(image: &str, cx: &Ctx<'_, '_>) -> Option<Chosen> {
