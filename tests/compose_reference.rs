@@ -128,7 +128,10 @@ struct Outcome {
     listed: usize,
 }
 
-fn run_case(case: &Case, compose: &Path) -> Outcome {
+/// Runs both sides on one corpus entry; `tamper` edits the devenv.toml
+/// init wrote before it is compared (the identity, except in the test
+/// that proves a difference is caught).
+fn run_case(case: &Case, compose: &Path, tamper: &dyn Fn(String) -> String) -> Outcome {
     let env = TestEnv::new();
     copy_dir(&case.dir, &env.repo());
     let repo = env.repo().canonicalize().unwrap();
@@ -206,7 +209,8 @@ fn run_case(case: &Case, compose: &Path) -> Outcome {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let text = std::fs::read_to_string(repo.join("devenv.toml")).unwrap();
+    let text = tamper(std::fs::read_to_string(repo.join("devenv.toml")).unwrap());
+    std::fs::write(repo.join("devenv.toml"), &text).unwrap();
     let listed = listed(&text);
     let manifest = devenv::manifest::load(&repo.join("devenv.toml"))
         .expect("the devenv.toml init wrote loads");
@@ -297,7 +301,7 @@ fn devenv_resolves_real_compose_files_as_docker_compose_does() {
     let (mut services, mut fields, mut listed) = (0, 0, 0);
     let mut silent = Vec::new();
     for case in &cases {
-        let o = run_case(case, &compose);
+        let o = run_case(case, &compose, &|t| t);
         eprintln!("{:<24} {:>3} services, {:>4} fields compared, {:>3} listed as not converted, {} silent", case.name, o.services, o.fields, o.listed, o.silent.len());
         services += o.services;
         fields += o.fields;
@@ -318,5 +322,39 @@ fn devenv_resolves_real_compose_files_as_docker_compose_does() {
         cases.len() >= 20 || only.is_some(),
         "the corpus has {} files; it should have at least 20",
         cases.len()
+    );
+}
+
+#[test]
+fn a_difference_devenv_does_not_list_fails_the_comparison() {
+    if std::env::var("DEVENV_SKIP_REFERENCE_TESTS").as_deref() == Ok("1") {
+        eprintln!("SKIPPED a_difference_devenv_does_not_list_fails_the_comparison: DEVENV_SKIP_REFERENCE_TESTS=1");
+        return;
+    }
+    let compose = compose_binary();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "gitea-postgres")
+        .expect("the gitea-postgres corpus entry");
+    let honest = run_case(&case, &compose, &|t| t);
+    assert!(honest.silent.is_empty(), "{:?}", honest.silent);
+    // A port moved and a variable changed behind the listing's back.
+    let o = run_case(&case, &compose, &|t| {
+        t.replace("ports = [\"3000\"]", "ports = [\"3001:3000\"]")
+            .replace("DB_NAME = \"gitea\"", "DB_NAME = \"other\"")
+    });
+    let caught: Vec<&str> = o
+        .silent
+        .iter()
+        .map(|s| s.lines().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        caught,
+        [
+            "gitea-postgres: services.gitea.environment.DB_NAME",
+            "gitea-postgres: services.gitea.ports"
+        ],
+        "{:#?}",
+        o.silent
     );
 }
