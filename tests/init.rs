@@ -379,12 +379,12 @@ fn unconvertible_things_are_all_listed() {
             "services.worker.environment.API_TOKEN",
             "services.worker.networks.front",
             "services.worker.networks.back",
-            "services.remote.build",
+            "services.remote",
             "services.nodockerfile",
         ]
     );
     assert!(text.contains(
-        "services.remote.build (docker-compose.yml:59): not converted: the context `https://github.com/example/remote-app.git#main` is remote"
+        "services.remote (docker-compose.yml:59): left out: its build is not converted: the context `https://github.com/example/remote-app.git#main` is remote"
     ));
     assert!(text.contains(
         "services.nodockerfile (docker-compose.yml:62): left out: its build is not converted: the context `./missing` does not exist"
@@ -486,7 +486,8 @@ fn two_services_on_one_host_port_get_auto() {
     let (text, t) = init_ok(&env, &["--yes"]);
     assert_eq!(strs(&svc(&t, "a")["ports"]), ["8080:80"]);
     assert_eq!(strs(&svc(&t, "b")["ports"]), ["auto:80"]);
-    assert!(text.contains("host port 8080 is already published by another service"));
+    assert!(text.contains("host port 8080 is already published"));
+    assert_eq!(listed(&text), ["services.b.ports `8080:80`"]);
 }
 
 #[test]

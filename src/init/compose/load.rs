@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::interp::{interpolate, InterpError};
+use super::rebase::rebase;
 use super::yaml::{self, Entry, Node, Pos, V};
 use super::{canon, merge, parts};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -89,6 +90,8 @@ pub(super) fn load(req: &Request<'_>) -> Result<Project, Diagnostics> {
             model = merge_models(model, over);
         }
     }
+    // What is left of `!reset` had nothing before it: it only drops itself.
+    merge::strip_resets(&mut model);
     Ok(Project {
         files: l.files,
         model,
@@ -102,6 +105,7 @@ pub(super) fn load(req: &Request<'_>) -> Result<Project, Diagnostics> {
 /// with the merge rules, then their lists made unique again.
 fn merge_models(base: Node, over: Node) -> Node {
     let mut m = merge::merge(base, over, &[]);
+    merge::strip_resets(&mut m);
     if let V::Map(entries) = &mut m.v {
         for e in entries.iter_mut().filter(|e| e.key == "services") {
             if let V::Map(svcs) = &mut e.value.v {
@@ -194,7 +198,6 @@ impl Loader<'_> {
                     "a compose file has a top-level `services:` mapping",
                 ));
             }
-            merge::strip_resets(&mut doc);
             self.interpolate(&mut doc, "", env)?;
             rebase(&mut doc, dir);
             self.includes(&mut doc, dir, env)?;
@@ -206,6 +209,8 @@ impl Loader<'_> {
                     }
                 }
             }
+            // `!reset` stays on the nodes until this file is merged over
+            // the ones before it (`merge_models`), where it drops their value.
             model = Some(match model {
                 None => doc,
                 Some(m) => merge_models(m, doc),
@@ -351,7 +356,8 @@ impl Loader<'_> {
                 self.stack.push(p.clone());
                 let m = self.load_file(id, &own_dir, &inc_env);
                 self.stack.pop();
-                let m = m?;
+                let mut m = m?;
+                merge::strip_resets(&mut m);
                 model = Some(match model {
                     None => m,
                     Some(base) => merge_models(base, m),
@@ -513,6 +519,7 @@ impl Loader<'_> {
         canon::service(&mut base);
         canon::service(&mut svc);
         let mut merged = merge::merge(base, svc, &["services", name]);
+        merge::strip_resets(&mut merged);
         canon::dedup(&mut merged);
         if let V::Map(entries) = &mut merged.v {
             entries.retain(|e| e.key != "extends");
@@ -538,156 +545,4 @@ fn services_mut(doc: &mut Node) -> Option<&mut Vec<Entry>> {
 fn parent(rel: &str) -> String {
     rel.rsplit_once('/')
         .map_or(String::new(), |(d, _)| d.to_string())
-}
-
-/// Relative paths of a file rewritten to the repository root: build
-/// contexts, env files, bind-mount sources, `extends.file`, `include`.
-fn rebase(doc: &mut Node, dir: &str) {
-    let V::Map(entries) = &mut doc.v else {
-        return;
-    };
-    for e in entries.iter_mut() {
-        match e.key.as_str() {
-            "include" => {
-                if let V::Seq(items) = &mut e.value.v {
-                    for item in items.iter_mut() {
-                        match &mut item.v {
-                            V::Map(m) => {
-                                for f in m.iter_mut().filter(|f| {
-                                    f.key == "path"
-                                        || f.key == "project_directory"
-                                        || f.key == "env_file"
-                                }) {
-                                    rebase_paths(&mut f.value, dir);
-                                }
-                            }
-                            _ => rebase_path(item, dir),
-                        }
-                    }
-                }
-            }
-            "services" => {
-                if let V::Map(svcs) = &mut e.value.v {
-                    for s in svcs.iter_mut() {
-                        rebase_service(&mut s.value, dir);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn rebase_service(svc: &mut Node, dir: &str) {
-    let V::Map(entries) = &mut svc.v else {
-        return;
-    };
-    for e in entries.iter_mut() {
-        match e.key.as_str() {
-            "build" => match &mut e.value.v {
-                V::Map(m) => match m.iter_mut().find(|f| f.key == "context") {
-                    Some(c) => rebase_path(&mut c.value, dir),
-                    None => {
-                        let at = e.value.at;
-                        m.push(Entry {
-                            key: "context".into(),
-                            at,
-                            value: Node::new(
-                                V::Str(if dir.is_empty() {
-                                    ".".into()
-                                } else {
-                                    dir.into()
-                                }),
-                                at,
-                            ),
-                        });
-                    }
-                },
-                _ => rebase_path(&mut e.value, dir),
-            },
-            "env_file" => match &mut e.value.v {
-                V::Seq(items) => {
-                    for item in items.iter_mut() {
-                        match &mut item.v {
-                            V::Map(m) => {
-                                if let Some(p) = m.iter_mut().find(|f| f.key == "path") {
-                                    rebase_path(&mut p.value, dir);
-                                }
-                            }
-                            _ => rebase_path(item, dir),
-                        }
-                    }
-                }
-                _ => rebase_path(&mut e.value, dir),
-            },
-            "extends" => {
-                if let V::Map(m) = &mut e.value.v {
-                    if let Some(f) = m.iter_mut().find(|f| f.key == "file") {
-                        rebase_path(&mut f.value, dir);
-                    }
-                }
-            }
-            "volumes" => {
-                if let V::Seq(items) = &mut e.value.v {
-                    for item in items.iter_mut() {
-                        match &mut item.v {
-                            V::Map(m) => {
-                                let bind = m
-                                    .iter()
-                                    .any(|f| f.key == "type" && f.value.as_str() == Some("bind"));
-                                if let Some(src) =
-                                    m.iter_mut().find(|f| f.key == "source").filter(|_| bind)
-                                {
-                                    rebase_path(&mut src.value, dir);
-                                }
-                            }
-                            V::Str(s) => {
-                                if s.starts_with('.') {
-                                    let (src, rest) = s.split_once(':').unwrap_or((s.as_str(), ""));
-                                    let src = local(dir, src);
-                                    let new = if rest.is_empty() {
-                                        src
-                                    } else {
-                                        format!("{src}:{rest}")
-                                    };
-                                    item.written = Some(std::mem::replace(s, new));
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn rebase_paths(n: &mut Node, dir: &str) {
-    match &mut n.v {
-        V::Seq(items) => items.iter_mut().for_each(|i| rebase_path(i, dir)),
-        _ => rebase_path(n, dir),
-    }
-}
-
-fn rebase_path(n: &mut Node, dir: &str) {
-    if let V::Str(s) = &mut n.v {
-        let remote = s.contains("://") || s.starts_with("git@");
-        if !remote && !s.starts_with('/') && !s.starts_with('~') {
-            let new = local(dir, s);
-            n.written = Some(std::mem::replace(s, new));
-        }
-    }
-}
-
-/// `rel` (relative to `dir`) as a path from the repository root, `./`-prefixed.
-fn local(dir: &str, rel: &str) -> String {
-    let j = join(dir, rel);
-    if j.starts_with("..") || j.starts_with('/') {
-        j
-    } else if j.is_empty() {
-        ".".into()
-    } else {
-        format!("./{j}")
-    }
 }

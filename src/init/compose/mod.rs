@@ -14,6 +14,7 @@ mod merge;
 mod parts;
 mod ports;
 mod preset;
+mod rebase;
 mod service;
 mod shellwords;
 mod volumes;
@@ -547,5 +548,23 @@ mod tests {
         assert!(e.0[0].message.contains("top level"));
         let e = convert(&input("version: '3'\n")).unwrap_err();
         assert!(e.0[0].message.contains("no `services:`"));
+    }
+
+    #[test]
+    fn a_bind_mount_at_the_presets_data_path_keeps_the_image() {
+        // The preset's data volume and the bind mount would both land on
+        // /var/lib/postgresql/data, and devenv.toml cannot drop the former.
+        let c = convert_in(
+            "",
+            "services:\n  db:\n    image: postgres:14-alpine\n    volumes: ['./pg:/var/lib/postgresql/data']\n",
+            &[("pg/PG_VERSION", "14")],
+        );
+        let db = &c.services[0];
+        assert_eq!(
+            (db.stack.as_deref(), db.image.as_deref()),
+            (None, Some("postgres:14-alpine"))
+        );
+        assert_eq!(db.mounts, ["./pg:/var/lib/postgresql/data"]);
+        assert!(db.notes[0].contains("not the postgres preset"));
     }
 }

@@ -139,6 +139,8 @@ pub(super) fn parse(text: &str, file: usize) -> Result<Vec<Node>, YamlError> {
         parser: Parser::new_from_str(text),
         file,
         anchors: HashMap::new(),
+        budget: MAX_NODES,
+        depth: 0,
     };
     let mut docs = Vec::new();
     loop {
@@ -165,8 +167,18 @@ pub(super) fn parse(text: &str, file: usize) -> Result<Vec<Node>, YamlError> {
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     file: usize,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor with the number of nodes below it.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes left to build, aliases counted in full: a repository is
+    /// untrusted, and nested aliases grow exponentially (a "billion laughs").
+    budget: usize,
+    depth: usize,
 }
+
+/// More nodes than any real compose file has (sentry's has about 4,000).
+const MAX_NODES: usize = 1_000_000;
+/// Deeper than any real compose file nests.
+const MAX_DEPTH: usize = 200;
 
 impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Span), YamlError> {
@@ -193,14 +205,37 @@ impl<'a> Builder<'a> {
         }
     }
 
+    fn spend(&mut self, n: usize, span: &Span) -> Result<(), YamlError> {
+        self.budget = self.budget.checked_sub(n).ok_or_else(|| {
+            self.error(
+                span,
+                "too many values once its aliases are expanded (an alias bomb?)",
+            )
+        })?;
+        Ok(())
+    }
+
     fn node(&mut self, ev: Event<'a>, span: Span) -> Result<Node, YamlError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(&span, "nested too deeply"));
+        }
+        let n = self.node_inner(ev, span);
+        self.depth -= 1;
+        n
+    }
+
+    fn node_inner(&mut self, ev: Event<'a>, span: Span) -> Result<Node, YamlError> {
         let at = self.pos(&span);
+        let start = self.budget;
+        self.spend(1, &span)?;
         let (node, anchor) = match ev {
             Event::Alias(id) => {
-                let Some(n) = self.anchors.get(&id) else {
+                let Some((n, size)) = self.anchors.get(&id).map(|(n, s)| (n.clone(), *s)) else {
                     return Err(self.error(&span, "unknown anchor"));
                 };
-                return Ok(n.clone());
+                self.spend(size, &span)?;
+                return Ok(n);
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tag_name = tag.as_ref().map(|t| (t.handle.clone(), t.suffix.clone()));
@@ -231,7 +266,8 @@ impl<'a> Builder<'a> {
             _ => return Err(self.error(&span, "unexpected YAML event")),
         };
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors
+                .insert(anchor, (node.clone(), start - self.budget));
         }
         Ok(node)
     }
@@ -522,5 +558,18 @@ mod tests {
         assert_eq!(web.get("ports").unwrap().tag, Tag::Reset);
         let e = parse("a: 1\na: 2\n", 0).unwrap_err();
         assert_eq!((e.line, e.message.contains("already defined")), (2, true));
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_not_expanded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let e = parse(&text, 0).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{}", e.message);
+        let deep = "[".repeat(500) + &"]".repeat(500);
+        assert!(parse(&deep, 0).is_err());
     }
 }
