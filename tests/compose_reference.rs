@@ -270,6 +270,32 @@ fn run_case(case: &Case, compose: &Path, tamper: &dyn Fn(String) -> String) -> O
                 }
                 continue;
             }
+            if *field == "ports" && want.ports != got.ports {
+                // One listing per container port that differs, or one for the whole field.
+                let differing: std::collections::BTreeSet<&str> = want
+                    .ports
+                    .symmetric_difference(&got.ports)
+                    .filter_map(|p| p.rsplit_once(':').map(|(_, c)| c))
+                    .collect();
+                let whole = format!("services.{name}.ports");
+                let each = listed
+                    .iter()
+                    .filter(|l| l.starts_with(&format!("{whole} ")))
+                    .count();
+                if !(covered(&listed, name, &[])
+                    || listed.contains(&whole)
+                    || each >= differing.len())
+                {
+                    o.silent.push(format!(
+                        "{}: services.{name}.ports ({} container port(s) differ, {each} listed)\n    compose: {:?}\n    devenv:  {:?}",
+                        case.name,
+                        differing.len(),
+                        want.ports,
+                        got.ports
+                    ));
+                }
+                continue;
+            }
             let (w, g) = (want.fields.get(field), got.fields.get(field));
             if w != g && !covered(&listed, name, keys) {
                 o.silent.push(format!(
@@ -358,7 +384,7 @@ fn a_difference_devenv_does_not_list_fails_the_comparison() {
         caught,
         [
             "gitea-postgres: services.gitea.environment.DB_NAME",
-            "gitea-postgres: services.gitea.ports"
+            "gitea-postgres: services.gitea.ports (1 container port(s) differ, 0 listed)"
         ],
         "{:#?}",
         o.silent

@@ -29,6 +29,9 @@ pub struct Shape {
     /// The environment again, by variable, so each difference is checked
     /// against the listing of that variable.
     pub env: BTreeMap<String, String>,
+    /// The ports again, one `IP HOST:CONTAINER/PROTO` each, so each
+    /// differing container port needs a listing of its own.
+    pub ports: BTreeSet<String>,
 }
 
 /// The fields compared, each with the compose keys whose listing covers it.
@@ -164,6 +167,7 @@ pub fn from_compose(s: &Value, repo: &Path) -> Shape {
         ports.insert(format!("{ip} {host}:{target}/{proto}"));
     }
     f.insert("ports", format!("{ports:?}"));
+    let port_set = ports;
     let mut vols = BTreeSet::new();
     for v in s
         .get("volumes")
@@ -245,6 +249,7 @@ pub fn from_compose(s: &Value, repo: &Path) -> Shape {
     Shape {
         fields: f,
         env: env_map,
+        ports: port_set,
     }
 }
 
@@ -291,6 +296,7 @@ pub fn from_devenv(s: &devenv::manifest::Service, repo: &Path) -> Shape {
         })
         .collect();
     f.insert("ports", format!("{ports:?}"));
+    let port_set = ports;
     let mut vols: BTreeSet<String> = s
         .volumes
         .values()
@@ -337,5 +343,6 @@ pub fn from_devenv(s: &devenv::manifest::Service, repo: &Path) -> Shape {
     Shape {
         fields: f,
         env: s.env.clone(),
+        ports: port_set,
     }
 }

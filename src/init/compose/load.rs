@@ -37,6 +37,9 @@ pub(super) struct Request<'a> {
     pub process_env: &'a BTreeMap<String, String>,
 }
 
+/// The `.env` read for a project, and how many variables it had.
+type DotenvRead = (String, usize);
+
 pub(super) struct Project {
     /// Shown names of the files read; `Pos::file` indexes this.
     pub files: Vec<String>,
@@ -146,7 +149,7 @@ impl Loader<'_> {
         &mut self,
         dir: &str,
         process: BTreeMap<String, String>,
-    ) -> Result<(BTreeMap<String, String>, Option<(String, usize)>), Diagnostics> {
+    ) -> Result<(BTreeMap<String, String>, Option<DotenvRead>), Diagnostics> {
         let rel = join(dir, ".env");
         let Some(text) = self.req.repo.read(&rel) else {
             return Ok((process, None));
@@ -200,8 +203,8 @@ impl Loader<'_> {
             }
             self.interpolate(&mut doc, "", env)?;
             rebase(&mut doc, dir);
-            self.includes(&mut doc, dir, env)?;
-            self.extends(&mut doc, dir, env)?;
+            self.includes(&mut doc, env)?;
+            self.extends(&mut doc, env)?;
             if let V::Map(entries) = &mut doc.v {
                 for e in entries.iter_mut().filter(|e| e.key == "services") {
                     if let V::Map(svcs) = &mut e.value.v {
@@ -296,7 +299,6 @@ impl Loader<'_> {
     fn includes(
         &mut self,
         doc: &mut Node,
-        _dir: &str,
         env: &BTreeMap<String, String>,
     ) -> Result<(), Diagnostics> {
         let V::Map(entries) = &mut doc.v else {
@@ -404,7 +406,6 @@ impl Loader<'_> {
     fn extends(
         &mut self,
         doc: &mut Node,
-        dir: &str,
         env: &BTreeMap<String, String>,
     ) -> Result<(), Diagnostics> {
         let Some(svcs) = doc.get("services").and_then(Node::entries) else {
@@ -413,7 +414,7 @@ impl Loader<'_> {
         let names: Vec<String> = svcs.iter().map(|e| e.key.clone()).collect();
         for name in names {
             let services = services_of(doc).expect("checked above");
-            let resolved = self.extend_one(&name, services, dir, env, &mut Vec::new())?;
+            let resolved = self.extend_one(&name, services, env, &mut Vec::new())?;
             let services = services_mut(doc).expect("checked above");
             if let Some(e) = services.iter_mut().find(|e| e.key == name) {
                 e.value = resolved;
@@ -426,7 +427,6 @@ impl Loader<'_> {
         &mut self,
         name: &str,
         services: &[Entry],
-        dir: &str,
         env: &BTreeMap<String, String>,
         seen: &mut Vec<String>,
     ) -> Result<Node, Diagnostics> {
@@ -466,7 +466,7 @@ impl Loader<'_> {
                         "name a service of this file, or add `file:`",
                     ));
                 }
-                self.extend_one(&base_name, services, dir, env, seen)?
+                self.extend_one(&base_name, services, env, seen)?
             }
             Some(f) => {
                 let Some(id) = self.read_other(f) else {
@@ -511,7 +511,7 @@ impl Loader<'_> {
                         "name a service of that file",
                     ));
                 }
-                self.extend_one(&base_name, &svcs, &other_dir, env, seen)?
+                self.extend_one(&base_name, &svcs, env, seen)?
             }
         };
         let mut base = base;

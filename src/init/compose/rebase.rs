@@ -106,17 +106,15 @@ fn rebase_service(svc: &mut Node, dir: &str) {
                                     rebase_path(&mut src.value, dir);
                                 }
                             }
-                            V::Str(s) => {
-                                if s.starts_with('.') {
-                                    let (src, rest) = s.split_once(':').unwrap_or((s.as_str(), ""));
-                                    let src = local(dir, src);
-                                    let new = if rest.is_empty() {
-                                        src
-                                    } else {
-                                        format!("{src}:{rest}")
-                                    };
-                                    item.written = Some(std::mem::replace(s, new));
-                                }
+                            V::Str(s) if s.starts_with('.') => {
+                                let (src, rest) = s.split_once(':').unwrap_or((s.as_str(), ""));
+                                let src = local(dir, src);
+                                let new = if rest.is_empty() {
+                                    src
+                                } else {
+                                    format!("{src}:{rest}")
+                                };
+                                item.written = Some(std::mem::replace(s, new));
                             }
                             _ => {}
                         }
