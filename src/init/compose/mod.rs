@@ -244,7 +244,8 @@ fn enabled_profiles<'a>(
 /// dependency a one-shot job when it publishes nothing.
 fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>, project: &load::Project) {
     let names: BTreeSet<String> = out.services.iter().map(|s| s.name.clone()).collect();
-    let mut jobs = BTreeSet::new();
+    // Each dependency others wait on to complete, with who waits.
+    let mut jobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (owner, list) in deps {
         let mut kept = Vec::new();
         for d in list {
@@ -264,7 +265,7 @@ fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>, projec
                 continue;
             }
             if d.condition == Condition::Completed {
-                jobs.insert(d.name.clone());
+                jobs.entry(d.name.clone()).or_default().push(owner.clone());
             }
             kept.push(d.name);
         }
@@ -273,12 +274,22 @@ fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>, projec
         }
     }
     break_cycles(out);
-    for s in out.services.iter_mut().filter(|s| jobs.contains(&s.name)) {
+    for s in out
+        .services
+        .iter_mut()
+        .filter(|s| jobs.contains_key(&s.name))
+    {
         let publishes = s.ports.as_ref().is_some_and(|p| !p.is_empty());
         if publishes {
-            s.notes.push(
-                "others wait for it to complete (service_completed_successfully); it publishes ports, so it stays a service and devenv waits for its readiness".into(),
-            );
+            let why = "others wait for it to complete (service_completed_successfully); it publishes ports, so it stays a service and devenv waits for its readiness";
+            s.notes.push(why.into());
+            // Waiting for readiness is not waiting for an exit: listed.
+            for owner in &jobs[&s.name] {
+                out.unconverted.push(Unconverted::new(
+                    format!("services.{owner}.depends_on.{}", s.name),
+                    why,
+                ));
+            }
         } else {
             s.run_once = true;
             s.ready = None;
@@ -444,6 +455,7 @@ mod tests {
         );
         assert!(!c.services[0].run_once);
         assert!(c.services[0].notes[0].contains("stays a service"));
+        assert_eq!(whats(&c), ["services.app.depends_on.seed"]);
     }
 
     #[test]
