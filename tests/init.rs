@@ -25,8 +25,17 @@ fn listed(text: &str) -> Vec<String> {
         .skip_while(|l| !l.starts_with("# Not converted"))
         .skip(1)
         .map_while(|l| l.strip_prefix("#   - "))
-        .map(|l| l.split_once(": ").map_or(l, |(w, _)| w).to_string())
+        .map(what_of)
         .collect()
+}
+
+/// `services.web.tty` of `services.web.tty (compose.yaml:12): why`.
+fn what_of(line: &str) -> String {
+    let what = line.split_once(": ").map_or(line, |(w, _)| w);
+    match what.rsplit_once(" (") {
+        Some((w, at)) if at.ends_with(')') && at.contains(':') => w.to_string(),
+        _ => what.to_string(),
+    }
 }
 
 /// Runs init, checks the result validates, and that stderr lists exactly
@@ -41,7 +50,7 @@ fn init_ok(env: &TestEnv, args: &[&str]) -> (String, toml::Table) {
         .stderr
         .lines()
         .filter_map(|l| l.strip_prefix("warning:   "))
-        .map(|l| l.split_once(": ").map_or(l, |(w, _)| w).to_string())
+        .map(what_of)
         .collect();
     assert_eq!(
         header, printed,
@@ -123,9 +132,11 @@ fn rails_app_with_db_cache_and_worker() {
         listed(&text),
         [
             "Gemfile",
-            "x-app",
-            "services.web.tty",
-            "services.web.stdin_open"
+            "services.db.environment",
+            "services.db.healthcheck",
+            "services.redis.healthcheck",
+            "services.web.stdin_open",
+            "services.web.tty"
         ]
     );
     assert!(
@@ -156,7 +167,12 @@ fn node_api_leaves_profiled_services_out_unless_asked() {
     );
     assert_eq!(
         listed(&text),
-        ["services.mongo-express", "services.mailpit"]
+        [
+            "services.mongo.environment",
+            "services.mongo.healthcheck",
+            "services.mongo-express",
+            "services.mailpit"
+        ]
     );
     assert!(text.contains("in profile debug: not converted (pass `--profile debug` to include it)"));
     // A plain `npm ci` would run on every `up`: the suggestion caches it,
@@ -185,7 +201,16 @@ fn node_api_leaves_profiled_services_out_unless_asked() {
     let mailpit = svc(&t, "mailpit");
     assert_eq!(mailpit["version"].as_str(), Some("v1.20"));
     assert_eq!(strs(&mailpit["ports"]), ["8025", "1025"]);
-    assert!(listed(&text).is_empty(), "{text}");
+    assert_eq!(
+        listed(&text),
+        [
+            "services.mongo.environment",
+            "services.mongo.healthcheck",
+            "services.mailpit.environment",
+            "services.mailpit.healthcheck",
+            "services.mailpit.volumes"
+        ]
+    );
 }
 
 #[test]
@@ -204,8 +229,8 @@ fn healthchecks_and_dependency_conditions() {
     );
     assert_eq!(
         pg["ready"]["timeout"].as_str(),
-        Some("120s"),
-        "2s x 60 retries"
+        Some("420s"),
+        "60 retries of a 2s interval plus a 5s timeout: as long as compose would wait"
     );
     assert_eq!(strs(&pg["ports"]), ["5433:5432"]);
     let rabbit = svc(&t, "rabbitmq");
@@ -247,8 +272,14 @@ fn healthchecks_and_dependency_conditions() {
     assert_eq!(
         listed(&text),
         [
+            "services.postgres.environment",
+            "services.postgres.volumes",
+            "services.rabbitmq.environment",
+            "services.rabbitmq.volumes",
+            "services.kafka.image",
             "services.kafka.environment",
             "services.kafka.healthcheck",
+            "services.kafka.volumes",
             "services.api.depends_on.postgres.restart"
         ]
     );
@@ -305,6 +336,8 @@ fn env_files_build_sections_and_interpolation() {
         [
             "services.app.environment.STRIPE_KEY",
             "services.app.build.cache_from",
+            "services.mysql.healthcheck",
+            "services.minio.healthcheck",
         ]
     );
     // .env.example -> values and a template, which validate found.
@@ -319,13 +352,24 @@ fn env_files_build_sections_and_interpolation() {
 fn unconvertible_things_are_all_listed() {
     let env = fixture("unconvertible");
     let (text, t) = init_ok(&env, &["--from", "docker-compose.yml", "--yes"]);
-    assert_eq!(service_names(&t), ["proxy", "vpn", "ftp", "app"]);
+    assert_eq!(service_names(&t), ["proxy", "vpn", "ftp", "app", "worker"]);
+    assert_eq!(
+        svc(&t, "worker")["image"].as_str(),
+        Some("internal-app:1.4"),
+        "extends resolved"
+    );
     assert_eq!(strs(&svc(&t, "vpn")["ports"]), ["8888", "8388/udp", "9090"]);
-    assert_eq!(strs(&svc(&t, "ftp")["ports"]), ["21"]);
+    let ftp_ports: Vec<String> = std::iter::once("21".to_string())
+        .chain((21100..=21110).map(|p| p.to_string()))
+        .collect();
+    assert_eq!(
+        strs(&svc(&t, "ftp")["ports"]),
+        ftp_ports,
+        "a range is every port of it, as compose publishes it"
+    );
     assert_eq!(
         listed(&text),
         [
-            "x-logging",
             "networks.front",
             "networks.back",
             "secrets",
@@ -337,7 +381,6 @@ fn unconvertible_things_are_all_listed() {
             "services.vpn.cap_add",
             "services.vpn.devices",
             "services.vpn.ports `192.168.1.10:9090:9090`",
-            "services.ftp.ports `21100-21110:21100-21110`",
             "services.ftp.volumes `/home/vsftpd`",
             "services.ftp.volumes `type=tmpfs target=/tmp`",
             "services.ftp.deploy",
@@ -347,20 +390,19 @@ fn unconvertible_things_are_all_listed() {
             "services.app.environment.API_TOKEN",
             "services.app.networks.front",
             "services.app.networks.back",
-            "services.app.x-team",
-            "services.worker",
-            "services.remote.build",
-            "services.nodockerfile.build",
+            "services.worker.environment.API_TOKEN",
+            "services.worker.networks.front",
+            "services.worker.networks.back",
+            "services.remote",
+            "services.nodockerfile",
         ]
     );
-    assert!(text.contains("services.worker: uses `extends`"));
     assert!(text.contains(
-        "services.remote.build: not converted: the context `https://github.com/example/remote-app.git#main` is remote"
+        "services.remote (docker-compose.yml:59): left out: its build is not converted: the context `https://github.com/example/remote-app.git#main` is remote"
     ));
     assert!(text.contains(
-        "services.nodockerfile.build: not converted: the context `./missing` does not exist; the service was left out"
+        "services.nodockerfile (docker-compose.yml:62): left out: its build is not converted: the context `./missing` does not exist"
     ));
-    assert!(text.contains("a port range; devenv publishes single ports"));
 }
 
 #[test]
@@ -460,7 +502,8 @@ fn two_services_on_one_host_port_get_auto() {
     let (text, t) = init_ok(&env, &["--yes"]);
     assert_eq!(strs(&svc(&t, "a")["ports"]), ["8080:80"]);
     assert_eq!(strs(&svc(&t, "b")["ports"]), ["auto:80"]);
-    assert!(text.contains("host port 8080 is already published by another service"));
+    assert!(text.contains("host port 8080 is already published"));
+    assert_eq!(listed(&text), ["services.b.ports `8080:80`"]);
 }
 
 #[test]
@@ -473,7 +516,7 @@ fn profile_without_a_compose_file_is_a_usage_error() {
 }
 
 #[test]
-fn an_override_file_is_listed_not_ignored() {
+fn an_override_file_beside_the_compose_file_is_merged_as_compose_merges_it() {
     let env = TestEnv::new()
         .file(
             "docker-compose.yml",
@@ -483,8 +526,14 @@ fn an_override_file_is_listed_not_ignored() {
             "docker-compose.override.yml",
             "services:\n  cache:\n    ports: [\"6380:6379\"]\n",
         );
-    let (text, _) = init_ok(&env, &["--yes"]);
-    assert_eq!(listed(&text), ["docker-compose.override.yml"]);
+    let (text, t) = init_ok(&env, &["--yes"]);
+    assert_eq!(strs(&svc(&t, "cache")["ports"]), ["6380:6379"]);
+    assert!(text.contains("docker-compose.override.yml: merged as compose merges it"));
+    // What the redis preset adds that compose did not say is listed.
+    assert_eq!(
+        listed(&text),
+        ["services.cache.healthcheck", "services.cache.volumes"]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Draft, DraftService};
+use super::{Draft, DraftService, Unconverted};
 use crate::manifest::{parse_port_spec, HostPort, PortMapping, Protocol};
 use crate::stacks::Stacks;
 
@@ -33,6 +33,7 @@ pub fn add_stack(draft: &mut Draft, stack: &str, because: &str) -> String {
 /// failed `up` in compose): the first keeps it, later ones get `auto:`.
 pub fn resolve_port_clashes(draft: &mut Draft, stacks: &Stacks) {
     let mut taken: BTreeSet<(u16, Protocol)> = BTreeSet::new();
+    let mut clashes = Vec::new();
     for s in &mut draft.services {
         let (specs, from_stack) = match &s.ports {
             Some(p) => (p.clone(), false),
@@ -59,9 +60,16 @@ pub fn resolve_port_clashes(draft: &mut Draft, stacks: &Stacks) {
                             ""
                         };
                         let auto = format!("auto:{container}{suffix}");
-                        s.notes.push(format!(
-                            "host port {h} is already published by another service: `{spec}` became `{auto}` (devenv picks a free port)"
+                        let why = format!(
+                            "host port {h} is already published: `{spec}` became `{auto}` (devenv picks a free port)"
+                        );
+                        // Compose would fail to start the second binding; devenv
+                        // moves it, which changes the port: listed, not only noted.
+                        clashes.push(Unconverted::new(
+                            format!("services.{}.ports `{spec}`", s.name),
+                            why.clone(),
                         ));
+                        s.notes.push(why);
                         out.push(auto);
                         changed = true;
                     }
@@ -73,6 +81,7 @@ pub fn resolve_port_clashes(draft: &mut Draft, stacks: &Stacks) {
             s.ports = Some(out);
         }
     }
+    draft.unconverted.extend(clashes);
 }
 
 #[cfg(test)]
@@ -99,6 +108,7 @@ mod tests {
         assert_eq!(d.services[1].ports, Some(vec!["auto:5432".to_string()]));
         assert_eq!(d.services[2].ports, Some(vec!["53".to_string()]));
         assert!(d.services[1].notes[0].contains("host port 5432"));
+        assert_eq!(d.unconverted[0].what, "services.postgres.ports `5432`");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct InitRequest<'a> {
     pub force: bool,
     /// `--profile`: also convert compose services of these profiles.
     pub profiles: Vec<String>,
+    /// The process environment, as compose would see it (`${VAR}`,
+    /// `COMPOSE_PROFILES`, valueless `environment` entries).
+    pub env: BTreeMap<String, String>,
 }
 
 /// How `init` talks to the user.
@@ -205,39 +208,21 @@ fn convert_compose(
         Ok(r) => r.to_string_lossy().replace('\\', "/"),
         Err(_) => "..".to_string(),
     };
-    let vars: BTreeMap<String, String> = crate::fsread::read_limited(&dir.join(".env"))
-        .map(|t| super::parse_dotenv_vars(&t).into_iter().collect())
+    // Compose merges an override file only into the file it found itself.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let conv = super::convert_compose(&ComposeInput {
         path: &shown,
         text: &text,
         dir: &rel_dir,
-        vars: &vars,
+        env: &req.env,
         repo,
         stacks,
         profiles: &req.profiles,
+        with_override: super::COMPOSE_FILES.contains(&name.as_str()),
     })?;
-    if !vars.is_empty() {
-        draft.detected.push(format!(
-            "{}: {} variable(s) for ${{VAR}} in the compose file",
-            display(req.cwd, &dir.join(".env")),
-            vars.len()
-        ));
-    }
-    // Compose merges `<name>.override.<ext>` over the file by default.
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    if let Some((stem, ext)) = name.rsplit_once('.') {
-        let over = dir.join(format!("{stem}.override.{ext}"));
-        if over.is_file() {
-            draft.unconverted.push(super::Unconverted::new(
-                display(req.cwd, &over),
-                format!("compose merges it over {name} by default; init converted {name} alone: carry its changes over by hand"),
-            ));
-        }
-    }
     draft.project_name = conv.project_name;
     draft.services.extend(conv.services);
     draft.detected.extend(conv.detected);

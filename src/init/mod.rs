@@ -18,7 +18,9 @@ mod render;
 
 use std::collections::BTreeMap;
 
-pub use compose::{convert as convert_compose, ComposeInput, Conversion, COMPOSE_FILES};
+pub use compose::{
+    convert as convert_compose, ComposeInput, Conversion, COMPOSE_FILES, OVERRIDE_FILES,
+};
 pub use detect::{detect, DETECT_FILES};
 pub use detection::{Detection, StackHint};
 pub use dotenv::{parse as parse_dotenv, vars as parse_dotenv_vars, DotenvLine};
@@ -42,6 +44,8 @@ pub struct Unconverted {
     pub what: String,
     /// Why, and what to do about it.
     pub why: String,
+    /// `file:line` where it is, when it comes from a file.
+    pub at: Option<String>,
 }
 
 impl Unconverted {
@@ -49,13 +53,23 @@ impl Unconverted {
         Unconverted {
             what: what.into(),
             why: why.into(),
+            at: None,
         }
+    }
+
+    /// The same, located at `file:line`.
+    pub fn at(mut self, at: impl Into<String>) -> Self {
+        self.at = Some(at.into());
+        self
     }
 }
 
 impl std::fmt::Display for Unconverted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.what, self.why)
+        match &self.at {
+            Some(at) => write!(f, "{} ({at}): {}", self.what, self.why),
+            None => write!(f, "{}: {}", self.what, self.why),
+        }
     }
 }
 

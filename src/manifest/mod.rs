@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use ports::parse_port_spec;
-pub use resolve::{readiness_of, sanitise_project_name, valid_name};
+pub use resolve::{image_ref_problem, readiness_of, sanitise_project_name, valid_name};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::stacks::Stacks;

@@ -23,6 +23,7 @@ pub fn run(app: &mut App, args: InitArgs) -> Result<i32, Error> {
         yes: args.yes,
         force: args.force,
         profiles: args.profiles,
+        env: app.env.with_prefix("").into_iter().collect(),
     };
     let io = Io {
         reporter: &app.printer,

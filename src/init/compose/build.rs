@@ -9,10 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_yaml_ng::Value;
-
 use super::parts::repo_path;
-use super::{key_str, scalar, ComposeInput};
+use super::yaml::Node;
+use super::ComposeInput;
 use crate::init::BuildDraft;
 
 /// The build, and the keys of it that were left out with the reason.
@@ -22,20 +21,20 @@ pub(super) struct Converted {
 }
 
 /// `Err` says why the build cannot be converted at all.
-pub(super) fn convert(v: &Value, input: &ComposeInput<'_>) -> Result<Converted, String> {
+pub(super) fn convert(v: &Node, input: &ComposeInput<'_>) -> Result<Converted, String> {
     let mut left_out = Vec::new();
-    let (context, dockerfile, args, target) = match v {
-        Value::Mapping(m) => {
+    let (context, dockerfile, args, target) = match v.entries() {
+        Some(m) => {
             let mut context = None;
             let mut dockerfile = None;
             let mut args = BTreeMap::new();
             let mut target = None;
-            for (k, v) in m {
-                let key = key_str(k);
-                match key.as_str() {
-                    "context" => context = scalar(v),
-                    "dockerfile" => dockerfile = scalar(v),
-                    "target" => target = scalar(v),
+            for e in m {
+                let (key, v) = (e.key.as_str(), &e.value);
+                match key {
+                    "context" => context = v.text(),
+                    "dockerfile" => dockerfile = v.text(),
+                    "target" => target = v.text(),
                     "args" => build_args(v, &mut args, &mut left_out),
                     "dockerfile_inline" => {
                         return Err("an inline Dockerfile is not converted: put it in a file and name it with `dockerfile`".into())
@@ -49,7 +48,7 @@ pub(super) fn convert(v: &Value, input: &ComposeInput<'_>) -> Result<Converted, 
             }
             (context, dockerfile, args, target)
         }
-        other => (scalar(other), None, BTreeMap::new(), None),
+        None => (v.text(), None, BTreeMap::new(), None),
     };
     let context = context.unwrap_or_else(|| ".".to_string());
     if context.contains("://") || context.starts_with("git@") {
@@ -57,7 +56,9 @@ pub(super) fn convert(v: &Value, input: &ComposeInput<'_>) -> Result<Converted, 
             "the context `{context}` is remote; devenv builds from a directory in the repository"
         ));
     }
-    let Some(rel) = repo_path(input.dir, &context).filter(|_| !context.starts_with('/')) else {
+    // Contexts were rebased to the repository root while loading.
+    let _ = input.dir;
+    let Some(rel) = repo_path("", &context).filter(|_| !context.starts_with('/')) else {
         return Err(format!("the context `{context}` is outside the repository"));
     };
     let rel = if rel.is_empty() { ".".to_string() } else { rel };
@@ -90,11 +91,7 @@ pub(super) fn convert(v: &Value, input: &ComposeInput<'_>) -> Result<Converted, 
 
 /// `args:` as a mapping or a list of `K=V`. An arg without a value takes
 /// compose's environment at build time, which devenv.toml cannot say.
-fn build_args(
-    v: &Value,
-    args: &mut BTreeMap<String, String>,
-    left_out: &mut Vec<(String, String)>,
-) {
+fn build_args(v: &Node, args: &mut BTreeMap<String, String>, left_out: &mut Vec<(String, String)>) {
     let mut put = |k: String, val: Option<String>| match val {
         Some(val) => {
             args.insert(k, val);
@@ -105,14 +102,14 @@ fn build_args(
                 .into(),
         )),
     };
-    match v {
-        Value::Mapping(m) => {
-            for (k, v) in m {
-                put(key_str(k), scalar(v));
+    match (v.entries(), v.items()) {
+        (Some(m), _) => {
+            for e in m {
+                put(e.key.clone(), e.value.text());
             }
         }
-        Value::Sequence(items) => {
-            for item in items.iter().filter_map(scalar) {
+        (_, Some(items)) => {
+            for item in items.iter().filter_map(Node::text) {
                 match item.split_once('=') {
                     Some((k, val)) => put(k.to_string(), Some(val.to_string())),
                     None => put(item, None),

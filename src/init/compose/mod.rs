@@ -1,22 +1,34 @@
-//! docker-compose files to `[services]`: what maps is converted, what does
-//! not is listed with the reason. Compose is loose (short and long syntax for
-//! most keys), so the YAML is read into `serde_yaml_ng::Value` and walked by hand.
+//! docker-compose files to `[services]`: the project is loaded as
+//! `docker compose config` loads it (`load`: `.env`, interpolation,
+//! includes, `extends`, the override file, merge rules, profiles), then
+//! each service is converted; what does not map is listed with the reason
+//! and its `file:line`.
 
 mod build;
+mod canon;
+mod env;
+mod health;
 mod interp;
+mod load;
+mod merge;
 mod parts;
+mod ports;
+mod preset;
+mod rebase;
 mod service;
+mod shellwords;
+mod volumes;
+mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-
-use serde_yaml_ng::Value;
 
 use super::{DraftService, RepoView, Unconverted};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::stacks::Stacks;
 
 pub use interp::interpolate;
+pub use load::OVERRIDE_FILES;
 
 /// The names compose itself looks for, in its order of preference.
 pub const COMPOSE_FILES: &[&str] = &[
@@ -30,15 +42,21 @@ pub struct ComposeInput<'a> {
     /// The file as it should appear in messages.
     pub path: &'a Path,
     pub text: &'a str,
-    /// Repository-relative directory of the compose file ("" for the root):
-    /// relative paths in it are relative to this.
+    /// Repository-relative directory of the compose file ("" for the root,
+    /// ".." when it is outside the repository).
     pub dir: &'a str,
-    /// Variables for `${VAR}`: what compose reads from the `.env` beside the file.
-    pub vars: &'a BTreeMap<String, String>,
+    /// The process environment: what compose reads `${VAR}`,
+    /// `COMPOSE_PROFILES` and valueless `environment` entries from, over
+    /// the `.env` beside the file.
+    pub env: &'a BTreeMap<String, String>,
     pub repo: &'a dyn RepoView,
     pub stacks: &'a Stacks,
-    /// Profiles to include besides the services that have none.
+    /// `--profile`: profiles to include besides the services that have
+    /// none (when empty, `COMPOSE_PROFILES` decides, as in compose).
     pub profiles: &'a [String],
+    /// Merge the override file beside it, as compose does for the file it
+    /// finds itself.
+    pub with_override: bool,
 }
 
 #[derive(Debug, Default)]
@@ -54,115 +72,140 @@ pub struct Conversion {
 
 /// How a dependency must have finished before its dependent starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Condition {
+enum Condition {
     Started,
     Healthy,
     Completed,
 }
 
-pub(super) struct Dep {
+struct Dep {
     pub name: String,
     pub condition: Condition,
     pub required: bool,
+    pub at: yaml::Pos,
 }
 
 pub fn convert(input: &ComposeInput<'_>) -> Result<Conversion, Diagnostics> {
-    let mut doc: Value = serde_yaml_ng::from_str(input.text).map_err(|e| yaml_error(input, &e))?;
-    doc.apply_merge().map_err(|e| yaml_error(input, &e))?;
-    let Value::Mapping(top) = doc else {
-        return Err(Diagnostic::file(
-            input.path,
-            "not a compose file: the top level is not a mapping",
-        )
-        .with_hint("a compose file has a top-level `services:` mapping")
-        .into());
+    let project = load::load(&load::Request {
+        shown: input.path,
+        text: input.text,
+        dir: (input.dir != ".." && !input.dir.starts_with("../")).then_some(input.dir),
+        with_override: input.with_override,
+        repo: input.repo,
+        process_env: input.env,
+    })?;
+    let mut out = Conversion {
+        unconverted: project.warnings.clone(),
+        ..Default::default()
     };
-    let mut out = Conversion::default();
+    let Some(top) = project.model.entries() else {
+        return Err(no_services(input));
+    };
     let mut services_value = None;
-    for (k, v) in &top {
-        let key = key_str(k);
-        match key.as_str() {
-            "services" => services_value = Some(v),
+    for e in top {
+        let at = project.at(e.at);
+        let note = |what: &str, why: &str| Unconverted::new(what, why).at(at.clone());
+        match e.key.as_str() {
+            "services" => services_value = Some(&e.value),
             "version" => {}
             "name" => {
-                let (name, _) = interpolate(&scalar(v).unwrap_or_default(), input.vars);
+                let name = e.value.text().unwrap_or_default();
                 if crate::manifest::sanitise_project_name(&name) == name {
                     out.project_name = Some(name);
                 } else {
-                    out.unconverted.push(Unconverted::new(
-                        "name",
-                        format!("`{name}` is not a valid devenv project name (lowercase letters, digits, `-`, `_`)"),
-                    ));
+                    out.unconverted.push(note("name", &format!("`{name}` is not a valid devenv project name (lowercase letters, digits, `-`, `_`)")));
                 }
             }
-            "volumes" => top_volumes(v, &mut out.unconverted),
+            "volumes" => top_volumes(&e.value, &project, &mut out.unconverted),
             "networks" => {
-                for (n, _) in v.as_mapping().into_iter().flatten() {
-                    let n = key_str(n);
-                    if n != "default" {
+                for n in e.value.entries().unwrap_or_default() {
+                    if n.key != "default" {
                         out.unconverted.push(Unconverted::new(
-                            format!("networks.{n}"),
+                            format!("networks.{}", n.key),
                             "devenv puts every service on one project network where they reach each other by name; extra networks are not converted",
-                        ));
+                        ).at(project.at(n.at)));
                     }
                 }
             }
-            "secrets" | "configs" => out.unconverted.push(Unconverted::new(
-                key.clone(),
+            "secrets" | "configs" => out.unconverted.push(note(
+                &e.key,
                 "file-based secrets and configs are not converted; mount the file with `mounts`, or use [secrets] and a rendered config file",
             )),
-            "include" => out.unconverted.push(Unconverted::new(
-                "include",
-                "included compose files are not followed; run `devenv init --from` on each and merge the services by hand",
-            )),
-            k if k.starts_with("x-") => out.unconverted.push(Unconverted::new(
-                k,
-                "extension field: not converted (YAML anchors taken from it were expanded where used)",
-            )),
-            other => out.unconverted.push(Unconverted::new(
-                other,
-                "top-level key with no devenv equivalent",
-            )),
+            // Extension fields only feed anchors, which were expanded where used.
+            k if k.starts_with("x-") => {}
+            other => out.unconverted.push(note(other, "top-level key with no devenv equivalent")),
         }
     }
-    let Some(services) = services_value.and_then(Value::as_mapping) else {
-        return Err(
-            Diagnostic::file(input.path, "no `services:` mapping in this compose file")
-                .with_hint("init --from converts the services of a compose file")
-                .into(),
-        );
+    if let Some(name) = input
+        .env
+        .get("COMPOSE_PROJECT_NAME")
+        .filter(|n| !n.is_empty())
+    {
+        out.project_name =
+            Some(name.clone()).filter(|n| crate::manifest::sanitise_project_name(n) == *n);
+    }
+    let Some(services) = services_value.and_then(yaml::Node::entries) else {
+        return Err(no_services(input));
     };
-    let wanted: BTreeSet<&str> = input.profiles.iter().map(String::as_str).collect();
+    let wanted = enabled_profiles(input, &project.env);
     let mut deps: Vec<(String, Vec<Dep>)> = Vec::new();
-    for (k, v) in services {
-        let name = key_str(k);
-        let profiles: Vec<String> = v
+    for e in services {
+        let name = e.key.as_str();
+        let profiles: Vec<String> = e
+            .value
             .get("profiles")
-            .and_then(Value::as_sequence)
-            .map(|s| s.iter().filter_map(scalar).collect())
+            .and_then(yaml::Node::items)
+            .map(|s| s.iter().filter_map(yaml::Node::text).collect())
             .unwrap_or_default();
-        if !profiles.is_empty() && !profiles.iter().any(|p| wanted.contains(p.as_str())) {
-            let image = v.get("image").and_then(scalar).unwrap_or_default();
+        let on = profiles.is_empty()
+            || wanted.contains("*")
+            || profiles.iter().any(|p| wanted.contains(p.as_str()));
+        if !on {
+            let image = e
+                .value
+                .get("image")
+                .and_then(yaml::Node::text)
+                .unwrap_or_default();
             if let Some(st) = parts::hub_image(&image).and_then(|(r, _)| parts::stack_for(&r)) {
                 out.left_out_stacks.push(st.to_string());
             }
-            out.unconverted.push(Unconverted::new(
-                format!("services.{name}"),
-                format!(
-                    "in profile {}: not converted (pass `--profile {}` to include it)",
-                    profiles.join(", "),
-                    profiles[0]
-                ),
-            ));
+            out.unconverted.push(
+                Unconverted::new(
+                    format!("services.{name}"),
+                    format!(
+                        "in profile {}: not converted (pass `--profile {}` to include it)",
+                        profiles.join(", "),
+                        profiles[0]
+                    ),
+                )
+                .at(project.at(e.at)),
+            );
             continue;
         }
-        let converted = service::convert(&name, v, input, &mut out.unconverted);
-        if let Some((svc, d)) = converted {
+        let mut cx = service::Ctx {
+            input,
+            project: &project,
+            name,
+            svc: &e.value,
+            at: e.at,
+            out: &mut out.unconverted,
+            svc_notes: Vec::new(),
+        };
+        if let Some((svc, d)) = service::convert(&mut cx) {
             deps.push((svc.name.clone(), d));
             out.services.push(svc);
         }
     }
-    link_dependencies(&mut out, deps);
+    link_dependencies(&mut out, deps, &project);
+    if let Some((file, n)) = &project.dotenv {
+        out.detected.push(format!(
+            "{file}: {n} variable(s) for ${{VAR}} in the compose file"
+        ));
+    }
+    for f in project.files.iter().skip(1) {
+        out.detected
+            .push(format!("{f}: merged as compose merges it"));
+    }
     out.detected.push(format!(
         "{}: {} service(s) converted",
         input.path.display(),
@@ -171,29 +214,58 @@ pub fn convert(input: &ComposeInput<'_>) -> Result<Conversion, Diagnostics> {
     Ok(out)
 }
 
+fn no_services(input: &ComposeInput<'_>) -> Diagnostics {
+    Diagnostic::file(input.path, "no `services:` mapping in this compose file")
+        .with_hint("init --from converts the services of a compose file")
+        .into()
+}
+
+/// `--profile` flags, or else `COMPOSE_PROFILES` (from `.env` or the
+/// environment), as compose decides.
+fn enabled_profiles<'a>(
+    input: &'a ComposeInput<'_>,
+    env: &'a BTreeMap<String, String>,
+) -> BTreeSet<&'a str> {
+    if !input.profiles.is_empty() {
+        return input.profiles.iter().map(String::as_str).collect();
+    }
+    env.get("COMPOSE_PROFILES")
+        .map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `depends_on` with conditions: dependencies that were not converted are
 /// dropped (and listed); `service_completed_successfully` makes the
 /// dependency a one-shot job when it publishes nothing.
-fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>) {
+fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>, project: &load::Project) {
     let names: BTreeSet<String> = out.services.iter().map(|s| s.name.clone()).collect();
-    let mut jobs = BTreeSet::new();
+    // Each dependency others wait on to complete, with who waits.
+    let mut jobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (owner, list) in deps {
         let mut kept = Vec::new();
         for d in list {
             if !names.contains(&d.name) {
                 if d.required {
-                    out.unconverted.push(Unconverted::new(
-                        format!("services.{owner}.depends_on.{}", d.name),
-                        format!(
-                            "`{}` was not converted, so the dependency was dropped",
-                            d.name
-                        ),
-                    ));
+                    out.unconverted.push(
+                        Unconverted::new(
+                            format!("services.{owner}.depends_on.{}", d.name),
+                            format!(
+                                "`{}` was not converted, so the dependency was dropped",
+                                d.name
+                            ),
+                        )
+                        .at(project.at(d.at)),
+                    );
                 }
                 continue;
             }
             if d.condition == Condition::Completed {
-                jobs.insert(d.name.clone());
+                jobs.entry(d.name.clone()).or_default().push(owner.clone());
             }
             kept.push(d.name);
         }
@@ -202,13 +274,22 @@ fn link_dependencies(out: &mut Conversion, deps: Vec<(String, Vec<Dep>)>) {
         }
     }
     break_cycles(out);
-    for s in out.services.iter_mut().filter(|s| jobs.contains(&s.name)) {
-        let publishes = s.ports.as_ref().is_some_and(|p| !p.is_empty())
-            || s.ports.is_none() && s.stack.is_some();
+    for s in out
+        .services
+        .iter_mut()
+        .filter(|s| jobs.contains_key(&s.name))
+    {
+        let publishes = s.ports.as_ref().is_some_and(|p| !p.is_empty());
         if publishes {
-            s.notes.push(
-                "others wait for it to complete (service_completed_successfully); it publishes ports, so it stays a service and devenv waits for its readiness".into(),
-            );
+            let why = "others wait for it to complete (service_completed_successfully); it publishes ports, so it stays a service and devenv waits for its readiness";
+            s.notes.push(why.into());
+            // Waiting for readiness is not waiting for an exit: listed.
+            for owner in &jobs[&s.name] {
+                out.unconverted.push(Unconverted::new(
+                    format!("services.{owner}.depends_on.{}", s.name),
+                    why,
+                ));
+            }
         } else {
             s.run_once = true;
             s.ready = None;
@@ -277,54 +358,21 @@ fn break_cycles(out: &mut Conversion) {
     out.unconverted.extend(dropped);
 }
 
-fn top_volumes(v: &Value, unconverted: &mut Vec<Unconverted>) {
-    for (name, def) in v.as_mapping().into_iter().flatten() {
-        let name = key_str(name);
-        let Some(def) = def.as_mapping() else {
-            continue;
-        };
-        for (k, _) in def {
-            let k = key_str(k);
-            let why = match k.as_str() {
+fn top_volumes(v: &yaml::Node, project: &load::Project, unconverted: &mut Vec<Unconverted>) {
+    for vol in v.entries().unwrap_or_default() {
+        for opt in vol.value.entries().unwrap_or_default() {
+            let why = match opt.key.as_str() {
                 "external" => "an external volume; devenv creates and owns its volumes (named devenv_<project>_<name>)",
                 "driver" | "driver_opts" => "volume drivers and their options are not converted; devenv uses the engine's local driver",
                 "name" => "a custom volume name; devenv names volumes devenv_<project>_<name>",
+                "labels" => continue,
                 _ => "volume option with no devenv equivalent",
             };
-            unconverted.push(Unconverted::new(format!("volumes.{name}.{k}"), why));
+            unconverted.push(
+                Unconverted::new(format!("volumes.{}.{}", vol.key, opt.key), why)
+                    .at(project.at(opt.at)),
+            );
         }
-    }
-}
-
-fn yaml_error(input: &ComposeInput<'_>, e: &serde_yaml_ng::Error) -> Diagnostics {
-    let msg = e.to_string();
-    // The message repeats the position; the diagnostic shows it already.
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    let d = match e.location() {
-        Some(l) => Diagnostic::at_line_col(
-            input.path,
-            input.text,
-            l.line(),
-            l.column(),
-            format!("invalid YAML: {msg}"),
-        ),
-        None => Diagnostic::file(input.path, format!("invalid YAML: {msg}")),
-    };
-    d.with_hint("fix the compose file's YAML syntax (`docker compose config` checks it too)")
-        .into()
-}
-
-pub(super) fn key_str(k: &Value) -> String {
-    scalar(k).unwrap_or_else(|| format!("{k:?}"))
-}
-
-/// A scalar's text, as compose reads it (numbers and booleans included).
-pub(super) fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
@@ -346,15 +394,16 @@ mod tests {
     fn convert_in(dir: &str, text: &str, files: &[(&'static str, &'static str)]) -> Conversion {
         let repo = MapRepo(files.iter().copied().collect());
         let stacks = Stacks::built_in();
-        let vars = BTreeMap::new();
+        let env = BTreeMap::new();
         convert(&ComposeInput {
             path: Path::new("compose.yaml"),
             text,
             dir,
-            vars: &vars,
+            env: &env,
             repo: &repo,
             stacks: &stacks,
             profiles: &[],
+            with_override: false,
         })
         .unwrap_or_else(|d| panic!("{d}"))
     }
@@ -381,7 +430,7 @@ mod tests {
             (web.context.as_str(), web.dockerfile.as_deref()),
             ("deploy/web", None)
         );
-        assert_eq!(whats(&c), ["services.out.build", "services.far.build"]);
+        assert_eq!(whats(&c), ["services.out", "services.far"]);
         assert!(c.unconverted[0].why.contains("outside the repository"));
         assert!(c.unconverted[1].why.contains("outside the context"));
     }
@@ -406,6 +455,7 @@ mod tests {
         );
         assert!(!c.services[0].run_once);
         assert!(c.services[0].notes[0].contains("stays a service"));
+        assert_eq!(whats(&c), ["services.app.depends_on.seed"]);
     }
 
     #[test]
@@ -461,11 +511,21 @@ mod tests {
             "services:\n  a:\n    image: My App\n  db:\n    image: postgres\n",
             &[],
         );
-        assert_eq!(whats(&c), ["services.a.image"]);
+        assert_eq!(
+            whats(&c),
+            [
+                "services.a",
+                "services.db.environment",
+                "services.db.healthcheck",
+                "services.db.volumes"
+            ]
+        );
+        assert_eq!(c.services[0].ports, Some(Vec::new()));
+        assert_eq!(c.services[0].version.as_deref(), Some("latest"));
         assert!(c.services[0]
             .notes
             .iter()
-            .any(|n| n.contains("publishes 5432 on 127.0.0.1")));
+            .any(|n| n.contains("remove `ports = []` to publish the preset's 5432")));
     }
 
     #[test]
@@ -485,19 +545,38 @@ mod tests {
     fn not_a_compose_file() {
         let repo = MapRepo(BTreeMap::new());
         let stacks = Stacks::built_in();
-        let vars = BTreeMap::new();
+        let env = BTreeMap::new();
         let input = |text| ComposeInput {
             path: Path::new("c.yml"),
             text,
             dir: "",
-            vars: &vars,
+            env: &env,
             repo: &repo,
             stacks: &stacks,
             profiles: &[],
+            with_override: false,
         };
         let e = convert(&input("- a\n- b\n")).unwrap_err();
         assert!(e.0[0].message.contains("top level"));
         let e = convert(&input("version: '3'\n")).unwrap_err();
         assert!(e.0[0].message.contains("no `services:`"));
+    }
+
+    #[test]
+    fn a_bind_mount_at_the_presets_data_path_keeps_the_image() {
+        // The preset's data volume and the bind mount would both land on
+        // /var/lib/postgresql/data, and devenv.toml cannot drop the former.
+        let c = convert_in(
+            "",
+            "services:\n  db:\n    image: postgres:14-alpine\n    volumes: ['./pg:/var/lib/postgresql/data']\n",
+            &[("pg/PG_VERSION", "14")],
+        );
+        let db = &c.services[0];
+        assert_eq!(
+            (db.stack.as_deref(), db.image.as_deref()),
+            (None, Some("postgres:14-alpine"))
+        );
+        assert_eq!(db.mounts, ["./pg:/var/lib/postgresql/data"]);
+        assert!(db.notes[0].contains("not the postgres preset"));
     }
 }

@@ -1,50 +1,60 @@
-//! One compose service to one `[services.NAME]`.
+//! One compose service (already merged, interpolated and in canonical
+//! form) to one `[services.NAME]`.
 
-use std::collections::BTreeMap;
+use super::health::{self, Health};
+use super::load::Project;
+use super::yaml::{Node, Pos, V};
+use super::{env, ports, preset, shellwords, volumes, ComposeInput, Condition, Dep};
+use crate::init::{DraftService, Unconverted};
 
-use serde_yaml_ng::{Mapping, Value};
-
-use super::parts::{self, Health, Volume};
-use super::{interpolate, key_str, scalar, ComposeInput, Condition, Dep};
-use crate::init::{dotenv, DraftService, Unconverted};
-
-struct Ctx<'a, 'b> {
-    input: &'a ComposeInput<'b>,
-    name: &'a str,
-    out: &'a mut Vec<Unconverted>,
+pub(super) struct Ctx<'a, 'b> {
+    pub input: &'a ComposeInput<'b>,
+    pub project: &'a Project,
+    pub name: &'a str,
+    pub svc: &'a Node,
+    /// Where the service's name is.
+    pub at: Pos,
+    pub out: &'a mut Vec<Unconverted>,
+    /// Comment lines for the service.
+    pub svc_notes: Vec<String>,
 }
 
 impl Ctx<'_, '_> {
-    fn note(&mut self, key: &str, why: impl Into<String>) {
+    /// Lists `key` (`ports`, `environment.X`, ...) at the service's entry for it.
+    pub fn note(&mut self, key: &str, why: impl Into<String>) {
+        let first = key.split(['.', ' ']).next().unwrap_or("");
+        let at = self.svc.entry(first).map_or(self.at, |e| e.at);
+        self.note_at(key, at, why);
+    }
+
+    pub fn note_at(&mut self, key: &str, at: Pos, why: impl Into<String>) {
         let what = if key.is_empty() {
             format!("services.{}", self.name)
         } else {
             format!("services.{}.{key}", self.name)
         };
-        self.out.push(Unconverted::new(what, why));
+        self.out
+            .push(Unconverted::new(what, why).at(self.project.at(at)));
     }
 }
 
 /// Converts one service; `None` (with the reason listed) when it cannot be.
-pub(super) fn convert(
-    name: &str,
-    raw: &Value,
-    input: &ComposeInput<'_>,
-    out: &mut Vec<Unconverted>,
-) -> Option<(DraftService, Vec<Dep>)> {
-    let mut cx = Ctx { input, name, out };
+pub(super) fn convert(cx: &mut Ctx<'_, '_>) -> Option<(DraftService, Vec<Dep>)> {
+    let name = cx.name;
+    let m = cx.svc;
     if !crate::manifest::valid_name(name) {
         cx.note("", "not a valid devenv service name (letters, digits, `-`, `_`, `.`, starting with a letter or digit)");
         return None;
     }
-    let value = interpolate_tree(raw, &format!("services.{name}"), &mut cx);
-    let Some(m) = value.as_mapping() else {
+    if m.entries().is_none() {
         cx.note("", "not a mapping");
         return None;
-    };
-    let get = |k: &str| m.get(k);
-    let image = get("image").and_then(scalar).filter(|s| !s.is_empty());
-    let build = match get("build").map(|b| super::build::convert(b, input)) {
+    }
+    let image = m
+        .get("image")
+        .and_then(Node::text)
+        .filter(|s| !s.is_empty());
+    let build = match m.get("build").map(|b| super::build::convert(b, cx.input)) {
         Some(Ok(b)) => {
             for (key, why) in b.left_out {
                 cx.note(&key, why);
@@ -55,7 +65,8 @@ pub(super) fn convert(
             match &image {
                 Some(i) => cx.note("build", format!("not converted: {why}; build `{i}` before `devenv up` (e.g. `docker compose build {name}`)")),
                 None => {
-                    cx.note("build", format!("not converted: {why}; the service was left out"));
+                    let at = m.entry("build").map_or(cx.at, |e| e.at);
+                    cx.note_at("", at, format!("left out: its build is not converted: {why}"));
                     return None;
                 }
             }
@@ -64,165 +75,109 @@ pub(super) fn convert(
         None => None,
     };
     if image.is_none() && build.is_none() {
-        let why = if get("extends").is_some() {
-            "uses `extends`, which init does not resolve: merge the base service into it by hand"
-        } else {
-            "has no `image`"
-        };
-        cx.note("", why);
+        cx.note("", "has no `image`");
         return None;
     }
-    if let Some(image) = image.as_deref().filter(|i| {
-        i.contains(char::is_whitespace)
-            || (i.chars().any(|c| c.is_ascii_uppercase()) && !i.contains('/'))
-    }) {
-        cx.note(
-            "image",
-            format!("`{image}` is not a valid image reference; the service was left out"),
+    if let Some((image, why)) = image
+        .as_deref()
+        .and_then(|i| crate::manifest::image_ref_problem(i).map(|w| (i, w)))
+    {
+        let at = m.entry("image").map_or(cx.at, |e| e.at);
+        cx.note_at(
+            "",
+            at,
+            format!("left out: `{image}` is not a valid image reference ({why})"),
         );
         return None;
     }
     let mut svc = DraftService {
         name: name.to_string(),
+        build,
         ..Default::default()
     };
-    // A built image is the service's own: no preset stands in for it, and
-    // `image` only names the build.
-    let stack = match (&build, &image) {
-        (None, Some(image)) => stack_of(image, input),
-        _ => None,
-    };
     let image = image.unwrap_or_default();
-    svc.build = build;
-    let foreign = stack.as_ref().is_some_and(|(_, same)| !same);
-    match &stack {
-        Some((st, true)) => {
-            svc.stack = Some(st.clone());
-            svc.version = parts::hub_image(&image).and_then(|(_, t)| t);
-        }
-        Some((st, false)) => {
-            svc.stack = Some(st.clone());
-            let preset = input
-                .stacks
-                .get(st)
-                .map(|s| format!("{}:{}", s.def.image, s.def.version))
-                .unwrap_or_default();
-            svc.notes
-                .push(format!("was `{image}`; the {st} preset runs {preset}"));
-        }
-        None => svc.image = Some(image.clone()).filter(|i| !i.is_empty()),
-    }
-    let mut env = BTreeMap::new();
-    if let Some(v) = get("env_file") {
-        env_files(v, &mut env, &mut svc, &mut cx);
-    }
-    if let Some(v) = get("environment") {
-        environment(v, &mut env, &mut cx);
-    }
-    let preset = svc.stack.as_ref().and_then(|s| input.stacks.get(s));
-    if foreign && !env.is_empty() {
-        let keys: Vec<&str> = env.keys().map(String::as_str).collect();
-        cx.note(
-            "environment",
-            format!(
-                "{image} settings do not apply to the preset's image and were not carried over: {}",
-                keys.join(", ")
-            ),
-        );
-        env.clear();
-    }
-    if let Some(p) = preset {
-        let written = env.clone();
-        env.retain(|k, v| p.def.env.get(k).is_none_or(|pv| pv.0 != *v));
-        if !foreign {
-            // Where compose relied on the image's defaults (user `postgres`,
-            // rabbitmq's guest), keep them: the other services' connection
-            // strings were written against them, not against the preset's.
-            for k in p.def.env.keys().filter(|k| !written.contains_key(*k)) {
-                if let Some(v) = parts::image_default(&p.name, k, &written) {
-                    svc.notes.push(if v.is_empty() {
-                        format!("{k} = \"\": compose left it unset, and the preset's value would change the image's behaviour")
-                    } else {
-                        format!("{k} = \"{v}\" is the image's default the compose file relied on (the preset would set another)")
-                    });
-                    env.insert(k.clone(), v);
-                }
-            }
-        }
-        let unset: Vec<String> = p
-            .def
-            .env
-            .iter()
-            .filter(|(k, _)| !written.contains_key(*k) && !env.contains_key(*k))
-            .map(|(k, v)| format!("{k}={}", v.0))
-            .collect();
-        if !unset.is_empty() && !foreign {
-            svc.notes.push(format!(
-                "the {} preset also sets {}",
-                p.name,
-                unset.join(", ")
-            ));
-        }
-    }
-    svc.env = env;
+    let stack = preset::choose(&mut svc, &image, cx);
+    let env = env::resolve(m, cx);
+    svc.env = preset::env(&svc, env, stack.as_ref(), cx);
+    let foreign = stack.as_ref().is_some_and(|s| !s.same_image);
     let mut deps = Vec::new();
-    for (k, v) in m {
-        let key = key_str(k);
-        match key.as_str() {
+    let mut healthcheck = false;
+    for e in m.entries().unwrap_or_default() {
+        let (key, v) = (e.key.as_str(), &e.value);
+        match key {
             "image" | "build" | "environment" | "env_file" | "profiles" | "expose" => {}
+            // Extension fields: compose itself does nothing with them.
+            k if k.starts_with("x-") => {}
             "ports" => {
                 let mut specs = Vec::new();
-                for p in v.as_sequence().into_iter().flatten() {
-                    let port = parts::port(p);
+                for p in v.items().unwrap_or_default() {
+                    let port = ports::port(p);
                     if let Some(s) = port.spec {
                         specs.push(s);
                     }
                     if let Some(why) = port.problem {
-                        cx.note(&format!("ports `{}`", shown_long(p)), why);
+                        cx.note_at(&format!("ports `{}`", shown(p)), p.at, why);
                     }
                 }
                 svc.ports = Some(specs);
             }
             "volumes" => {
-                for vol in v.as_sequence().into_iter().flatten() {
-                    volume(vol, &mut svc, foreign, &mut cx);
+                for vol in v.items().unwrap_or_default() {
+                    volumes::convert(vol, &mut svc, foreign, cx);
                 }
             }
+            "command" | "entrypoint" if foreign => cx.note(
+                key,
+                "written for the original image; not carried over to the preset",
+            ),
             "command" | "entrypoint" => match command(v) {
-                Ok(c) if foreign => {
-                    let _ = c;
+                Ok((c, dropped)) => {
+                    if let Some(rest) = dropped {
+                        cx.note(key, format!("compose stops reading it at `{rest}` and runs only {c:?}; so does devenv"));
+                    }
+                    if key == "command" {
+                        svc.command = Some(c);
+                    } else {
+                        svc.entrypoint = Some(c);
+                    }
+                }
+                Err(why) => cx.note(key, why),
+            },
+            "healthcheck" if foreign => {
+                healthcheck = true;
+                cx.note(
+                    key,
+                    "written for the original image; the preset's readiness probe is used",
+                );
+            }
+            "healthcheck" => match health::healthcheck(v) {
+                Health::Ready(r) => {
+                    healthcheck = true;
+                    svc.ready = Some(r);
+                }
+                Health::Disabled if svc.stack.is_some() => {
+                    healthcheck = true;
                     cx.note(
-                        &key,
-                        "written for the original image; not carried over to the preset",
+                        key,
+                        "disabled in compose; the preset's readiness probe is used",
                     );
                 }
-                Ok(c) if key == "command" => svc.command = Some(c),
-                Ok(c) => svc.entrypoint = Some(c),
-                Err(why) => cx.note(&key, why),
-            },
-            "healthcheck" if foreign => cx.note(
-                &key,
-                "written for the original image; the preset's readiness probe is used",
-            ),
-            "healthcheck" => match parts::healthcheck(v) {
-                Health::Ready(r) => svc.ready = Some(r),
-                Health::Disabled if svc.stack.is_some() => cx.note(
-                    &key,
-                    "disabled in compose; the preset's readiness probe is used",
-                ),
                 Health::Disabled => {}
-                Health::Invalid(why) => cx.note(&key, why),
+                Health::Invalid(why) => {
+                    healthcheck = true;
+                    cx.note(key, why);
+                }
             },
-            "depends_on" => deps = depends_on(v, &mut cx),
-            "user" => svc.user = scalar(v),
-            "working_dir" => svc.working_dir = scalar(v),
-            "platform" => svc.platform = scalar(v),
-            "networks" => networks(v, &mut cx),
+            "depends_on" => deps = depends_on(v, cx),
+            "user" => svc.user = v.text().filter(|s| !s.is_empty()),
+            "working_dir" => svc.working_dir = v.text().filter(|s| !s.is_empty()),
+            "platform" => svc.platform = v.text().filter(|s| !s.is_empty()),
+            "networks" => networks(v, cx),
             "links" => {
-                if v.as_sequence()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(scalar)
+                if v.items()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Node::text)
                     .any(|l| l.contains(':'))
                 {
                     cx.note(
@@ -234,33 +189,11 @@ pub(super) fn convert(
             other => cx.note(other, unsupported(other)),
         }
     }
-    if svc.ports.is_none() {
-        if let Some(p) = svc.stack.as_ref().and_then(|s| input.stacks.get(s)) {
-            let list: Vec<&str> = p.def.ports.iter().map(|p| p.0.as_str()).collect();
-            svc.notes.push(format!(
-                "compose published no ports; the preset publishes {} on 127.0.0.1",
-                list.join(", ")
-            ));
-        }
+    if let Some(st) = &stack {
+        preset::differences(&mut svc, st, healthcheck, cx);
     }
+    svc.notes.append(&mut cx.svc_notes);
     Some((svc, deps))
-}
-
-/// The stack for an image and whether it is the preset's own image (so its
-/// tag, environment and commands carry over).
-fn stack_of(image: &str, input: &ComposeInput<'_>) -> Option<(String, bool)> {
-    let (repo, _) = parts::hub_image(image)?;
-    let st = parts::stack_for(&repo)?;
-    let preset = input.stacks.get(st)?;
-    if preset.def.image == repo {
-        Some((st.to_string(), true))
-    } else if preset.origin == crate::stacks::Origin::BuiltIn {
-        // Another distribution of the same software (bitnami/kafka).
-        Some((st.to_string(), false))
-    } else {
-        // The repository's own preset runs something else: keep the image.
-        None
-    }
 }
 
 fn unsupported(key: &str) -> String {
@@ -297,270 +230,108 @@ fn unsupported(key: &str) -> String {
         "stdin_open" | "tty" => {
             "interactive containers are not supported; use `devenv exec` or `docker exec`".into()
         }
-        "extends" => "`extends` is not resolved; merge the base service by hand".into(),
         "pull_policy" => "set `pull` in [settings] for the whole project".into(),
+        "init" => "devenv runs the image's own init; `init` is not converted".into(),
+        "stop_grace_period" | "stop_signal" => {
+            "devenv stops containers with the engine's defaults; not converted".into()
+        }
         k if k.starts_with("x-") => "extension field: not converted".into(),
         _ => "no devenv equivalent; not converted".into(),
     }
 }
 
-fn env_files(
-    v: &Value,
-    env: &mut BTreeMap<String, String>,
-    svc: &mut DraftService,
-    cx: &mut Ctx<'_, '_>,
-) {
-    let entries: Vec<(String, bool)> = match v {
-        Value::Sequence(seq) => seq
-            .iter()
-            .filter_map(|e| match e {
-                Value::Mapping(m) => Some((
-                    m.get("path").and_then(scalar)?,
-                    m.get("required").and_then(Value::as_bool).unwrap_or(true),
-                )),
-                other => scalar(other).map(|s| (s, true)),
-            })
-            .collect(),
-        other => scalar(other).map(|s| vec![(s, true)]).unwrap_or_default(),
-    };
-    for (file, required) in entries {
-        let path = parts::repo_path(cx.input.dir, &file);
-        if path
-            .as_deref()
-            .is_some_and(|p| parts::git_ignored(cx.input.repo, p))
-        {
-            // A git-ignored env file holds someone's local settings, often
-            // real secrets: they must not end up in a committed devenv.toml.
-            cx.note(
-                &format!("env_file {file}"),
-                "git-ignored, so it likely holds local secrets: not inlined; put shared values in `env` and secrets in [secrets]",
-            );
-            continue;
+/// A command as a list, as `docker compose config` prints it; the text
+/// Compose ignores after an unquoted operator, if any.
+fn command(v: &Node) -> Result<(Vec<String>, Option<String>), String> {
+    let (words, dropped) = match &v.v {
+        V::Seq(items) => (items.iter().filter_map(Node::text).collect(), None),
+        V::Null => (Vec::new(), None),
+        _ => {
+            let s = v.text().ok_or("not a command")?;
+            let (w, stop) = shellwords::split(&s).map_err(|()| {
+                "compose cannot split this command (an open quote or a stray `(`)".to_string()
+            })?;
+            (w, stop.map(|i| s[i..].trim().to_string()))
         }
-        match path.as_ref().and_then(|p| cx.input.repo.read(p)) {
-            Some(text) => {
-                let vars = dotenv::vars(&text);
-                svc.notes.push(format!("env from env_file {file} ({} variable(s) inlined; keep real secrets out of devenv.toml)", vars.len()));
-                env.extend(vars);
-            }
-            None if required => cx.note(&format!("env_file {file}"), "the file does not exist (or is outside the repository); its variables were not converted"),
-            None => {}
-        }
-    }
-}
-
-fn environment(v: &Value, env: &mut BTreeMap<String, String>, cx: &mut Ctx<'_, '_>) {
-    let mut pairs: Vec<(String, Option<String>)> = Vec::new();
-    match v {
-        Value::Mapping(m) => {
-            for (k, v) in m {
-                pairs.push((key_str(k), scalar(v)));
-            }
-        }
-        Value::Sequence(seq) => {
-            for e in seq.iter().filter_map(scalar) {
-                match e.split_once('=') {
-                    Some((k, v)) => pairs.push((k.to_string(), Some(v.to_string()))),
-                    None => pairs.push((e, None)),
-                }
-            }
-        }
-        _ => cx.note("environment", "not a list or mapping"),
-    }
-    for (k, v) in pairs {
-        match v {
-            Some(v) => {
-                env.insert(k, v);
-            }
-            None => cx.note(&format!("environment.{k}"), "takes its value from your shell, which devenv does not pass to containers: set it in `env`, or make it a [secrets] entry"),
-        }
-    }
-}
-
-fn volume(v: &Value, svc: &mut DraftService, foreign: bool, cx: &mut Ctx<'_, '_>) {
-    let key = format!("volumes `{}`", shown_long(v));
-    match parts::volume(v) {
-        Volume::Named { .. } | Volume::Bind { .. } if foreign => {
-            cx.note(
-                &key,
-                "the path belongs to the original image; the preset's `data` volume is used",
-            );
-        }
-        Volume::Named {
-            name,
-            target,
-            read_only,
-        } => {
-            if !crate::manifest::valid_name(&name) || !target.starts_with('/') {
-                cx.note(&key, "not a valid named volume");
-                return;
-            }
-            let preset = svc.stack.as_ref().and_then(|s| cx.input.stacks.get(s));
-            if let Some((pname, _)) =
-                preset.and_then(|p| p.def.volumes.iter().find(|(_, t)| **t == target))
-            {
-                svc.notes.push(format!(
-                    "volume `{name}` is the preset's `{pname}` volume at {target}"
-                ));
-                return;
-            }
-            if read_only {
-                cx.note(
-                    &key,
-                    "mounted read-write: devenv has no read-only named volumes",
-                );
-            }
-            svc.volumes.insert(name, target);
-        }
-        Volume::Bind {
-            source,
-            target,
-            read_only,
-        } => {
-            if !target.starts_with('/') {
-                cx.note(&key, "the container path is not absolute");
-                return;
-            }
-            if source.starts_with('/') || source.starts_with('~') {
-                cx.note(&key, "a host path outside the repository; devenv mounts only paths inside the repository");
-                return;
-            }
-            let Some(rel) = parts::repo_path(cx.input.dir, &source) else {
-                cx.note(&key, "a host path outside the repository; devenv mounts only paths inside the repository");
-                return;
-            };
-            if !rel.is_empty() && !cx.input.repo.exists(&rel) {
-                cx.note(&key, format!("`{rel}` does not exist in the repository; create it, then add it to `mounts`"));
-                return;
-            }
-            let src = if rel.is_empty() {
-                ".".to_string()
-            } else {
-                format!("./{rel}")
-            };
-            let ro = if read_only { ":ro" } else { "" };
-            svc.mounts.push(format!("{src}:{target}{ro}"));
-        }
-        Volume::Other(why) => cx.note(&key, why),
-    }
-}
-
-fn command(v: &Value) -> Result<Vec<String>, String> {
-    let words = match v {
-        Value::Sequence(seq) => seq.iter().filter_map(scalar).collect(),
-        Value::Null => Vec::new(),
-        other => match scalar(other) {
-            Some(s) if s.trim().is_empty() => Vec::new(),
-            Some(s) => crate::manifest::words::split(&s)?,
-            None => return Err("not a command".into()),
-        },
     };
     if words.is_empty() {
         return Err("an empty command (clearing the image's default) is not supported".into());
     }
-    Ok(words)
+    Ok((words, dropped))
 }
 
-fn depends_on(v: &Value, cx: &mut Ctx<'_, '_>) -> Vec<Dep> {
+fn depends_on(v: &Node, cx: &mut Ctx<'_, '_>) -> Vec<Dep> {
     let mut out = Vec::new();
-    match v {
-        Value::Sequence(seq) => {
-            for n in seq.iter().filter_map(scalar) {
-                out.push(Dep {
-                    name: n,
-                    condition: Condition::Started,
-                    required: true,
-                });
-            }
+    let Some(entries) = v.entries() else {
+        cx.note("depends_on", "not a list or mapping");
+        return out;
+    };
+    for e in entries {
+        let cond = e.value.get("condition").and_then(Node::text);
+        let condition = match cond.as_deref() {
+            Some("service_healthy") => Condition::Healthy,
+            Some("service_completed_successfully") => Condition::Completed,
+            _ => Condition::Started,
+        };
+        if e.value.get("restart").and_then(Node::as_bool) == Some(true) {
+            cx.note_at(
+                &format!("depends_on.{}.restart", e.key),
+                e.at,
+                "devenv does not restart dependents",
+            );
         }
-        Value::Mapping(m) => {
-            for (k, d) in m {
-                let name = key_str(k);
-                let cond = d
-                    .get("condition")
-                    .and_then(scalar)
-                    .unwrap_or_else(|| "service_started".into());
-                let condition = match cond.as_str() {
-                    "service_healthy" => Condition::Healthy,
-                    "service_completed_successfully" => Condition::Completed,
-                    _ => Condition::Started,
-                };
-                if d.get("restart").and_then(Value::as_bool) == Some(true) {
-                    cx.note(
-                        &format!("depends_on.{name}.restart"),
-                        "devenv does not restart dependents",
-                    );
-                }
-                let required = d.get("required").and_then(Value::as_bool).unwrap_or(true);
-                out.push(Dep {
-                    name,
-                    condition,
-                    required,
-                });
-            }
-        }
-        _ => cx.note("depends_on", "not a list or mapping"),
+        out.push(Dep {
+            name: e.key.clone(),
+            condition,
+            required: e
+                .value
+                .get("required")
+                .and_then(Node::as_bool)
+                .unwrap_or(true),
+            at: e.at,
+        });
     }
     out
 }
 
-fn networks(v: &Value, cx: &mut Ctx<'_, '_>) {
-    let names: Vec<(String, bool)> = match v {
-        Value::Sequence(seq) => seq.iter().filter_map(scalar).map(|n| (n, false)).collect(),
-        Value::Mapping(m) => m
+fn networks(v: &Node, cx: &mut Ctx<'_, '_>) {
+    let names: Vec<(String, Pos, bool)> = match &v.v {
+        V::Seq(items) => items
             .iter()
-            .map(|(k, d)| {
-                (
-                    key_str(k),
-                    d.get("aliases").is_some() || d.get("ipv4_address").is_some(),
-                )
+            .filter_map(|n| Some((n.text()?, n.at, false)))
+            .collect(),
+        V::Map(m) => m
+            .iter()
+            .map(|e| {
+                let extra =
+                    e.value.get("aliases").is_some() || e.value.get("ipv4_address").is_some();
+                (e.key.clone(), e.at, extra)
             })
             .collect(),
         _ => Vec::new(),
     };
-    for (n, extra) in names {
+    for (n, at, extra) in names {
         if n != "default" || extra {
-            cx.note(&format!("networks.{n}"), "devenv puts every service on one project network; extra networks, aliases and fixed addresses are not converted");
+            cx.note_at(&format!("networks.{n}"), at, "devenv puts every service on one project network; extra networks, aliases and fixed addresses are not converted");
         }
-    }
-}
-
-/// The service with every string interpolated; unresolved variables listed.
-fn interpolate_tree(v: &Value, path: &str, cx: &mut Ctx<'_, '_>) -> Value {
-    match v {
-        Value::String(s) => {
-            let (text, missing) = interpolate(s, cx.input.vars);
-            for var in missing {
-                cx.out.push(Unconverted::new(
-                    path.to_string(),
-                    format!("${{{var}}} is not set (no default, not in .env); used an empty value"),
-                ));
-            }
-            Value::String(text)
-        }
-        Value::Sequence(seq) => {
-            Value::Sequence(seq.iter().map(|e| interpolate_tree(e, path, cx)).collect())
-        }
-        Value::Mapping(m) => {
-            let mut out = Mapping::new();
-            for (k, e) in m {
-                let p = format!("{path}.{}", key_str(k));
-                out.insert(k.clone(), interpolate_tree(e, &p, cx));
-            }
-            Value::Mapping(out)
-        }
-        other => other.clone(),
     }
 }
 
 /// A short label for an entry: its text, or `key=value` pairs of the long syntax.
-fn shown_long(v: &Value) -> String {
-    match v {
-        Value::Mapping(m) => m
+pub(super) fn shown(v: &Node) -> String {
+    if let Some(w) = &v.written {
+        return w.clone();
+    }
+    match v.entries() {
+        Some(m) => m
             .iter()
-            .filter_map(|(k, v)| scalar(v).map(|v| format!("{}={v}", key_str(k))))
+            .filter_map(|e| shown_text(&e.value).map(|t| format!("{}={t}", e.key)))
             .collect::<Vec<_>>()
             .join(" "),
-        other => scalar(other).unwrap_or_default(),
+        None => shown_text(v).unwrap_or_default(),
     }
+}
+
+fn shown_text(v: &Node) -> Option<String> {
+    v.written.clone().or_else(|| v.text())
 }

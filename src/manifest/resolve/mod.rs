@@ -14,7 +14,7 @@ mod services;
 mod stack;
 mod tools;
 
-pub use services::readiness_of;
+pub use services::{image_ref_problem, readiness_of};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};

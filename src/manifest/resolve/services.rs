@@ -341,7 +341,7 @@ pub fn readiness_of(def: &ReadyDef, ports: &[u16]) -> Result<Readiness, (String,
 /// What is wrong with an image reference (`[registry[:port]/]name[:tag][@digest]`),
 /// if anything: a `redis:` with its tag left empty used to pass and pull
 /// `:latest`.
-fn image_ref_problem(v: &str) -> Option<&'static str> {
+pub fn image_ref_problem(v: &str) -> Option<&'static str> {
     if v.is_empty() {
         return Some("it is empty");
     }
