@@ -105,6 +105,26 @@ fn stack_of(image: &str, cx: &Ctx<'_, '_>) -> Option<Chosen> {
     })
 }
 
+/// The preset as this service will run it: its row for the service's
+/// version (postgres 18+ keeps its data elsewhere), so what the conversion
+/// compares is what `up` will do.
+pub(super) struct Versioned {
+    pub name: String,
+    pub def: crate::stacks::StackDef,
+}
+
+pub(super) fn versioned(cx: &Ctx<'_, '_>, stack: &str, version: Option<&str>) -> Option<Versioned> {
+    let p = cx.input.stacks.get(stack)?;
+    let def = match version {
+        Some(v) => p.def.for_version(v).0,
+        None => p.def.clone(),
+    };
+    Some(Versioned {
+        name: p.name.clone(),
+        def,
+    })
+}
+
 /// The environment to write: only what differs from the preset's, and for
 /// what the preset sets but compose left unset, the image's default where
 /// one is known (the other services' connection strings rely on it).
@@ -117,7 +137,7 @@ pub(super) fn env(
     let Some(st) = stack else {
         return env;
     };
-    let Some(p) = cx.input.stacks.get(&st.name) else {
+    let Some(p) = versioned(cx, &st.name, svc.version.as_deref()) else {
         return env;
     };
     if !st.same_image {
@@ -151,7 +171,6 @@ pub(super) fn env(
         }
     }
     if !added.is_empty() {
-        let _ = svc;
         cx.note(
             "environment",
             format!(
@@ -171,16 +190,30 @@ pub(super) fn differences(
     had_healthcheck: bool,
     cx: &mut Ctx<'_, '_>,
 ) {
-    let Some(p) = cx.input.stacks.get(&st.name) else {
+    let Some(p) = versioned(cx, &st.name, svc.version.as_deref()) else {
         return;
     };
     if svc.ports.is_none() {
         let list: Vec<&str> = p.def.ports.iter().map(|p| p.0.as_str()).collect();
-        svc.ports = Some(Vec::new());
-        cx.svc_notes.push(format!(
-            "compose published no ports; remove `ports = []` to publish the preset's {} on 127.0.0.1",
-            list.join(", ")
-        ));
+        // A preset that advertises its own host port (kafka's HOST
+        // listener) cannot run unpublished: keep its ports, and say so.
+        let advertises_port = p.def.env.values().any(|v| v.0.contains("ports["));
+        if advertises_port {
+            cx.note(
+                "ports",
+                format!(
+                    "compose published no ports; the {} preset publishes {} on 127.0.0.1, because it advertises that host port to its clients",
+                    p.name,
+                    list.join(", ")
+                ),
+            );
+        } else {
+            svc.ports = Some(Vec::new());
+            cx.svc_notes.push(format!(
+                "compose published no ports; remove `ports = []` to publish the preset's {} on 127.0.0.1",
+                list.join(", ")
+            ));
+        }
     }
     if !had_healthcheck && p.def.ready.is_some() {
         cx.note(

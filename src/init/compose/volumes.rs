@@ -100,13 +100,21 @@ pub(super) fn convert(v: &Node, svc: &mut DraftService, foreign: bool, cx: &mut 
                 cx.note_at(&key, at, "not a valid named volume");
                 return;
             }
-            let preset = svc.stack.as_ref().and_then(|s| cx.input.stacks.get(s));
-            if let Some((pname, _)) =
-                preset.and_then(|p| p.def.volumes.iter().find(|(_, t)| **t == target))
-            {
+            let preset = svc
+                .stack
+                .as_ref()
+                .and_then(|s| super::preset::versioned(cx, s, svc.version.as_deref()));
+            let kept = preset.and_then(|p| {
+                p.def
+                    .volumes
+                    .iter()
+                    .find(|(_, t)| **t == target)
+                    .map(|(n, _)| n.clone())
+            });
+            if let Some(pname) = kept {
                 // The name is only a handle (devenv names its volumes
                 // devenv_<project>_...): it matters when services share it.
-                if *pname != name && shared(cx, &name) {
+                if pname != name && shared(cx, &name) {
                     cx.note_at(&key, at, format!("the preset keeps {target} in its own `{pname}` volume, so other services no longer share `{name}` with it"));
                 }
                 return;
