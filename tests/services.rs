@@ -606,3 +606,42 @@ fn a_missing_tag_fails_naming_the_reference_tried_and_creates_nothing() {
         .stderr_has("pull policy is `never`")
         .stderr_has("busybox:never-pulled");
 }
+
+/// The `postgres:16` test image ran PostgreSQL 15 and said nothing about
+/// it. Each test image's labels say what it holds, and the server agrees.
+#[test]
+fn the_test_images_labels_say_which_server_they_really_hold() {
+    if !engine_available("test_image_labels") {
+        return;
+    }
+    for (tag, version_cmd, expect) in [
+        ("postgres:16", "postgres --version", "(PostgreSQL) 15."),
+        ("postgres:15", "postgres --version", "(PostgreSQL) 15."),
+        ("redis:7", "redis-server --version", "v=7.0."),
+    ] {
+        let image = format!("{REGISTRY}/library/{tag}");
+        let label = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{ index .Config.Labels \"org.opencontainers.image.version\" }}",
+            &image,
+        ]);
+        let label = String::from_utf8_lossy(&label.stdout).trim().to_string();
+        let out = docker(&[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "sh",
+            &image,
+            "-c",
+            version_cmd,
+        ]);
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(said.contains(expect), "{tag}: {said}");
+        assert!(
+            said.contains(&format!(" {label}.")) || said.contains(&format!("={label}.")),
+            "{tag} is labelled {label} but says {said}"
+        );
+    }
+}

@@ -9,6 +9,8 @@
 #
 # Images in the registry, built from Debian bookworm packages (debootstrap + docker import):
 #   127.0.0.1:5000/library/postgres:16 and :15   PostgreSQL 15, official-image env contract
+#                                                (16 is a stand-in: Debian packages no PostgreSQL 16;
+#                                                the image's labels say what it holds)
 #   127.0.0.1:5000/library/redis:7               redis-server 7.0, listens on all interfaces
 #   127.0.0.1:5000/library/busybox:latest        busybox-static with applet links
 # and, from a second tree (mariadb-server, rabbitmq-server; its own recipe hash):
@@ -534,6 +536,8 @@ import_and_push() {
 		-c 'ENV PG_MAJOR=15' -c 'ENV LANG=C.UTF-8' -c 'ENV PGDATA=/var/lib/postgresql/data' \
 		-c 'VOLUME /var/lib/postgresql/data' -c 'EXPOSE 5432' \
 		-c "LABEL dev.devenv.test.recipe=$hash" \
+		-c 'LABEL org.opencontainers.image.version=15' \
+		-c 'LABEL dev.devenv.test.contains="PostgreSQL 15 (Debian bookworm); the postgres:16 tag is a stand-in: Debian packages no 16"' \
 		-c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' -c 'CMD ["postgres"]' \
 		- "$REGISTRY/library/postgres:16" <"$rootfs" >/dev/null
 	docker tag "$REGISTRY/library/postgres:16" "$REGISTRY/library/postgres:15"
@@ -542,6 +546,8 @@ import_and_push() {
 		-c "ENV PATH=$sys_path" -c 'ENV LANG=C.UTF-8' \
 		-c 'VOLUME /data' -c 'WORKDIR /data' -c 'EXPOSE 6379' \
 		-c "LABEL dev.devenv.test.recipe=$hash" \
+		-c 'LABEL org.opencontainers.image.version=7.0' \
+		-c 'LABEL dev.devenv.test.contains="Redis 7.0 (Debian bookworm redis-server)"' \
 		-c 'ENTRYPOINT ["/usr/local/bin/redis-entrypoint.sh"]' -c 'CMD ["redis-server"]' \
 		- "$REGISTRY/library/redis:7" <"$rootfs" >/dev/null
 	say "importing busybox"
@@ -938,7 +944,8 @@ engine=$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}
 echo "docker engine: $engine at unix://$DOCKER_SOCK"
 echo "registry: http://$REGISTRY"
 for t in $IMAGE_TAGS; do
-	echo "image: $REGISTRY/library/$t (recipe $HASH)"
+	holds=$(docker image inspect --format '{{ index .Config.Labels "dev.devenv.test.contains" }}' "$REGISTRY/library/$t" 2>/dev/null || true)
+	echo "image: $REGISTRY/library/$t (recipe $HASH)${holds:+: $holds}"
 done
 for t in $SERVICE_IMAGE_TAGS; do
 	echo "image: $REGISTRY/library/$t (recipe $SERVICES_HASH)"
