@@ -100,7 +100,41 @@ pub struct Stack {
 /// Every preset available to one repository.
 #[derive(Debug, Clone, Default)]
 pub struct Stacks {
-    by_name: BTreeMap<String, Stack>,
+    by_name: BTreeMap<String, Slot>,
+}
+
+/// A built-in preset is parsed when first asked for: most manifests use
+/// one or two of them, and parsing all eleven (with their version tables)
+/// cost every command, a no-op `up` too, most of a millisecond.
+#[derive(Debug, Clone)]
+enum Slot {
+    Parsed(Stack),
+    BuiltIn {
+        text: &'static str,
+        parsed: std::sync::OnceLock<Stack>,
+    },
+}
+
+impl Slot {
+    fn stack(&self, name: &str) -> &Stack {
+        match self {
+            Slot::Parsed(s) => s,
+            Slot::BuiltIn { text, parsed } => parsed.get_or_init(|| built_in_stack(name, text)),
+        }
+    }
+}
+
+fn built_in_stack(name: &str, text: &str) -> Stack {
+    let path = PathBuf::from(format!("<built-in>/stacks/{name}.toml"));
+    // The built-in presets are checked by a unit test, so a parse failure
+    // here is a bug in the binary, not in the user's input.
+    let def = parse(&path, text).unwrap_or_else(|d| panic!("built-in stack {name}: {d}"));
+    Stack {
+        name: name.to_string(),
+        def,
+        origin: Origin::BuiltIn,
+        path: None,
+    }
 }
 
 /// The built-in presets, compiled into the binary.
@@ -168,12 +202,12 @@ impl Stacks {
                 Ok(def) => {
                     stacks.by_name.insert(
                         name.clone(),
-                        Stack {
+                        Slot::Parsed(Stack {
                             name,
                             def,
                             origin: Origin::Repository,
                             path: Some(path),
-                        },
+                        }),
                     );
                 }
                 Err(d) => problems.extend(d),
@@ -183,27 +217,21 @@ impl Stacks {
     }
 
     pub fn built_in() -> Stacks {
-        let mut by_name = BTreeMap::new();
-        for (name, text) in BUILT_IN {
-            let path = PathBuf::from(format!("<built-in>/stacks/{name}.toml"));
-            // The built-in presets are checked by a unit test, so a parse
-            // failure here is a bug in the binary, not in the user's input.
-            let def = parse(&path, text).unwrap_or_else(|d| panic!("built-in stack {name}: {d}"));
-            by_name.insert(
-                name.to_string(),
-                Stack {
-                    name: name.to_string(),
-                    def,
-                    origin: Origin::BuiltIn,
-                    path: None,
-                },
-            );
-        }
+        let by_name = BUILT_IN
+            .iter()
+            .map(|(name, text)| {
+                let slot = Slot::BuiltIn {
+                    text,
+                    parsed: std::sync::OnceLock::new(),
+                };
+                (name.to_string(), slot)
+            })
+            .collect();
         Stacks { by_name }
     }
 
     pub fn get(&self, name: &str) -> Option<&Stack> {
-        self.by_name.get(name)
+        self.by_name.get(name).map(|s| s.stack(name))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -211,7 +239,7 @@ impl Stacks {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Stack> {
-        self.by_name.values()
+        self.by_name.iter().map(|(name, s)| s.stack(name))
     }
 }
 
