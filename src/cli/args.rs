@@ -193,6 +193,9 @@ pub struct UpArgs {
     /// Answer yes to questions (trust this devenv.toml's hooks)
     #[arg(short, long)]
     pub yes: bool,
+    /// Record this run as a CI run (no identity, no onboarding timeline), as under CI=true
+    #[arg(long)]
+    pub ci: bool,
 }
 
 #[derive(Debug, Args)]
