@@ -14,6 +14,7 @@ pub fn metrics_context<'a>(s: &'a Session<'_>) -> Context<'a> {
         paths: &s.paths,
         manifest: s.manifest,
         clock: s.clock,
+        ci: s.settings.ci.value.as_ref(),
     }
 }
 

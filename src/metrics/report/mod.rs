@@ -16,7 +16,7 @@ use crate::manifest::model::MetricsFormat;
 use crate::metrics::git::Repo;
 use crate::metrics::journal::Cursor;
 use crate::metrics::run::Run;
-use crate::metrics::timeline::{self, Timeline};
+use crate::metrics::timeline::{self, GitCalls, Timeline};
 use crate::metrics::{identity, Context};
 
 pub use pushgateway::exposition;
@@ -51,6 +51,8 @@ pub struct ReportOptions {
     pub dry_run: bool,
     /// Bound on each request.
     pub timeout: Duration,
+    /// How much git the timeline refresh before sending may ask.
+    pub git: GitCalls,
 }
 
 /// One HTTP request of a report.
@@ -124,8 +126,7 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
     let unsent = cursor.unsent(f.runs);
     let tkey = timeline_key(f);
     // An empty timeline is not news, even to an endpoint that never heard of us.
-    let timeline_new =
-        cursor.timeline.as_deref() != Some(tkey.as_str()) && *f.timeline != Timeline::default();
+    let timeline_new = cursor.timeline.as_deref() != Some(tkey.as_str()) && !f.timeline.is_empty();
     let json = |url: String, key: String, body: serde_json::Value, ack: Ack| Request {
         method: "POST",
         url,
@@ -213,9 +214,21 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
     let endpoint = m.endpoint.as_deref().ok_or(ReportError::NoEndpoint)?;
     let journal = cx.journal();
     let runs = journal.runs();
-    let timeline = timeline::refresh(&journal, &cx.manifest.root, None);
-    let email = Repo::find(&cx.manifest.root).and_then(|r| r.user_email());
-    let hire = identity::hire_id(&cx.paths.home, m.identity, email.as_deref());
+    // A CI job leaves the timeline alone and is nobody: no identity.
+    let (timeline, hire) = match cx.ci {
+        Some(_) => (timeline::cached(&journal), None),
+        None => {
+            let timeline = timeline::refresh(&journal, &cx.manifest.root, None, opts.git);
+            // The timeline keeps the email it asked git for; ask only without it.
+            let email = timeline
+                .seen
+                .email
+                .clone()
+                .or_else(|| Repo::find(&cx.manifest.root).and_then(|r| r.user_email()));
+            let hire = identity::hire_id(&cx.paths.home, m.identity, email.as_deref());
+            (timeline, hire)
+        }
+    };
     let facts = Facts {
         project: &cx.manifest.project.name,
         hire: hire.as_deref(),
