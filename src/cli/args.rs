@@ -378,7 +378,7 @@ pub struct MetricsArgs {
     /// One JSON document on stdout
     #[arg(long)]
     pub json: bool,
-    /// Install a git post-commit hook that records your first commit
+    /// Install git post-commit and pre-push hooks that record your first commit and push
     #[arg(long)]
     pub install_hook: bool,
 }
