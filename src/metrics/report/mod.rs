@@ -141,15 +141,28 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
     let mut out = Vec::new();
     match m.format {
         MetricsFormat::Pushgateway => {
-            if !unsent.is_empty() || timeline_new {
+            for group in pushgateway::groups(f.runs) {
+                let laptop = group.ci.is_none();
+                let runs: Vec<String> = group
+                    .runs
+                    .iter()
+                    .filter(|r| unsent.iter().any(|u| u.id == r.id))
+                    .map(|r| r.id.clone())
+                    .collect();
+                if runs.is_empty() && !(laptop && timeline_new) {
+                    continue;
+                }
+                let mut labels = vec![("job", m.job.as_str())];
+                labels.extend(group.labels(f));
                 out.push(Request {
                     method: "PUT",
-                    url: pushgateway::url(endpoint, &m.job, f.project, f.hire),
+                    url: pushgateway::url(endpoint, &labels),
                     headers: vec![("Content-Type", "text/plain; version=0.0.4".to_string())],
-                    body: pushgateway::exposition(f),
+                    body: pushgateway::exposition(f, &group),
                     ack: Ack {
-                        runs: unsent.iter().map(|r| r.id.clone()).collect(),
-                        timeline: Some(tkey.clone()),
+                        runs,
+                        // Only the hire's group carries the timeline.
+                        timeline: laptop.then(|| tkey.clone()),
                     },
                 });
             }
@@ -158,7 +171,7 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
             for r in &unsent {
                 let ack = Ack {
                     runs: vec![r.id.clone()],
-                    timeline: Some(tkey.clone()),
+                    timeline: r.ci.is_none().then(|| tkey.clone()),
                 };
                 out.push(json(
                     base.to_string(),
@@ -167,7 +180,8 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                     ack,
                 ));
             }
-            if unsent.is_empty() && timeline_new {
+            // CI runs do not carry the timeline: a hire's changed one goes alone.
+            if unsent.iter().all(|r| r.ci.is_some()) && timeline_new {
                 let key = format!("onboarding-{tkey}");
                 let body = webhook::onboarding_document(f, &key);
                 let ack = Ack {
@@ -182,7 +196,7 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
             for r in &unsent {
                 let ack = Ack {
                     runs: vec![r.id.clone()],
-                    timeline: Some(tkey.clone()),
+                    timeline: r.ci.is_none().then(|| tkey.clone()),
                 };
                 out.push(json(
                     url.clone(),
@@ -191,7 +205,8 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                     ack,
                 ));
             }
-            if unsent.is_empty() && timeline_new {
+            // CI runs do not carry the timeline: a hire's changed one goes alone.
+            if unsent.iter().all(|r| r.ci.is_some()) && timeline_new {
                 let ack = Ack {
                     runs: vec![],
                     timeline: Some(tkey.clone()),
