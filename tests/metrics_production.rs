@@ -331,3 +331,98 @@ fn the_suites_own_ci_variables_never_reach_the_devenv_under_test() {
     assert!(config["settings"]["ci"]["value"].is_null(), "{config:#}");
     assert_eq!(config["settings"]["ci"]["origin"], "default");
 }
+
+/// `devenv metrics` as the user sees it, exactly, with what depends on the
+/// clock filtered: dates, run times and the bars drawn from run times. The
+/// onboarding is dated so that its bars and durations are fixed: clone,
+/// commit, push and production an hour apart, and the first ready `up`
+/// (now) four hours after the clone.
+#[test]
+fn metrics_draws_the_timeline_as_a_bar_per_step_and_the_setup_runs_per_phase() {
+    let hour = chrono::Duration::hours(1);
+    let now = chrono::Utc::now();
+    // The first `up` ends a few seconds from now: anything up to a minute
+    // past four hours still reads "4h 00m".
+    let clone = now - hour * 4;
+    let date = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let env = cloned_env(MANIFEST, &date(clone), &[]);
+    env.git(&env.repo(), &["checkout", "-q", "-b", "feature"]);
+    commit_as(&env, &env.repo(), USER, &date(clone + hour));
+    push(&env, &["-u", "origin", "feature"], &date(clone + hour * 2));
+    merge_on_origin(&env, "feature", Merge::Squash, &date(clone + hour * 3));
+    fetch(&env, &date(clone + hour * 3));
+    env.run(["up"]).success();
+    env.run(["up"]).success();
+    let page = env.run(["metrics"]).success().stdout.clone();
+    assert_eq!(filtered(&page), METRICS_PAGE, "\n{page}");
+}
+
+const METRICS_PAGE: &str = "\
+Onboarding of this clone
+  cloned      <time>
+  ready       ████████████████████████████████    4h 00m  +4h 00m
+  commit      ████████                            1h 00m  +1h 00m
+  push                ████████                    1h 00m  +2h 00m
+  production                  ████████            1h 00m  +3h 00m
+  setup 4h 00m   first commit 1h 00m   first push 2h 00m   production 3h 00m
+
+Last runs
+  STARTED (UTC) KIND OUTCOME TIME FAILED STEP
+  <time> up ok <dur>
+  <time> up ok <dur>
+
+Last up: ok in <dur>
+  preflight <dur> <pct>
+  tools <dur> <pct>
+  mocks <dur> <pct>
+  services <dur> <pct>
+  config <dur> <pct>
+  hooks <dur> <pct>
+  processes <dur> <pct>
+
+Setup runs: seconds per phase (last 2, oldest first; max <dur>)
+  preflight <dur>
+  tools <dur>
+  mocks <dur>
+  services <dur>
+  config <dur>
+  hooks <dur>
+  processes <dur>
+  total <dur> (own scale, max <dur>)
+  outcome oo o ok x failed ! interrupted
+
+Up time trend (last 2 successful)
+  first <dur> median <dur> last <dur>
+";
+
+/// The page with the clock taken out. The onboarding keeps its layout (its
+/// bars are the point); below it, bars and times come from real runs, so
+/// times become placeholders, bars go, and the columns collapse to one space.
+fn filtered(page: &str) -> String {
+    let time = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d( UTC)?").unwrap();
+    let dur = regex::Regex::new(r"\d+(\.\d+)? s\b|\d+m \d\ds|\d+h \d\dm|\d+d \d+h").unwrap();
+    let bars = regex::Regex::new(r"[▁▂▃▄▅▆▇█▏▎▍▌▋▊▉·]+").unwrap();
+    let pct = regex::Regex::new(r"\d+%").unwrap();
+    let mut onboarding = true;
+    let mut out = String::new();
+    for line in page.lines() {
+        if line.is_empty() {
+            onboarding = false;
+        }
+        let mut l = time.replace_all(line, "<time>").to_string();
+        if !onboarding {
+            l = dur.replace_all(&l, "<dur>").to_string();
+            // A phase of a no-op run may take no time and draw no bar at all.
+            l = bars.replace_all(&l, "").to_string();
+            l = pct.replace_all(&l, "<pct>").to_string();
+            let indent = if line.starts_with(' ') { "  " } else { "" };
+            l = format!(
+                "{indent}{}",
+                l.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
