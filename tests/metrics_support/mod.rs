@@ -148,7 +148,9 @@ pub fn merge_on_origin(env: &TestEnv, branch: &str, how: Merge, date: &str) {
         }
         Merge::Squash => {
             env.git_with(&maint, &["merge", "-q", "--squash", &theirs], &by);
-            let author = format!("Ann New <{USER}>");
+            // Authored by the hire, as a forge does: whoever their clone says they are.
+            let email = env.git(&env.repo(), &["config", "user.email"]);
+            let author = format!("Ann New <{}>", email.trim());
             env.git_with(
                 &maint,
                 &["commit", "-q", "-m", "squashed", "--author", &author],
