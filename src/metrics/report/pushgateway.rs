@@ -143,9 +143,11 @@ pub fn exposition(f: &Facts, group: &Group) -> String {
     let runs = &group.runs;
     let ups: Vec<&&Run> = runs.iter().filter(|r| r.kind.is_setup()).collect();
 
+    // HELP texts never change: Pushgateway refuses a push whose help differs
+    // from what another group (an older devenv's) already has.
     o.family(
         "devenv_up_total",
-        "devenv up runs recorded in this clone (on a laptop, or in this CI job), by outcome.",
+        "devenv up runs recorded in this clone, by outcome.",
     );
     for outcome in Outcome::ALL {
         let n = ups.iter().filter(|r| r.outcome == outcome).count();
