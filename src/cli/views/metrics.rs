@@ -24,9 +24,12 @@ impl Style for Printer {
     }
 }
 
-/// No emphasis at all: what a pipe sees, and what tests compare.
+/// No emphasis at all: what the tests compare (a pipe gets the same from a
+/// printer without colour).
+#[cfg(test)]
 pub struct Plain;
 
+#[cfg(test)]
 impl Style for Plain {
     fn bold(&self, text: &str) -> String {
         text.to_string()
