@@ -51,6 +51,8 @@ pub struct Finished {
     pub timeline: Timeline,
     /// How long writing the journal and the timeline took.
     pub overhead: Duration,
+    /// Of that, the timeline's part (its checks, and git when it asked).
+    pub timeline_cost: Duration,
 }
 
 fn secs(d: Duration) -> f64 {
@@ -197,6 +199,7 @@ impl RunRecorder {
         let t0 = Instant::now();
         let journal = Journal::new(cx.paths, &cx.manifest.project.id);
         journal.append(&run)?;
+        let t1 = Instant::now();
         // A CI job is nobody's onboarding: its runs leave the timeline alone.
         let timeline = match cx.ci {
             Some(_) => timeline::cached(&journal),
@@ -212,6 +215,7 @@ impl RunRecorder {
             run,
             timeline,
             overhead: t0.elapsed(),
+            timeline_cost: t1.elapsed(),
         }))
     }
 }
