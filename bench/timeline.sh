@@ -33,6 +33,7 @@ echo "\$*" >> "$WORK/git-calls.log"
 exec "$REAL_GIT" "\$@"
 EOF
 chmod +x "$WORK/shim/git"
+: >"$WORK/git-calls.log"
 
 # The team's origin, and a maintainer's clone that lands the hires' work.
 git init -q --bare -b main "$WORK/origin.git"
@@ -58,15 +59,15 @@ commit() { # dir
 land() { # branch: squash-merge it on origin's main, as a forge does
 	git -C "$WORK/maintainer" fetch -q origin
 	git -C "$WORK/maintainer" reset -q --hard origin/main
-	git -C "$WORK/maintainer" merge -q --squash "origin/$1"
+	git -C "$WORK/maintainer" merge -q --squash "origin/$1" >/dev/null
 	git -C "$WORK/maintainer" commit -qm "land $1" --author "Hire <hire@corp.io>"
 	git -C "$WORK/maintainer" push -q origin main
 }
 calls() { # dir -> git calls one `devenv up` makes
 	local before
-	before=$(wc -l <"$WORK/git-calls.log" 2>/dev/null || echo 0)
+	before=$(wc -l <"$WORK/git-calls.log")
 	(cd "$1" && PATH="$WORK/shim:$PATH" "$BIN" up -q)
-	echo $(($(wc -l <"$WORK/git-calls.log" 2>/dev/null || echo 0) - before))
+	echo $(($(wc -l <"$WORK/git-calls.log") - before))
 }
 
 # 1. Git calls per run along one hire's onboarding.
@@ -91,7 +92,7 @@ clone complete
 commit "$WORK/complete"
 as_hire -C "$WORK/complete" push -q origin main
 (cd "$WORK/complete" && "$BIN" up -q)
-(cd "$WORK/complete" && "$BIN" metrics --json) | grep -q '"time_to_production_seconds":[0-9]' \
+(cd "$WORK/complete" && "$BIN" metrics --json) | grep -q '"time_to_production_seconds": [0-9]' \
 	|| { echo "timeline.sh: the complete clone's timeline is not complete" >&2; exit 1; }
 clone unpushed
 commit "$WORK/unpushed"
@@ -117,7 +118,7 @@ read -r kr_med kr_p95 kr_max < <(cut -d' ' -f1 "$WORK/complete.ms" | stats)
 
 # Interleaved pairs: metrics off, then on (every step known), alternately,
 # so both see the same load on a shared machine.
-pairs() {
+pairs() (
 	cd "$WORK/complete"
 	for _ in $(seq "$RUNS"); do
 		t0=$EPOCHREALTIME
@@ -127,7 +128,7 @@ pairs() {
 		t2=$EPOCHREALTIME
 		echo "$t0 $t1 $t2"
 	done
-}
+)
 pairs >"$WORK/pairs.txt"
 
 hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$WORK/hf.json" \
@@ -201,5 +202,5 @@ PY
 	echo "read the reflogs and the upstream ref); the paired differences add the journal"
 	echo "append and are the end-to-end cost of recording. One git process is shown for"
 	echo "scale: it is what every run would pay if the checks asked git each time."
-} >bench/results/timeline.md
-cat bench/results/timeline.md
+} >"$ROOT/bench/results/timeline.md"
+cat "$ROOT/bench/results/timeline.md"

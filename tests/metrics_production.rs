@@ -426,3 +426,32 @@ fn filtered(page: &str) -> String {
     }
     out
 }
+
+/// A laptop clone later used by a CI job (or `up --ci`): the CI report
+/// sends the CI run, and leaves the hire's runs and timeline for a report
+/// that knows who the hire is.
+#[test]
+fn a_report_made_in_ci_sends_only_ci_runs() {
+    let rx = receiver();
+    let env = cloned_env(
+        &format!(
+            "[project]\nname = \"prod\"\n[metrics]\nendpoint = \"{}\"\nformat = \"webhook\"\nauto_report = false\n",
+            rx.base()
+        ),
+        CLONED,
+        &[],
+    );
+    env.run(["up"]).success();
+    env.run(["up", "--ci"]).success();
+    let in_ci = env.command(["report"]).env("CI", "true").output().unwrap();
+    assert!(in_ci.status.success(), "{}", String::from_utf8_lossy(&in_ci.stderr));
+    let sent: Vec<serde_json::Value> = rx.accepted().iter().map(|r| r.json()).collect();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0]["kind"], "ci");
+    // Back on the laptop, the hire's run goes, with the hire and the timeline.
+    env.run(["report"]).success().stderr_has("sent 1 run");
+    let laptop = rx.accepted()[1].json();
+    assert_eq!(laptop["kind"], "up");
+    assert!(laptop["hire"].is_string(), "{laptop:#}");
+    assert!(laptop["onboarding"]["cloned_at"].is_string(), "{laptop:#}");
+}

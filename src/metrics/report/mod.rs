@@ -123,10 +123,16 @@ fn timeline_key(f: &Facts) -> String {
 
 fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Request> {
     let m = &cx.manifest.metrics;
-    let unsent = cursor.unsent(f.runs);
+    // A report made in a CI job sends CI runs only: a laptop's runs and
+    // timeline in the same journal wait for a report that knows the hire.
+    let in_ci = cx.ci.is_some();
+    let mut unsent = cursor.unsent(f.runs);
+    unsent.retain(|r| r.ci.is_some() || !in_ci);
     let tkey = timeline_key(f);
     // An empty timeline is not news, even to an endpoint that never heard of us.
-    let timeline_new = cursor.timeline.as_deref() != Some(tkey.as_str()) && !f.timeline.is_empty();
+    let timeline_new = cursor.timeline.as_deref() != Some(tkey.as_str())
+        && !f.timeline.is_empty()
+        && !in_ci;
     let json = |url: String, key: String, body: serde_json::Value, ack: Ack| Request {
         method: "POST",
         url,
