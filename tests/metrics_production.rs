@@ -444,7 +444,11 @@ fn a_report_made_in_ci_sends_only_ci_runs() {
     env.run(["up"]).success();
     env.run(["up", "--ci"]).success();
     let in_ci = env.command(["report"]).env("CI", "true").output().unwrap();
-    assert!(in_ci.status.success(), "{}", String::from_utf8_lossy(&in_ci.stderr));
+    assert!(
+        in_ci.status.success(),
+        "{}",
+        String::from_utf8_lossy(&in_ci.stderr)
+    );
     let sent: Vec<serde_json::Value> = rx.accepted().iter().map(|r| r.json()).collect();
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert_eq!(sent[0]["kind"], "ci");

@@ -130,9 +130,8 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
     unsent.retain(|r| r.ci.is_some() || !in_ci);
     let tkey = timeline_key(f);
     // An empty timeline is not news, even to an endpoint that never heard of us.
-    let timeline_new = cursor.timeline.as_deref() != Some(tkey.as_str())
-        && !f.timeline.is_empty()
-        && !in_ci;
+    let timeline_new =
+        cursor.timeline.as_deref() != Some(tkey.as_str()) && !f.timeline.is_empty() && !in_ci;
     let json = |url: String, key: String, body: serde_json::Value, ack: Ack| Request {
         method: "POST",
         url,
