@@ -224,7 +224,7 @@ impl From<HookError> for Error {
     }
 }
 
-/// Installing the metrics post-commit hook.
+/// Installing the metrics hooks (post-commit, pre-push).
 impl From<crate::metrics::hook::HookError> for Error {
     fn from(e: crate::metrics::hook::HookError) -> Self {
         use crate::metrics::hook::HookError as H;
@@ -236,15 +236,16 @@ impl From<crate::metrics::hook::HookError> for Error {
             H::SharedHooksDir(_) => Error::usage(
                 format!("{e}; devenv does not change the team's shared hooks"),
                 Some(
-                    "add this line to your post-commit hook instead: \
-                     (DEVENV_METRICS_HOOK=1 devenv -q metrics --json >/dev/null 2>&1 &)"
+                    "add this line to your post-commit and pre-push hooks instead: \
+                     (DEVENV_METRICS_HOOK=1 devenv -q metrics --json >/dev/null 2>&1 &) \
+                     (a push is seen once it is done, by that or any later devenv command)"
                         .into(),
                 ),
             ),
             H::ChainTaken(_) => Error::usage(
                 e.to_string(),
                 Some(
-                    "merge it into .git/hooks/post-commit by hand, remove it, then run this again"
+                    "merge it into the hook of the same name by hand, remove it, then run this again"
                         .into(),
                 ),
             ),

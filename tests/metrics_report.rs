@@ -242,17 +242,13 @@ fn otlp_export_carries_stable_run_ids() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    for want in [
-        "devenv.run.duration",
-        "devenv.run.phase.duration",
-        "devenv.setup.duration",
-    ] {
+    for want in ["devenv.up", "devenv.up.phase", "devenv.setup"] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     let id = &ids(&env)[0];
     let phase_points = metrics
         .iter()
-        .find(|m| m["name"] == "devenv.run.phase.duration")
+        .find(|m| m["name"] == "devenv.up.phase")
         .unwrap()["gauge"]["dataPoints"]
         .as_array()
         .unwrap();

@@ -193,6 +193,9 @@ pub struct UpArgs {
     /// Answer yes to questions (trust this devenv.toml's hooks)
     #[arg(short, long)]
     pub yes: bool,
+    /// Record this run as a CI run (no identity, no onboarding timeline), as under CI=true
+    #[arg(long)]
+    pub ci: bool,
 }
 
 #[derive(Debug, Args)]
@@ -375,7 +378,7 @@ pub struct MetricsArgs {
     /// One JSON document on stdout
     #[arg(long)]
     pub json: bool,
-    /// Install a git post-commit hook that records your first commit
+    /// Install git post-commit and pre-push hooks that record your first commit and push
     #[arg(long)]
     pub install_hook: bool,
 }

@@ -23,6 +23,11 @@ pub struct App {
     pub env: ProcessEnv,
     /// This binary, for the background processes `up` starts.
     pub exe: PathBuf,
+    /// Whether building the session takes a look at the onboarding
+    /// timeline: true for commands that do not record or show it
+    /// themselves (`status`, `exec`, ...), so that a merge is seen on any
+    /// command after a fetch.
+    pub glance_at_timeline: std::cell::Cell<bool>,
 }
 
 impl App {
@@ -37,6 +42,7 @@ impl App {
             file,
             env,
             exe,
+            glance_at_timeline: std::cell::Cell::new(false),
         })
     }
 
@@ -119,6 +125,10 @@ impl App {
         };
         let mut s = Session::new(manifest, settings, &self.env, io, self.exe.clone());
         s.file_arg = self.file.clone();
+        // Once per command, however many sessions it builds.
+        if self.glance_at_timeline.replace(false) {
+            crate::metrics::glance(&crate::session::metrics_context(&s));
+        }
         s
     }
 

@@ -61,6 +61,19 @@ fn report(printer: &Printer, e: &Error) -> i32 {
 /// like `doctor` and `render --check` whose answer is the code itself).
 fn run(app: &mut App, command: Command) -> Result<i32, Error> {
     use commands as c;
+    // These record runs or show the timeline and refresh it themselves; the
+    // background processes (mocks, supervisors) are not the user's commands.
+    let own_refresh = matches!(
+        command,
+        Command::Up(_)
+            | Command::Down(_)
+            | Command::Reset(_)
+            | Command::Metrics(_)
+            | Command::Report(_)
+            | Command::Mock(_)
+            | Command::Process(_)
+    );
+    app.glance_at_timeline.set(!own_refresh);
     match command {
         Command::Validate(a) => c::validate::run(app, a.json),
         Command::Stacks(a) => c::stacks::run(app, a.json),

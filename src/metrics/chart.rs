@@ -1,5 +1,6 @@
-//! Plain-text charts for `devenv metrics`: a horizontal bar per phase and a
-//! sparkline of `up` times. No colour here; the printer decides that.
+//! Plain-text charts for `devenv metrics`: a horizontal bar per phase, a
+//! bar per onboarding step placed on the time since the clone, and
+//! sparklines of `up` times. No colour here; the printer decides that.
 
 use super::run::Run;
 
@@ -36,6 +37,41 @@ pub fn bar(value: f64, max: f64, width: usize) -> String {
         s.push(BLOCKS[eighths % 8 - 1]);
     }
     s
+}
+
+/// A bar from `start` to `end` on a line of `width` cells that spans
+/// `0..total`: spaces up to the start (nearest whole cell), then the length in
+/// eighths of a cell, at least one eighth so a step is never invisible.
+pub fn span_bar(start: f64, end: f64, total: f64, width: usize) -> String {
+    if total <= 0.0 {
+        return String::new();
+    }
+    let cells = width as f64;
+    // Rounded, not floored: a start a second short of a cell boundary is on it.
+    let offset = ((start / total) * cells).round().clamp(0.0, cells - 1.0) as usize;
+    let eighths = (((end - start).max(0.0) / total) * cells * 8.0)
+        .round()
+        .max(1.0) as usize;
+    let eighths = eighths.min((width - offset) * 8);
+    let mut s = " ".repeat(offset);
+    s.push_str(&"█".repeat(eighths / 8));
+    if !eighths.is_multiple_of(8) {
+        s.push(BLOCKS[eighths % 8 - 1]);
+    }
+    s
+}
+
+/// A sparkline on a common scale `0..max`, so rows of one chart compare;
+/// `·` where a run has no value (it stopped before that phase).
+pub fn spark_scaled(values: &[Option<f64>], max: f64) -> String {
+    values
+        .iter()
+        .map(|v| match v {
+            None => '·',
+            Some(_) if max <= 0.0 => SPARKS[0],
+            Some(v) => SPARKS[((v / max).clamp(0.0, 1.0) * 7.0).round() as usize],
+        })
+        .collect()
 }
 
 /// One line per phase: name, bar, seconds, share of the run.
@@ -110,6 +146,25 @@ mod tests {
         assert_eq!(duration(192.0), "3m 12s");
         assert_eq!(duration(7500.0), "2h 05m");
         assert_eq!(duration(86400.0 + 4.0 * 3600.0), "1d 4h");
+    }
+
+    #[test]
+    fn span_bars_start_where_the_step_before_ended() {
+        assert_eq!(span_bar(0.0, 1.0, 4.0, 8), "██");
+        assert_eq!(span_bar(1.0, 2.0, 4.0, 8), "  ██");
+        assert_eq!(span_bar(3.0, 4.0, 4.0, 8), "      ██");
+        // A tiny step still shows; a step never runs past the line.
+        assert_eq!(span_bar(2.0, 2.0, 4.0, 8), "    ▏");
+        assert_eq!(span_bar(0.0, 9.0, 4.0, 8), "████████");
+    }
+
+    #[test]
+    fn scaled_sparks_share_one_scale_and_mark_missing_values() {
+        assert_eq!(
+            spark_scaled(&[Some(0.0), Some(5.0), Some(10.0), None], 10.0),
+            "▁▅█·"
+        );
+        assert_eq!(spark_scaled(&[Some(0.0)], 0.0), "▁");
     }
 
     #[test]

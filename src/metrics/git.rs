@@ -1,14 +1,17 @@
-//! What the user's own `git` knows about this clone: when it was cloned,
-//! who the local user is, and their first commit after the clone.
+//! What the user's own `git` knows about this clone: who the local user is,
+//! and the commits since the clone on a set of refs.
 //!
-//! The reflog is read as a file (no subprocess) because it is asked on every
-//! run until known; `git` itself runs only for identity and history, and
-//! only while the timeline is incomplete.
+//! Whatever can be read from git's files (the clone, pushes, where a ref
+//! points) is read in `refs.rs` without a subprocess; `git` itself runs only
+//! for identity and history, and only while a step of the timeline is
+//! unknown and those files say something moved.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Utc};
+
+use super::refs::{self, Entry};
 
 /// The clone's git directory, found by walking up from `start` (the
 /// manifest's directory may be a subdirectory of the repository).
@@ -49,12 +52,19 @@ impl Repo {
         None
     }
 
-    /// The time of the reflog's `clone: from` entry, if the reflog still has it.
-    pub fn cloned_at(&self) -> Option<DateTime<Utc>> {
+    /// The reflog's `clone: from` entry, if the reflog still has it.
+    pub fn clone_entry(&self) -> Option<Entry> {
         let text = std::fs::read_to_string(self.common_dir.join("logs/HEAD")).ok()?;
         // The clone entry is the first line; a reflog that was expired or
         // rewritten may have lost it, and then nothing else can stand in.
-        text.lines().take(1).find_map(parse_clone_entry)
+        text.lines()
+            .next()
+            .and_then(refs::parse_entry)
+            .filter(refs::is_clone)
+    }
+
+    pub fn cloned_at(&self) -> Option<DateTime<Utc>> {
+        self.clone_entry().map(|e| e.at)
     }
 
     fn git(&self) -> Command {
@@ -79,51 +89,20 @@ impl Repo {
             .filter(|e| !e.is_empty())
     }
 
-    /// The email after `.mailmap`, so a remapped identity still matches.
-    fn canonical_email(&self, email: &str) -> String {
-        // `mailmap.file`/`mailmap.blob` are rare; the repository's own
-        // .mailmap is the common case, and without one there is nothing to map.
-        if !self.top.join(".mailmap").is_file() {
-            return email.to_string();
-        }
-        self.output(&["check-mailmap", &format!("<{email}>")])
-            .and_then(|line| {
-                let start = line.rfind('<')?;
-                let end = line.rfind('>')?;
-                (start < end).then(|| line[start + 1..end].to_string())
-            })
-            .filter(|e| !e.is_empty())
-            .unwrap_or_else(|| email.to_string())
-    }
-
-    /// The author date of the first commit by `email` (after `.mailmap`)
-    /// dated at or after `since`, on any local branch or HEAD.
-    pub fn first_commit_by(&self, email: &str, since: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// The commits reachable from `revs` and dated at or after `since`, in
+    /// one `git log`: who wrote them (as written and after `.mailmap`) and
+    /// when they were authored and committed. Matching the user happens
+    /// here, not in git's `--author`, so no second call maps their email.
+    pub fn commits(&self, revs: &[&str], since: DateTime<Utc>) -> Option<Vec<Commit>> {
         // Commit dates have whole seconds; a clone time from the journal has
         // milliseconds, and a commit in that same second is after it.
         let since = chrono::SubsecRound::trunc_subsecs(since, 0);
-        let canonical = self.canonical_email(email);
-        let author = format!("<{}>", escape_bre(&canonical));
         let since_arg = format!("--since={}", since.to_rfc3339());
-        let author_arg = format!("--author={author}");
-        let text = self.output(&[
-            "log",
-            "--branches",
-            "HEAD",
-            "--use-mailmap",
-            "--basic-regexp",
-            "--regexp-ignore-case",
-            &author_arg,
-            &since_arg,
-            "--format=%aI%x09%aE",
-        ])?;
-        text.lines()
-            .filter_map(|l| {
-                let (date, mail) = l.split_once('\t')?;
-                let date: DateTime<Utc> = DateTime::parse_from_rfc3339(date).ok()?.into();
-                (mail.eq_ignore_ascii_case(&canonical) && date >= since).then_some(date)
-            })
-            .min()
+        let mut args = vec!["log", &since_arg, "--format=%ae%x09%aE%x09%aI%x09%cI"];
+        args.extend_from_slice(revs);
+        args.push("--");
+        let text = self.output(&args)?;
+        Some(text.lines().filter_map(Commit::parse).collect())
     }
 
     /// Where git runs hooks for this clone (honours `core.hooksPath`).
@@ -134,46 +113,89 @@ impl Repo {
     }
 }
 
-/// `<old> <new> Name <email> <unix-seconds> <tz>\tclone: from <url>`
-fn parse_clone_entry(line: &str) -> Option<DateTime<Utc>> {
-    let (head, message) = line.split_once('\t')?;
-    if !message.starts_with("clone: from ") {
-        return None;
-    }
-    let after_email = &head[head.rfind('>')? + 1..];
-    let secs: i64 = after_email.split_whitespace().next()?.parse().ok()?;
-    DateTime::from_timestamp(secs, 0)
+/// One commit as `Repo::commits` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The author's email as written in the commit.
+    pub email: String,
+    /// The same after `.mailmap`.
+    pub mapped: String,
+    pub authored: DateTime<Utc>,
+    pub committed: DateTime<Utc>,
 }
 
-/// Escapes what a POSIX basic regular expression treats as special, so an
-/// email like `a.b*c@x.io` matches only itself (`--basic-regexp` is passed
-/// so the user's `grep.patternType` cannot change the meaning).
-pub fn escape_bre(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    for c in s.chars() {
-        if matches!(c, '\\' | '.' | '[' | ']' | '*' | '^' | '$') {
-            out.push('\\');
-        }
-        out.push(c);
+impl Commit {
+    fn parse(line: &str) -> Option<Commit> {
+        let mut f = line.split('\t');
+        let (email, mapped, a, c) = (f.next()?, f.next()?, f.next()?, f.next()?);
+        let date = |d: &str| -> Option<DateTime<Utc>> {
+            Some(DateTime::parse_from_rfc3339(d).ok()?.into())
+        };
+        Some(Commit {
+            email: email.to_string(),
+            mapped: mapped.to_string(),
+            authored: date(a)?,
+            committed: date(c)?,
+        })
     }
-    out
+}
+
+/// The commits of the user with `email`, case-insensitive, after `.mailmap`:
+/// their own address, an old address the mailmap gives theirs, or any
+/// address mapped to the same person as theirs.
+pub fn mine<'a>(commits: &'a [Commit], email: &str) -> Vec<&'a Commit> {
+    let canonical = commits
+        .iter()
+        .find(|c| c.email.eq_ignore_ascii_case(email))
+        .map(|c| c.mapped.as_str());
+    commits
+        .iter()
+        .filter(|c| {
+            c.email.eq_ignore_ascii_case(email)
+                || c.mapped.eq_ignore_ascii_case(email)
+                || canonical.is_some_and(|m| c.mapped.eq_ignore_ascii_case(m))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_clone_entry_gives_the_clone_time() {
-        let line = "0000000000000000000000000000000000000000 1234567890abcdef1234567890abcdef12345678 Ann Lee <ann@x.io> 1763800000 +0100\tclone: from /tmp/origin.git";
-        assert_eq!(parse_clone_entry(line).unwrap().timestamp(), 1_763_800_000);
-        let commit = line.replace("clone: from /tmp/origin.git", "commit (initial): x");
-        assert_eq!(parse_clone_entry(&commit), None);
+    fn commit(email: &str, mapped: &str) -> Commit {
+        let at = "2026-03-01T10:00:00Z".parse().unwrap();
+        Commit {
+            email: email.into(),
+            mapped: mapped.into(),
+            authored: at,
+            committed: at,
+        }
     }
 
     #[test]
-    fn regex_metacharacters_in_emails_are_escaped() {
-        assert_eq!(escape_bre("a.b*c+d@x.io"), "a\\.b\\*c+d@x\\.io");
-        assert_eq!(escape_bre("[x]^$\\"), "\\[x\\]\\^\\$\\\\");
+    fn log_lines_give_both_emails_and_both_dates() {
+        let c = Commit::parse("a@x.io\tb@x.io\t2026-03-01T10:00:00+01:00\t2026-03-02T10:00:00Z")
+            .unwrap();
+        assert_eq!((c.email.as_str(), c.mapped.as_str()), ("a@x.io", "b@x.io"));
+        assert_eq!(c.authored.to_rfc3339(), "2026-03-01T09:00:00+00:00");
+        assert!(c.committed > c.authored);
+    }
+
+    #[test]
+    fn mine_means_my_address_or_one_the_mailmap_gives_to_me() {
+        let commits = [
+            commit("ann@x.io", "ann@x.io"),
+            commit("ANN.old@x.io", "ann@x.io"),
+            commit("aXnn@x.io", "aXnn@x.io"),
+            commit("boss@corp.io", "boss@corp.io"),
+        ];
+        assert_eq!(mine(&commits, "Ann@X.io").len(), 2);
+        // My own address is mapped to a canonical one: its other aliases count.
+        let mapped = [
+            commit("new@x.io", "ann@corp.io"),
+            commit("old@x.io", "ann@corp.io"),
+        ];
+        assert_eq!(mine(&mapped, "new@x.io").len(), 2);
+        assert!(mine(&commits, "a.nn@x.io").is_empty());
     }
 }

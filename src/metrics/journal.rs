@@ -177,6 +177,7 @@ mod tests {
             complete: true,
             fetches: Fetches::default(),
             devenv_version: "0".into(),
+            ci: None,
         }
     }
 

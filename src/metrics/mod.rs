@@ -14,6 +14,7 @@ pub mod hook;
 mod identity;
 mod journal;
 mod recorder;
+mod refs;
 pub mod report;
 mod run;
 mod timeline;
@@ -23,11 +24,12 @@ pub use journal::{Cursor, Journal, JournalError};
 pub use recorder::{record_simple, Finished, RunRecorder, Start, Tap};
 pub use report::{report, ReportError, ReportOptions, ReportSummary};
 pub use run::{CacheSummary, Outcome, PhaseTime, Run, RunKind};
-pub use timeline::{ClonedFrom, Onboarding, Timeline};
+pub use timeline::{ClonedFrom, GitCalls, Onboarding, Timeline};
 
 use crate::clock::Clock;
 use crate::manifest::Manifest;
 use crate::paths::Paths;
+use crate::settings::CiRun;
 
 /// What every metrics call gets.
 pub struct Context<'a> {
@@ -36,6 +38,9 @@ pub struct Context<'a> {
     pub paths: &'a Paths,
     pub manifest: &'a Manifest,
     pub clock: &'a dyn Clock,
+    /// The CI job this command runs in: its runs are of kind `ci`, carry no
+    /// identity and leave the onboarding timeline alone.
+    pub ci: Option<&'a CiRun>,
 }
 
 impl Context<'_> {
@@ -49,17 +54,23 @@ impl Context<'_> {
 pub fn load(cx: &Context) -> (Vec<Run>, Timeline) {
     let journal = cx.journal();
     let runs = journal.runs();
-    let timeline = if cx.enabled {
-        timeline::refresh(&journal, &cx.manifest.root, None)
+    let timeline = if cx.enabled && cx.ci.is_none() {
+        timeline::refresh(&journal, &cx.manifest.root, None, GitCalls::AsNeeded)
     } else {
-        // Opted out: show what is there, write nothing.
-        let mut t: Timeline = crate::state::read_json(&journal.file(Journal::TIMELINE));
-        for r in &runs {
-            t.observe(r);
-        }
-        t
+        // Opted out, or a CI job: show what is there, write nothing.
+        timeline::cached(&journal)
     };
     (runs, timeline)
+}
+
+/// A look at the timeline from any command (`status`, `exec`, ...): a
+/// first merge shows up after a fetch without waiting for the next `up`.
+/// Costs a few small file reads, and at most one git call while a step is
+/// unknown; nothing under CI or when opted out.
+pub fn glance(cx: &Context) {
+    if cx.enabled && cx.ci.is_none() {
+        let _ = timeline::refresh(&cx.journal(), &cx.manifest.root, None, GitCalls::AtMostOne);
+    }
 }
 
 /// `metrics --json`, as CONTRACT.md fixes it.

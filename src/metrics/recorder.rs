@@ -51,6 +51,8 @@ pub struct Finished {
     pub timeline: Timeline,
     /// How long writing the journal and the timeline took.
     pub overhead: Duration,
+    /// Of that, the timeline's part (its checks, and git when it asked).
+    pub timeline_cost: Duration,
 }
 
 fn secs(d: Duration) -> f64 {
@@ -178,6 +180,7 @@ impl RunRecorder {
             complete: self.complete,
             fetches: s.fetches.clone(),
             devenv_version: env!("CARGO_PKG_VERSION").to_string(),
+            ci: None,
         }
     }
 
@@ -188,18 +191,31 @@ impl RunRecorder {
         // The monotonic clock measures the run; the injected one only dates it.
         let elapsed = chrono::Duration::from_std(self.start.instant.elapsed()).unwrap_or_default();
         let finished_at = (self.start.at + elapsed).trunc_subsecs(3);
-        let run = self.snapshot(finished_at, outcome);
+        let mut run = self.snapshot(finished_at, outcome);
+        run.ci = cx.ci.cloned();
         if !cx.enabled {
             return Ok(None);
         }
         let t0 = Instant::now();
         let journal = Journal::new(cx.paths, &cx.manifest.project.id);
         journal.append(&run)?;
-        let timeline = timeline::refresh(&journal, &cx.manifest.root, Some(&run));
+        let t1 = Instant::now();
+        // A CI job is nobody's onboarding: its runs leave the timeline alone.
+        let timeline = match cx.ci {
+            Some(_) => timeline::cached(&journal),
+            // At most one git call: this is on every `up`'s path.
+            None => timeline::refresh(
+                &journal,
+                &cx.manifest.root,
+                Some(&run),
+                timeline::GitCalls::AtMostOne,
+            ),
+        };
         Ok(Some(Finished {
             run,
             timeline,
             overhead: t0.elapsed(),
+            timeline_cost: t1.elapsed(),
         }))
     }
 }
@@ -268,6 +284,7 @@ mod tests {
             paths: &paths,
             manifest: &manifest,
             clock: &clock,
+            ci: None,
         };
         let rec = RunRecorder::new(RunKind::Up, Start::now(&clock), true);
         rec.begin("services");

@@ -7,6 +7,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::settings::CiRun;
+
 /// Journal line format version, bumped only on incompatible changes.
 pub const FORMAT: u32 = 1;
 
@@ -16,15 +18,25 @@ pub enum RunKind {
     Up,
     Down,
     Reset,
+    /// An `up` in a CI job: a setup run that is nobody's onboarding.
+    Ci,
 }
 
 impl RunKind {
+    pub const ALL: [RunKind; 4] = [RunKind::Up, RunKind::Down, RunKind::Reset, RunKind::Ci];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::Up => "up",
             RunKind::Down => "down",
             RunKind::Reset => "reset",
+            RunKind::Ci => "ci",
         }
+    }
+
+    /// An `up`, on a laptop or in CI: what setup health is measured on.
+    pub fn is_setup(self) -> bool {
+        matches!(self, RunKind::Up | RunKind::Ci)
     }
 }
 
@@ -139,6 +151,9 @@ pub struct Run {
     pub fetches: Fetches,
     #[serde(default)]
     pub devenv_version: String,
+    /// The CI job the run belongs to; None on a laptop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<CiRun>,
 }
 
 fn format_v1() -> u32 {
@@ -155,7 +170,10 @@ impl Run {
 
     /// The run that makes the environment "fully ready" for the timeline.
     pub fn is_full_ready(&self) -> bool {
-        self.kind == RunKind::Up && self.outcome == Outcome::Ok && self.complete
+        self.kind == RunKind::Up
+            && self.outcome == Outcome::Ok
+            && self.complete
+            && self.ci.is_none()
     }
 
     pub fn phase(&self, name: &str) -> Option<f64> {

@@ -14,6 +14,7 @@ pub fn metrics_context<'a>(s: &'a Session<'_>) -> Context<'a> {
         paths: &s.paths,
         manifest: s.manifest,
         clock: s.clock,
+        ci: s.settings.ci.value.as_ref(),
     }
 }
 
@@ -63,9 +64,10 @@ fn note_recorded(
         Ok(Some(f)) => reporter.message(
             Level::Detail,
             &format!(
-                "recorded run {} in {:.2} ms",
+                "recorded run {} in {:.2} ms (timeline {:.3} ms)",
                 f.run.id,
-                f.overhead.as_secs_f64() * 1000.0
+                f.overhead.as_secs_f64() * 1000.0,
+                f.timeline_cost.as_secs_f64() * 1000.0
             ),
         ),
         Ok(None) => {}

@@ -25,6 +25,7 @@ pub fn report(s: &Session<'_>, req: &ReportRequest) -> Result<Option<ReportSumma
     let opts = ReportOptions {
         dry_run: req.dry_run,
         timeout: s.manifest.metrics.timeout.max(MANUAL_TIMEOUT),
+        git: metrics::GitCalls::AsNeeded,
     };
     let result = super::runtime()?.block_on(interruptible(async {
         Ok(metrics::report(&cx, &opts).await)
@@ -57,6 +58,8 @@ pub fn auto_report(reporter: &dyn Reporter, cx: &Context, runtime: &tokio::runti
     let opts = ReportOptions {
         dry_run: false,
         timeout: m.timeout,
+        // After `up` or a hook's `metrics`, which refreshed it just now.
+        git: metrics::GitCalls::AtMostOne,
     };
     let result = runtime
         .block_on(async { tokio::time::timeout(m.timeout, metrics::report(cx, &opts)).await });

@@ -81,7 +81,12 @@ fn bring_up<B: Backend>(s: &Session<'_>, backend: &B, opts: &UpOptions) -> Resul
         ))
     })?;
     let complete = phases.len() == Phase::ORDER.len();
-    let recorder = RunRecorder::new(RunKind::Up, opts.start, complete);
+    // Under CI an `up` is a run of its own kind: setup health, not onboarding.
+    let kind = match s.settings.ci.value {
+        Some(_) => RunKind::Ci,
+        None => RunKind::Up,
+    };
+    let recorder = RunRecorder::new(kind, opts.start, complete);
     let result = runtime.block_on(run_phases(s, backend, opts, &phases, &recorder));
     if result.is_ok() {
         s.reporter.message(

@@ -10,6 +10,7 @@
 //! process environment and the flags, calls `Settings::resolve` once, and
 //! hands the result to the core. No other module reads the environment.
 
+pub mod ci;
 pub mod env;
 pub mod file;
 pub mod mounts;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use ci::{CiProvider, CiRun};
 pub use env::ProcessEnv;
 pub use file::FileSettings;
 pub use mounts::ExtraMount;
@@ -109,6 +111,8 @@ pub struct Flags {
     pub environment: Option<String>,
     /// `up --pull POLICY`.
     pub pull: Option<PullPolicy>,
+    /// `up --ci`: record this run as a CI run even where no CI variable says so.
+    pub ci: bool,
 }
 
 /// Everything resolution reads.
@@ -139,6 +143,9 @@ pub struct Settings {
     pub jobs: Setting<usize>,
     /// False when the user opted out (`DEVENV_NO_METRICS`, `DO_NOT_TRACK`).
     pub metrics: Setting<bool>,
+    /// The CI job this command runs in (`CI`, `GITHUB_ACTIONS`, ...; `up --ci`):
+    /// its runs are of kind `ci`, without identity or onboarding timeline.
+    pub ci: Setting<Option<CiRun>>,
     /// Where the container engine is looked for (`DOCKER_HOST`, contexts, sockets).
     pub engine: EngineConfig,
     /// Bind mounts from outside the repository, from the user config and
@@ -233,6 +240,13 @@ impl Settings {
                 metrics.layer(Some(false), Origin::Env(var));
             }
         }
+        let mut ci = Setting::default(None);
+        if let Some((run, var)) = ci::detect(env) {
+            ci.layer(Some(Some(run)), Origin::Env(var));
+        }
+        if inputs.flags.ci {
+            ci.layer(Some(Some(ci::forced(env))), Origin::Flag("--ci"));
+        }
         Ok(Settings {
             home,
             user_config,
@@ -243,6 +257,7 @@ impl Settings {
             http_timeout,
             jobs,
             metrics,
+            ci,
             engine,
             mounts,
         })
@@ -284,6 +299,15 @@ impl Settings {
                 "metrics",
                 if self.metrics.value { "on" } else { "off" }.into(),
                 &self.metrics.origin,
+            ),
+            (
+                "ci",
+                self.ci
+                    .value
+                    .as_ref()
+                    .map(CiRun::describe)
+                    .unwrap_or_default(),
+                &self.ci.origin,
             ),
         ]
     }

@@ -98,6 +98,7 @@ fn layers_override_in_contract_order() {
     let flags = Flags {
         pull: Some(PullPolicy::Never),
         environment: Some("ci".into()),
+        ..Flags::default()
     };
     let s = resolve(&env, Some(&m), &flags).unwrap();
     assert_eq!(s.pull.value, PullPolicy::Never);
@@ -223,4 +224,41 @@ fn extra_mounts_are_checked_with_their_location() {
         assert!(all.contains("devenv.local.toml:2:"), "{all}");
         assert!(all.contains(says), "{all}");
     }
+}
+
+#[test]
+fn a_ci_job_is_a_setting_with_the_variable_that_said_so() {
+    let f = Fixture::new();
+    let laptop = resolve(&f.env(&[]), None, &Flags::default()).unwrap();
+    assert_eq!(laptop.ci.value, None);
+    assert_eq!(laptop.ci.origin, Origin::Default);
+
+    let env = f.env(&[
+        ("CI", "true"),
+        ("GITLAB_CI", "true"),
+        ("CI_PIPELINE_ID", "77"),
+        ("CI_JOB_ID", "901"),
+    ]);
+    let s = resolve(&env, None, &Flags::default()).unwrap();
+    let run = s.ci.value.clone().unwrap();
+    assert_eq!(run.provider, CiProvider::GitlabCi);
+    assert_eq!(s.ci.origin, Origin::Env("GITLAB_CI"));
+    let (_, shown, _) = s
+        .entries()
+        .into_iter()
+        .find(|(k, _, _)| *k == "ci")
+        .unwrap();
+    assert_eq!(shown, "gitlab-ci pipeline 77 job 901");
+
+    // `up --ci` wins over the environment, and keeps what it says.
+    let flags = Flags {
+        ci: true,
+        ..Flags::default()
+    };
+    let s = resolve(&env, None, &flags).unwrap();
+    assert_eq!(s.ci.origin, Origin::Flag("--ci"));
+    assert_eq!(s.ci.value.unwrap().pipeline.as_deref(), Some("77"));
+    // On a laptop, --ci is a CI run of no known provider.
+    let s = resolve(&f.env(&[]), None, &flags).unwrap();
+    assert_eq!(s.ci.value.unwrap().provider, CiProvider::Other);
 }

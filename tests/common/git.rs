@@ -43,6 +43,24 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// [`TestEnv::git_with`] for a git command that may fail (a push the
+    /// remote refuses): whether it succeeded.
+    pub fn git_may_fail(&self, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> bool {
+        let mut cmd = Command::new("git");
+        self.isolate(&mut cmd);
+        cmd.args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .envs(IDENTITY)
+            .envs(vars.iter().copied())
+            .output()
+            .expect("git runs")
+            .status
+            .success()
+    }
+}
+
 #[track_caller]
 fn run(mut cmd: Command, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
     let out = cmd

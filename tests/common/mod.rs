@@ -127,11 +127,16 @@ impl TestEnv {
 
     /// The environment of every process this env runs: its own homes, none
     /// of the developer's `DEVENV_*` settings, and the test's variables.
+    /// The CI machine runs the suite with `CI=true`: its variables are
+    /// removed too, so a test is a laptop run unless it sets them itself.
     fn isolate(&self, cmd: &mut Command) {
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("DEVENV_") {
                 cmd.env_remove(k);
             }
+        }
+        for var in devenv::settings::ci::VARIABLES {
+            cmd.env_remove(var);
         }
         cmd.env("DEVENV_HOME", self.devenv_home())
             .env("HOME", self.home())

@@ -72,6 +72,104 @@ pub fn cloned_env(manifest: &str, clone_date: &str, history: &[(&str, &str)]) ->
     env
 }
 
+/// The bare repository `cloned_env` cloned from: the team's origin.
+pub fn origin(env: &TestEnv) -> PathBuf {
+    env.repo().parent().unwrap().join("origin.git")
+}
+
+/// The hire's identity for git commands that write reflog entries, dated
+/// `date` (git dates reflog entries with the committer date).
+pub fn as_hire(date: &str) -> [(&'static str, String); 3] {
+    [
+        ("GIT_COMMITTER_NAME", "Ann New".to_string()),
+        ("GIT_COMMITTER_EMAIL", USER.to_string()),
+        ("GIT_COMMITTER_DATE", date.to_string()),
+    ]
+}
+
+pub fn vars<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// `git push ARGS` from the hire's clone at `date`.
+pub fn push(env: &TestEnv, args: &[&str], date: &str) {
+    let mut all = vec!["push", "-q"];
+    all.extend_from_slice(args);
+    env.git_with(&env.repo(), &all, &vars(&as_hire(date)));
+}
+
+/// `git fetch` in the hire's clone at `date`.
+pub fn fetch(env: &TestEnv, date: &str) {
+    env.git_with(
+        &env.repo(),
+        &["fetch", "-q", "origin"],
+        &vars(&as_hire(date)),
+    );
+}
+
+/// How the team lands a hire's branch on main.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    /// `git merge --no-ff`: the hire's commits keep their own commit times.
+    Commit,
+    /// A squash merge, as a forge does it: one new commit authored by the
+    /// hire, committed by the maintainer when it lands.
+    Squash,
+}
+
+/// A maintainer lands `branch` on origin's main at `date`, from their own clone.
+pub fn merge_on_origin(env: &TestEnv, branch: &str, how: Merge, date: &str) {
+    let root = env.repo().parent().unwrap().to_path_buf();
+    let maint = root.join("maintainer");
+    let by = [
+        ("GIT_AUTHOR_NAME", "Lead"),
+        ("GIT_AUTHOR_EMAIL", "lead@corp.io"),
+        ("GIT_COMMITTER_NAME", "Lead"),
+        ("GIT_COMMITTER_EMAIL", "lead@corp.io"),
+        ("GIT_AUTHOR_DATE", date),
+        ("GIT_COMMITTER_DATE", date),
+    ];
+    if !maint.exists() {
+        env.git(
+            &root,
+            &["clone", "-q", origin(env).to_str().unwrap(), "maintainer"],
+        );
+    }
+    env.git(&maint, &["fetch", "-q", "origin"]);
+    env.git(&maint, &["reset", "-q", "--hard", "origin/main"]);
+    let theirs = format!("origin/{branch}");
+    match how {
+        Merge::Commit => {
+            env.git_with(
+                &maint,
+                &["merge", "-q", "--no-ff", "-m", "merge", &theirs],
+                &by,
+            );
+        }
+        Merge::Squash => {
+            env.git_with(&maint, &["merge", "-q", "--squash", &theirs], &by);
+            // Authored by the hire, as a forge does: whoever their clone says they are.
+            let email = env.git(&env.repo(), &["config", "user.email"]);
+            let author = format!("Ann New <{}>", email.trim());
+            env.git_with(
+                &maint,
+                &["commit", "-q", "-m", "squashed", "--author", &author],
+                &by,
+            );
+        }
+    }
+    env.git(&maint, &["push", "-q", "origin", "main"]);
+}
+
+/// The cached timeline as the last devenv command left it, read without
+/// running devenv (which would refresh it).
+pub fn timeline_file(env: &TestEnv) -> serde_json::Value {
+    let text = spool_dir(env)
+        .and_then(|d| std::fs::read_to_string(d.join("timeline.json")).ok())
+        .unwrap_or_else(|| "{}".into());
+    serde_json::from_str(&text).unwrap()
+}
+
 /// The clone's spool directory (one per clone), once something was recorded.
 pub fn spool_dir(env: &TestEnv) -> Option<PathBuf> {
     let spool = env.devenv_home().join("spool");

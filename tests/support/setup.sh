@@ -7,6 +7,10 @@
 #   registry        127.0.0.1:5000                (Debian's docker-registry, plain HTTP on loopback)
 #   Pushgateway     http://127.0.0.1:9091          (Debian's prometheus-pushgateway, no persistence)
 #
+# Installed, not started: Debian's prometheus (2.42, with promtool), which
+# tests/metrics_prometheus.rs runs privately on a free port against a private
+# Pushgateway, with contrib/prometheus's recording rules loaded.
+#
 # Images in the registry, built from Debian bookworm packages (debootstrap + docker import):
 #   127.0.0.1:5000/library/postgres:16 and :15   PostgreSQL 15, official-image env contract
 #                                                (16 is a stand-in: Debian packages no PostgreSQL 16;
@@ -103,7 +107,7 @@ pkg_installed() {
 ensure_packages() {
 	local missing=() pair pkg cmd
 	for pair in docker.io:dockerd docker-registry:docker-registry debootstrap:debootstrap \
-		busybox-static: prometheus-pushgateway:prometheus-pushgateway curl:curl \
+		busybox-static: prometheus-pushgateway:prometheus-pushgateway prometheus:promtool curl:curl \
 		hyperfine:hyperfine docker-compose:docker-compose git:git \
 		postgresql-client:pg_isready redis-tools:redis-cli debian-archive-keyring: procps:pgrep; do
 		pkg=${pair%%:*} cmd=${pair#*:}
@@ -928,9 +932,19 @@ ensure_service_images() {
 	date -u +%FT%TZ >"$marker"
 }
 
+# A copy of Prometheus the package's init script may have started (on :9090
+# of all interfaces, scraping with the package's config) is not one the
+# tests use; they start their own.
+stop_packaged_prometheus() {
+	command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
+		|| die "prometheus and promtool are not available after installing prometheus"
+	stop_packaged_daemon /run/prometheus/prometheus.pid
+}
+
 # ---------------------------------------------------------------- main
 
 ensure_packages
+stop_packaged_prometheus
 ensure_docker
 ensure_registry
 ensure_pushgateway
@@ -951,6 +965,7 @@ for t in $SERVICE_IMAGE_TAGS; do
 	echo "image: $REGISTRY/library/$t (recipe $SERVICES_HASH)"
 done
 echo "pushgateway: http://$PUSHGATEWAY"
+echo "prometheus: $(prometheus --version 2>&1 | head -n 1) (started by the tests themselves)"
 
 # The user's own config, so that every later shell finds the images too
 # (an inline DEVENV_REGISTRY_MIRROR lasts one command).

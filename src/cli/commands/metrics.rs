@@ -34,20 +34,18 @@ pub fn run(app: &mut App, args: MetricsArgs) -> Result<i32, Error> {
 }
 
 fn install_hook(app: &App, manifest: &Manifest) -> Result<i32, Error> {
-    let installed = metrics::hook::install(&manifest.root, &app.exe, &manifest.path)?;
-    let text = match installed {
-        metrics::hook::Installed::New(p) => {
-            format!("installed the post-commit hook {}", app.display(&p))
-        }
-        metrics::hook::Installed::Updated(p) => {
-            format!("updated the post-commit hook {}", app.display(&p))
-        }
-        metrics::hook::Installed::Chained { hook, kept } => format!(
-            "installed the post-commit hook {}; your previous hook was kept as {} and still runs first",
-            app.display(&hook),
-            app.display(&kept)
-        ),
-    };
-    app.printer.message(Level::Success, &text);
+    use metrics::hook::How;
+    for h in metrics::hook::install(&manifest.root, &app.exe, &manifest.path)? {
+        let (name, path) = (h.hook.name(), app.display(&h.path));
+        let text = match &h.how {
+            How::New => format!("installed the {name} hook {path}"),
+            How::Updated => format!("updated the {name} hook {path}"),
+            How::Chained(kept) => format!(
+                "installed the {name} hook {path}; your previous hook was kept as {} and still runs first",
+                app.display(kept)
+            ),
+        };
+        app.printer.message(Level::Success, &text);
+    }
     Ok(0)
 }

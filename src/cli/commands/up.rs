@@ -17,6 +17,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     let flags = Flags {
         environment: args.env.clone(),
         pull: args.pull.map(Into::into),
+        ci: args.ci,
     };
     let settings = app.settings(Some(&manifest), &flags)?;
     let s = app.session(&manifest, &settings);

@@ -1,13 +1,42 @@
-//! `devenv metrics` on a terminal: the onboarding timeline and the last
-//! runs, with bars and a trend line.
+//! `devenv metrics` on a terminal: the onboarding timeline, the last runs,
+//! the last `up`'s phases, the setup runs per phase and a trend line.
+//!
+//! Built as lines first (`render`), printed second, so the exact output is
+//! tested without a terminal.
 
-use crate::metrics::{self, chart, Outcome, Run, RunKind};
+use super::{onboarding, setup_runs};
+use crate::metrics::{self, chart, Outcome, Run};
 use crate::progress::{Level, Reporter};
 use crate::ui::Printer;
 
-fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "-".to_string())
+/// Emphasis, which only the printer knows how to draw (and whether to).
+pub trait Style {
+    fn bold(&self, text: &str) -> String;
+    fn dim(&self, text: &str) -> String;
+}
+
+impl Style for Printer {
+    fn bold(&self, text: &str) -> String {
+        Printer::bold(self, text)
+    }
+    fn dim(&self, text: &str) -> String {
+        Printer::dim(self, text)
+    }
+}
+
+/// No emphasis at all: what the tests compare (a pipe gets the same from a
+/// printer without colour).
+#[cfg(test)]
+pub struct Plain;
+
+#[cfg(test)]
+impl Style for Plain {
+    fn bold(&self, text: &str) -> String {
+        text.to_string()
+    }
+    fn dim(&self, text: &str) -> String {
+        text.to_string()
+    }
 }
 
 pub fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
@@ -17,60 +46,21 @@ pub fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             "metrics are turned off (DEVENV_NO_METRICS or DO_NOT_TRACK): nothing new is recorded or sent",
         );
     }
-    p.data(&p.bold("Onboarding of this clone"));
-    let since = |x: Option<chrono::DateTime<chrono::Utc>>| match (t.cloned_at, x) {
-        (Some(c), Some(x)) => format!(
-            "  {}",
-            p.dim(&format!(
-                "+{}",
-                chart::duration((x - c).num_milliseconds().max(0) as f64 / 1000.0)
-            ))
-        ),
-        _ => String::new(),
-    };
-    let cloned_note = match t.cloned_from {
-        Some(metrics::ClonedFrom::FirstRun) => {
-            p.dim("  (no clone entry in the reflog: first devenv run)")
-        }
-        _ => String::new(),
-    };
-    p.data(&format!(
-        "  cloned             {}{cloned_note}",
-        when(t.cloned_at)
-    ));
-    p.data(&format!(
-        "  first up started   {}{}",
-        when(t.first_up_started_at),
-        since(t.first_up_started_at)
-    ));
-    p.data(&format!(
-        "  first fully ready  {}{}",
-        when(t.first_ready_at),
-        since(t.first_ready_at)
-    ));
-    p.data(&format!(
-        "  first commit       {}{}",
-        when(t.first_commit_at),
-        since(t.first_commit_at)
-    ));
-    let opt = |s: Option<f64>| {
-        s.map(chart::duration)
-            .unwrap_or_else(|| "not yet".to_string())
-    };
-    p.data(&format!(
-        "  setup time {}   time to first commit {}",
-        p.bold(&opt(t.setup_seconds())),
-        p.bold(&opt(t.time_to_first_commit_seconds()))
-    ));
-
-    if runs.is_empty() {
-        p.data("");
-        p.data("No runs recorded yet: run `devenv up`.");
-        return;
+    for line in render(runs, t, p) {
+        p.data(&line);
     }
-    p.data("");
-    p.data(&p.bold("Last runs"));
-    p.data(&p.dim(&format!(
+}
+
+pub fn render(runs: &[Run], t: &metrics::Timeline, st: &dyn Style) -> Vec<String> {
+    let mut out = onboarding::lines(t, st);
+    if runs.is_empty() {
+        out.push(String::new());
+        out.push("No runs recorded yet: run `devenv up`.".into());
+        return out;
+    }
+    out.push(String::new());
+    out.push(st.bold("Last runs"));
+    out.push(st.dim(&format!(
         "  {:<19}  {:<5}  {:<11}  {:>9}  {}",
         "STARTED (UTC)", "KIND", "OUTCOME", "TIME", "FAILED STEP"
     )));
@@ -83,22 +73,22 @@ pub fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             chart::duration(r.seconds()),
             r.failed_step.as_deref().unwrap_or("")
         );
-        p.data(line.trim_end());
+        out.push(line.trim_end().to_string());
     }
-    let ups: Vec<&Run> = runs.iter().filter(|r| r.kind == RunKind::Up).collect();
+    let ups: Vec<&Run> = runs.iter().filter(|r| r.kind.is_setup()).collect();
     if let Some(last) = ups.last() {
-        p.data("");
-        p.data(&p.bold(&format!(
+        out.push(String::new());
+        out.push(st.bold(&format!(
             "Last up: {} in {}",
             last.outcome.as_str(),
             chart::duration(last.seconds())
         )));
         for line in chart::phase_bars(last, 30) {
-            p.data(&format!("  {line}"));
+            out.push(format!("  {line}"));
         }
         let c = last.fetches.summary();
         if c != metrics::CacheSummary::default() {
-            p.data(&p.dim(&format!(
+            out.push(st.dim(&format!(
                 "  tools: {} downloaded, {} reused ({})   images: {} pulled, {} present ({})",
                 c.tools_downloaded,
                 c.tools_reused,
@@ -109,6 +99,7 @@ pub fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             )));
         }
     }
+    out.extend(setup_runs::lines(runs, st));
     // Failed runs stop early; their times would only blur the trend.
     let ok: Vec<&&Run> = ups.iter().filter(|r| r.outcome == Outcome::Ok).collect();
     if ok.len() >= 2 {
@@ -119,9 +110,9 @@ pub fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             .rev()
             .map(|r| r.seconds())
             .collect();
-        p.data("");
-        p.data(&p.bold(&format!("Up time trend (last {} successful)", recent.len())));
-        p.data(&format!(
+        out.push(String::new());
+        out.push(st.bold(&format!("Up time trend (last {} successful)", recent.len())));
+        out.push(format!(
             "  {}   first {}  median {}  last {}",
             chart::sparkline(&recent),
             chart::duration(recent[0]),
@@ -129,6 +120,7 @@ pub fn show(p: &Printer, runs: &[Run], t: &metrics::Timeline, enabled: bool) {
             chart::duration(*recent.last().unwrap_or(&0.0)),
         ));
     }
+    out
 }
 
 fn bytes(n: u64) -> String {
@@ -145,3 +137,6 @@ fn bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,3 +3,5 @@
 //! import these.
 
 pub mod metrics;
+mod onboarding;
+mod setup_runs;

@@ -16,7 +16,7 @@ use crate::manifest::model::MetricsFormat;
 use crate::metrics::git::Repo;
 use crate::metrics::journal::Cursor;
 use crate::metrics::run::Run;
-use crate::metrics::timeline::{self, Timeline};
+use crate::metrics::timeline::{self, GitCalls, Timeline};
 use crate::metrics::{identity, Context};
 
 pub use pushgateway::exposition;
@@ -53,6 +53,8 @@ pub struct ReportOptions {
     pub dry_run: bool,
     /// Bound on each request.
     pub timeout: Duration,
+    /// How much git the timeline refresh before sending may ask.
+    pub git: GitCalls,
 }
 
 /// One HTTP request of a report.
@@ -123,11 +125,15 @@ fn timeline_key(f: &Facts) -> String {
 
 fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Request> {
     let m = &cx.manifest.metrics;
-    let unsent = cursor.unsent(f.runs);
+    // A report made in a CI job sends CI runs only: a laptop's runs and
+    // timeline in the same journal wait for a report that knows the hire.
+    let in_ci = cx.ci.is_some();
+    let mut unsent = cursor.unsent(f.runs);
+    unsent.retain(|r| r.ci.is_some() || !in_ci);
     let tkey = timeline_key(f);
     // An empty timeline is not news, even to an endpoint that never heard of us.
     let timeline_new =
-        cursor.timeline.as_deref() != Some(tkey.as_str()) && *f.timeline != Timeline::default();
+        cursor.timeline.as_deref() != Some(tkey.as_str()) && !f.timeline.is_empty() && !in_ci;
     let json = |url: String, key: String, body: serde_json::Value, ack: Ack| Request {
         method: "POST",
         url,
@@ -142,15 +148,28 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
     let mut out = Vec::new();
     match m.format {
         MetricsFormat::Pushgateway => {
-            if !unsent.is_empty() || timeline_new {
+            for group in pushgateway::groups(f.runs) {
+                let laptop = group.ci.is_none();
+                let runs: Vec<String> = group
+                    .runs
+                    .iter()
+                    .filter(|r| unsent.iter().any(|u| u.id == r.id))
+                    .map(|r| r.id.clone())
+                    .collect();
+                if runs.is_empty() && !(laptop && timeline_new) {
+                    continue;
+                }
+                let mut labels = vec![("job", m.job.as_str())];
+                labels.extend(group.labels(f));
                 out.push(Request {
                     method: "PUT",
-                    url: pushgateway::url(endpoint, &m.job, f.project, f.hire),
+                    url: pushgateway::url(endpoint, &labels),
                     headers: vec![("Content-Type", "text/plain; version=0.0.4".to_string())],
-                    body: pushgateway::exposition(f),
+                    body: pushgateway::exposition(f, &group),
                     ack: Ack {
-                        runs: unsent.iter().map(|r| r.id.clone()).collect(),
-                        timeline: Some(tkey.clone()),
+                        runs,
+                        // Only the hire's group carries the timeline.
+                        timeline: laptop.then(|| tkey.clone()),
                     },
                 });
             }
@@ -159,7 +178,7 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
             for r in &unsent {
                 let ack = Ack {
                     runs: vec![r.id.clone()],
-                    timeline: Some(tkey.clone()),
+                    timeline: r.ci.is_none().then(|| tkey.clone()),
                 };
                 out.push(json(
                     base.to_string(),
@@ -168,7 +187,8 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                     ack,
                 ));
             }
-            if unsent.is_empty() && timeline_new {
+            // CI runs do not carry the timeline: a hire's changed one goes alone.
+            if unsent.iter().all(|r| r.ci.is_some()) && timeline_new {
                 let key = format!("onboarding-{tkey}");
                 let body = webhook::onboarding_document(f, &key);
                 let ack = Ack {
@@ -183,7 +203,7 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
             for r in &unsent {
                 let ack = Ack {
                     runs: vec![r.id.clone()],
-                    timeline: Some(tkey.clone()),
+                    timeline: r.ci.is_none().then(|| tkey.clone()),
                 };
                 out.push(json(
                     url.clone(),
@@ -192,7 +212,8 @@ fn build(cx: &Context, f: &Facts, cursor: &Cursor, endpoint: &str) -> Vec<Reques
                     ack,
                 ));
             }
-            if unsent.is_empty() && timeline_new {
+            // CI runs do not carry the timeline: a hire's changed one goes alone.
+            if unsent.iter().all(|r| r.ci.is_some()) && timeline_new {
                 let ack = Ack {
                     runs: vec![],
                     timeline: Some(tkey.clone()),
@@ -215,9 +236,21 @@ pub async fn report(cx: &Context<'_>, opts: &ReportOptions) -> Result<ReportSumm
     let endpoint = m.endpoint.as_deref().ok_or(ReportError::NoEndpoint)?;
     let journal = cx.journal();
     let runs = journal.runs();
-    let timeline = timeline::refresh(&journal, &cx.manifest.root, None);
-    let email = Repo::find(&cx.manifest.root).and_then(|r| r.user_email());
-    let hire = identity::hire_id(&cx.paths.home, m.identity, email.as_deref());
+    // A CI job leaves the timeline alone and is nobody: no identity.
+    let (timeline, hire) = match cx.ci {
+        Some(_) => (timeline::cached(&journal), None),
+        None => {
+            let timeline = timeline::refresh(&journal, &cx.manifest.root, None, opts.git);
+            // The timeline keeps the email it asked git for; ask only without it.
+            let email = timeline
+                .seen
+                .email
+                .clone()
+                .or_else(|| Repo::find(&cx.manifest.root).and_then(|r| r.user_email()));
+            let hire = identity::hire_id(&cx.paths.home, m.identity, email.as_deref());
+            (timeline, hire)
+        }
+    };
     let facts = Facts {
         project: &cx.manifest.project.name,
         hire: hire.as_deref(),

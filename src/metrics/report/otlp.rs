@@ -1,6 +1,11 @@
 //! OTLP/HTTP with the JSON encoding: one export request per run to
 //! `<endpoint>/v1/metrics`, gauges dated at the run's own times and tagged
 //! with its id, so a resent request describes identical points.
+//!
+//! The names are the Pushgateway's in OpenTelemetry spelling: a collector
+//! exporting to Prometheus turns `devenv.up.phase` (unit `s`) into
+//! `devenv_up_phase_seconds`, so contrib/'s rules and dashboard read
+//! either path. `tests/metrics_otlp.rs` holds that line.
 
 use serde_json::{json, Value};
 
@@ -28,7 +33,7 @@ fn int_point(attrs: Vec<Value>, time: &str, value: u64) -> Value {
     json!({"attributes": attrs, "timeUnixNano": time, "asInt": value.to_string()})
 }
 
-fn envelope(f: &Facts, metrics: Vec<Value>) -> Value {
+fn envelope(f: &Facts, hire: Option<&str>, metrics: Vec<Value>) -> Value {
     let mut resource = vec![
         attr("service.name", "devenv"),
         attr("service.version", env!("CARGO_PKG_VERSION")),
@@ -36,7 +41,7 @@ fn envelope(f: &Facts, metrics: Vec<Value>) -> Value {
         attr("os.type", std::env::consts::OS),
         attr("host.arch", std::env::consts::ARCH),
     ];
-    if let Some(h) = f.hire {
+    if let Some(h) = hire {
         resource.push(attr("devenv.hire", h));
     }
     json!({"resourceMetrics": [{
@@ -48,26 +53,46 @@ fn envelope(f: &Facts, metrics: Vec<Value>) -> Value {
     }]})
 }
 
+/// Each onboarding duration, dated at the moment it ends.
 fn onboarding_metrics(f: &Facts) -> Vec<Value> {
     let t = f.timeline;
-    let mut out = Vec::new();
-    if let (Some(s), Some(at)) = (t.setup_seconds(), t.first_ready_at) {
-        out.push(gauge(
-            "devenv.setup.duration",
-            "s",
+    let figures = [
+        (
+            "devenv.setup",
             "From the clone to the first fully ready devenv up.",
-            vec![point(vec![], &nanos(at), s)],
-        ));
-    }
-    if let (Some(s), Some(at)) = (t.time_to_first_commit_seconds(), t.first_commit_at) {
-        out.push(gauge(
+            t.setup_seconds(),
+            t.first_ready_at,
+        ),
+        (
             "devenv.time_to_first_commit",
-            "s",
             "From the clone to the first commit by the local user.",
-            vec![point(vec![], &nanos(at), s)],
-        ));
-    }
-    out
+            t.time_to_first_commit_seconds(),
+            t.first_commit_at,
+        ),
+        (
+            "devenv.time_to_first_push",
+            "From the clone to the first push.",
+            t.time_to_first_push_seconds(),
+            t.first_push_at,
+        ),
+        (
+            "devenv.time_to_production",
+            "From the clone to the user's first commit on the upstream default branch.",
+            t.time_to_production_seconds(),
+            t.first_merged_at,
+        ),
+    ];
+    figures
+        .into_iter()
+        .filter_map(|(name, description, secs, at)| {
+            Some(gauge(
+                name,
+                "s",
+                description,
+                vec![point(vec![], &nanos(at?), secs?)],
+            ))
+        })
+        .collect()
 }
 
 pub fn run_request(f: &Facts, run: &Run) -> Value {
@@ -79,6 +104,18 @@ pub fn run_request(f: &Facts, run: &Run) -> Value {
     ];
     if let Some(step) = &run.failed_step {
         base.push(attr("devenv.run.failed_step", step));
+    }
+    if let Some(ci) = &run.ci {
+        base.push(attr("devenv.ci.provider", ci.provider.as_str()));
+        for (key, v) in [
+            ("devenv.ci.pipeline", &ci.pipeline),
+            ("devenv.ci.job", &ci.job),
+            ("devenv.ci.commit", &ci.commit),
+        ] {
+            if let Some(v) = v {
+                base.push(attr(key, v));
+            }
+        }
     }
     let mut duration = point(base.clone(), &time, run.seconds());
     duration["startTimeUnixNano"] = json!(nanos(run.started_at));
@@ -103,23 +140,32 @@ pub fn run_request(f: &Facts, run: &Run) -> Value {
         a.push(attr("devenv.cache.kind", kind));
         int_point(a, &time, n)
     };
-    let mut metrics = vec![
-        gauge(
-            "devenv.run.duration",
+    if !run.kind.is_setup() {
+        let d = gauge(
+            "devenv.run",
             "s",
-            "How long the run took.",
+            "How long the devenv down or reset took.",
+            vec![duration],
+        );
+        return with_onboarding(f, run, vec![d]);
+    }
+    let metrics = vec![
+        gauge(
+            "devenv.up",
+            "s",
+            "How long the devenv up took.",
             vec![duration],
         ),
         gauge(
-            "devenv.run.phase.duration",
+            "devenv.up.phase",
             "s",
-            "How long each phase of the run took (images is part of services).",
+            "How long each phase of the devenv up took (images is part of services).",
             phases,
         ),
         gauge(
-            "devenv.run.cache.items",
+            "devenv.up.cache_items",
             "{item}",
-            "Tools and images the run needed: fetched now or reused.",
+            "Tools and images the devenv up needed: fetched now or reused.",
             vec![
                 item("tool", "downloaded", c.tools_downloaded),
                 item("tool", "reused", c.tools_reused),
@@ -128,18 +174,27 @@ pub fn run_request(f: &Facts, run: &Run) -> Value {
             ],
         ),
         gauge(
-            "devenv.run.download.size",
+            "devenv.up.download",
             "By",
-            "Bytes the run downloaded.",
+            "Bytes the devenv up downloaded.",
             vec![bytes("tool", c.tool_bytes), bytes("image", c.image_bytes)],
         ),
     ];
+    with_onboarding(f, run, metrics)
+}
+
+/// A hire's run also carries the timeline; a CI job is nobody: no
+/// identity and no onboarding.
+fn with_onboarding(f: &Facts, run: &Run, mut metrics: Vec<Value>) -> Value {
+    if run.ci.is_some() {
+        return envelope(f, None, metrics);
+    }
     metrics.extend(onboarding_metrics(f));
-    envelope(f, metrics)
+    envelope(f, f.hire, metrics)
 }
 
 /// The onboarding gauges alone, when there is no new run to carry them.
 pub fn onboarding_request(f: &Facts) -> Option<Value> {
     let m = onboarding_metrics(f);
-    (!m.is_empty()).then(|| envelope(f, m))
+    (!m.is_empty()).then(|| envelope(f, f.hire, m))
 }

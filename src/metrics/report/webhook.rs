@@ -13,12 +13,14 @@ pub const SCHEMA: &str = "devenv.metrics/v1";
 /// Everything sent about one run. Image references and tool names stay in
 /// the local journal: only counts and bytes leave the machine.
 pub fn run_document(f: &Facts, run: &Run) -> Value {
+    // A CI job is nobody: no identity, no onboarding, but its pipeline.
+    let laptop = run.ci.is_none();
     json!({
         "schema": SCHEMA,
         "type": "run",
         "id": run.id,
         "project": f.project,
-        "hire": f.hire,
+        "hire": if laptop { f.hire } else { None },
         "kind": run.kind,
         "started_at": rfc3339(run.started_at),
         "finished_at": rfc3339(run.finished_at),
@@ -31,7 +33,8 @@ pub fn run_document(f: &Facts, run: &Run) -> Value {
         "devenv_version": run.devenv_version,
         "os": std::env::consts::OS,
         "arch": std::env::consts::ARCH,
-        "onboarding": f.timeline.onboarding(),
+        "ci": run.ci,
+        "onboarding": laptop.then(|| f.timeline.onboarding()),
     })
 }
 
