@@ -7,9 +7,8 @@
 //! What broke before: `~/.local/bin` was not on PATH, and the mirror was an
 //! inline variable that the second shell did not have.
 //!
-//! install.sh builds the release binary; the copy lives at a stable path in
-//! the target dir, with the sources' mtimes, so cargo rebuilds only what
-//! changed.
+//! install.sh builds the release binary from this copy, reusing the
+//! suite's target dir for the dependencies.
 
 mod common;
 
@@ -37,14 +36,21 @@ fn readme_command() -> String {
     panic!("README.md has no ```sh block starting with `bash tests/support/setup.sh`");
 }
 
-/// The repository's tracked and unignored files, copied with their mtimes.
+/// The repository's tracked and unignored files, copied and touched. The
+/// target dir is shared with other checkouts, and cargo does not tell them
+/// apart: with the sources' own mtimes it could take a release binary built
+/// from other sources for fresh. Touched, install.sh always rebuilds devenv
+/// (its dependencies stay cached).
 fn fresh_copy() -> PathBuf {
     let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("first-hour/repo");
     let _ = std::fs::remove_dir_all(&dest);
     std::fs::create_dir_all(&dest).unwrap();
     let st = Command::new("bash")
         .arg("-c")
-        .arg("git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C \"$1\"")
+        .arg(
+            "git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C \"$1\" \
+             && find \"$1\" -type f -exec touch {} +",
+        )
         .arg("copy")
         .arg(&dest)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
