@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{copy_dir, TestEnv};
+use common::{copy_dir, strs, svc, TestEnv};
 
 /// A test repository holding a copy of `tests/fixtures/compose/<name>`.
 fn fixture(name: &str) -> TestEnv {
@@ -67,20 +67,6 @@ fn service_names(t: &toml::Table) -> Vec<String> {
         .and_then(|s| s.as_table())
         .map(|s| s.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-fn svc<'a>(t: &'a toml::Table, name: &str) -> &'a toml::Table {
-    t["services"][name]
-        .as_table()
-        .unwrap_or_else(|| panic!("no service {name}"))
-}
-
-fn strs(v: &toml::Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{copy_dir, TestEnv};
+use common::{copy_dir, strs, svc, TestEnv};
 
 fn every_form() -> TestEnv {
     let env = TestEnv::new().env("FROM_SHELL", "shell-value");
@@ -26,20 +26,6 @@ fn init(env: &TestEnv, args: &[&str]) -> (String, toml::Table) {
     let text = env.read("devenv.toml");
     let t: toml::Table = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
     (text, t)
-}
-
-fn svc<'a>(t: &'a toml::Table, name: &str) -> &'a toml::Table {
-    t["services"][name]
-        .as_table()
-        .unwrap_or_else(|| panic!("no service {name}"))
-}
-
-fn strs(v: &toml::Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
 }
 
 fn names(t: &toml::Table) -> Vec<String> {
