@@ -107,6 +107,18 @@ fn duration(s: Option<&str>, default: f64) -> f64 {
     total
 }
 
+/// A JSON object of strings (`environment`, build `args`), unescaped;
+/// absent is empty.
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), unescape(v.as_str()?))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// One service of `docker compose config --format json`.
 pub fn from_compose(s: &Value, repo: &Path) -> Shape {
     let mut f = BTreeMap::new();
@@ -120,15 +132,7 @@ pub fn from_compose(s: &Value, repo: &Path) -> Shape {
             .strip_prefix(repo)
             .map(|p| p.display().to_string())
             .unwrap_or(ctx.into());
-        let args: BTreeMap<String, String> = b
-            .get("args")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), unescape(v.as_str()?))))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let args = string_map(b.get("args"));
         let target = b.get("target").and_then(Value::as_str).unwrap_or("");
         let df = b
             .get("dockerfile")
@@ -136,15 +140,7 @@ pub fn from_compose(s: &Value, repo: &Path) -> Shape {
             .unwrap_or("Dockerfile");
         f.insert("build", format!("{ctx:?} {df:?} {args:?} {target:?}"));
     }
-    let env: BTreeMap<String, String> = s
-        .get("environment")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), unescape(v.as_str()?))))
-                .collect()
-        })
-        .unwrap_or_default();
+    let env = string_map(s.get("environment"));
     f.insert("environment", format!("{env:?}"));
     let env_map = env;
     let mut ports = BTreeSet::new();
