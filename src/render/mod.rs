@@ -190,17 +190,21 @@ pub fn referenced_vars(m: &Manifest) -> Vec<String> {
 /// Parses (does not render) every template and devenv.local.toml; reports
 /// every syntax error with its file and line.
 pub fn check(m: &Manifest) -> Diagnostics {
-    let env = engine::environment(&m.root);
     let mut problems = Diagnostics::default();
-    for f in &m.config.files {
-        match read_template(&m.root, &f.template) {
-            Ok(src) => {
-                if let Err(d) = engine::parse(&env, &src) {
-                    problems.extend(d);
+    // Building the environment is most of a no-op `up`'s render check:
+    // only when there is a template to parse.
+    if !m.config.files.is_empty() {
+        let env = engine::environment(&m.root);
+        for f in &m.config.files {
+            match read_template(&m.root, &f.template) {
+                Ok(src) => {
+                    if let Err(d) = engine::parse(&env, &src) {
+                        problems.extend(d);
+                    }
+                    problems.extend(includes::scan(&m.root, &src));
                 }
-                problems.extend(includes::scan(&m.root, &src));
+                Err(d) => problems.extend(d),
             }
-            Err(d) => problems.extend(d),
         }
     }
     if let Err(d) = local::load(&m.root) {
