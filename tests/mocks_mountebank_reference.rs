@@ -546,3 +546,84 @@ fn devenv_answers_like_mountebank_for_every_predicate_and_behaviour() {
         diffs.join("\n")
     );
 }
+
+#[test]
+fn devenv_answers_like_mountebank_in_the_corners_of_its_semantics() {
+    if skip("devenv_answers_like_mountebank_in_the_corners_of_its_semantics") {
+        return;
+    }
+    let mb = start_mountebank();
+    let (json, j) = (("Content-Type", "application/json"), "application/json");
+    let cases: Vec<Case> = vec![
+        ("GET", "/hdr", vec![("Content-Type", j)], ""),
+        (
+            "GET",
+            "/hdr",
+            vec![("Content-Type", "Application/JSON")],
+            "",
+        ),
+        (
+            "POST",
+            "/num",
+            vec![json],
+            r#"{"count": 5, "ok": true, "none": null}"#,
+        ),
+        (
+            "POST",
+            "/num",
+            vec![json],
+            r#"{"count": "5", "ok": "true", "none": "null"}"#,
+        ),
+        ("POST", "/num", vec![json], r#"{"count": 5.0, "ok": true}"#),
+        ("POST", "/arr", vec![json], r#"{"tags": ["a", "B"]}"#),
+        ("POST", "/arr", vec![json], r#"{"tags": ["a", "c"]}"#),
+        (
+            "POST",
+            "/objs",
+            vec![json],
+            r#"[{"key": "first"}, {"other": 1}, {"key": "third"}]"#,
+        ),
+        ("POST", "/objs", vec![json], r#"[{"key": "first"}]"#),
+        ("GET", "/qarr?a=1&a=2", vec![], ""),
+        ("GET", "/qarr?a=1&a=2&a=3", vec![], ""),
+        ("GET", "/qarr?a=1", vec![], ""),
+        ("POST", "/ex", vec![json], r#"{"user": {"id": 7}}"#),
+        (
+            "POST",
+            "/ex",
+            vec![json],
+            r#"{"user": {"id": 7}, "debug": 1}"#,
+        ),
+        ("POST", "/ex", vec![json], r#"{"user": {}}"#),
+        ("POST", "/ex", vec![], ""),
+        ("POST", "/m/", vec![], "ID-42-X"),
+        ("POST", "/m/", vec![], "id-42"),
+        ("POST", "/m/", vec![], "ID-42-Y"),
+        (
+            "POST",
+            "/d",
+            vec![json],
+            r#"{"x": [{"name": "b"}, {"name": "a"}]}"#,
+        ),
+        (
+            "POST",
+            "/d",
+            vec![json],
+            r#"{"x": [{"name": "A"}, {"name": "B"}]}"#,
+        ),
+        ("POST", "/d", vec![json], r#"{"x": [{"name": "a"}]}"#),
+        get("/x%20y"),
+        get("/json"),
+        ("POST", "/t", vec![], "Hello world"),
+        get("/file?f=notes.txt"),
+        get("/file?f=notes.md"),
+        get("/not"),
+        ("DELETE", "/not", vec![], ""),
+    ];
+    let diffs = differences(&mb, &Path::new(OWN).join("quirks.json"), 4601, &cases);
+    assert!(
+        diffs.is_empty(),
+        "devenv and mountebank differ:\n{}",
+        diffs.join("\n")
+    );
+}

@@ -14,6 +14,7 @@ mod js;
 mod json;
 mod jsonpath;
 mod load;
+mod load_responses;
 mod predicates;
 mod responses;
 mod xpath;
