@@ -197,3 +197,32 @@ fn a_served_imposter_answers_with_its_stubs_and_its_default_response() {
     assert_eq!((got.0, got.2.as_str()), (200, "Order 123"));
     assert_eq!((none.0, none.2.as_str()), (200, ""));
 }
+
+#[test]
+fn a_hostile_imposter_file_is_refused_not_followed_or_recursed_into() {
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"mbhostile\"\n[mocks.a]\nport = \"auto\"\nmountebank = \"deep.json\"\n")
+        .file("deep.json", &"[".repeat(100_000));
+    env.run(["validate"])
+        .code(2)
+        .stderr_has("deep.json:1:")
+        .stderr_has("nested too deeply");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("imposter.json"),
+        "{\"protocol\": \"http\"}",
+    )
+    .unwrap();
+    let linked = TestEnv::new()
+        .manifest("[project]\nname = \"mbhostile\"\n[mocks.a]\nport = \"auto\"\nmountebank = \"linked.json\"\n");
+    std::os::unix::fs::symlink(
+        outside.path().join("imposter.json"),
+        linked.repo().join("linked.json"),
+    )
+    .unwrap();
+    linked
+        .run(["validate"])
+        .code(2)
+        .stderr_has("devenv.toml:5:14")
+        .stderr_has("outside the repository");
+}

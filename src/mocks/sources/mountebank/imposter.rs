@@ -220,6 +220,9 @@ fn query_object(q: &str) -> Js {
     Js::Obj(o)
 }
 
+/// How far a gzip request body is inflated (the rest is not seen).
+const MAX_INFLATED: u64 = 16 << 20;
+
 /// The request as mountebank's httpRequest.js shows it to predicates.
 pub fn request_object(req: &Request) -> Js {
     let mut headers = Obj::default();
@@ -241,8 +244,10 @@ pub fn request_object(req: &Request) -> Js {
         .is_some_and(|v| v.as_bytes() == b"gzip");
     let body = if gzip {
         let mut out = Vec::new();
-        let mut d = flate2::read::GzDecoder::new(&req.body[..]);
-        match std::io::Read::read_to_end(&mut d, &mut out) {
+        let d = flate2::read::GzDecoder::new(&req.body[..]);
+        // A few bytes of gzip can stand for gigabytes: stop at a limit.
+        let mut limited = std::io::Read::take(d, MAX_INFLATED);
+        match std::io::Read::read_to_end(&mut limited, &mut out) {
             Ok(_) => String::from_utf8_lossy(&out).into_owned(),
             Err(_) => String::from_utf8_lossy(&req.body).into_owned(),
         }
@@ -284,6 +289,18 @@ mod tests {
         assert_eq!(normal_path("/a/%2E%2E/b"), "/b");
         assert_eq!(normal_path("/x%20y"), "/x%20y");
         assert_eq!(title_case("x-request-id"), "X-Request-Id");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &vec![b'0'; 20 << 20]).unwrap();
+        let mut bomb = Request {
+            method: "POST".into(),
+            path: "/".into(),
+            body: gz.finish().unwrap().into(),
+            ..Default::default()
+        };
+        bomb.headers
+            .insert("content-encoding", "gzip".parse().unwrap());
+        let seen = request_object(&bomb).get("body");
+        assert_eq!(seen.as_str().map(str::len), Some(MAX_INFLATED as usize));
         let q = query_object("a=1&a=2&b=x+y&c");
         assert_eq!(
             super::super::js::stable_stringify(&q).unwrap(),

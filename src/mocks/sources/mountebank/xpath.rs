@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 
 use roxmltree::{Document, Node, NodeType, ParsingOptions};
 
+/// Predicates within predicates, at most (the parser recurses on them).
+const MAX_NESTING: usize = 32;
+
 #[derive(Debug, Clone)]
 pub struct XPath {
     top: Top,
@@ -81,6 +84,20 @@ impl XPath {
     /// `ns` maps the prefixes the selector may use to namespace URIs.
     pub fn parse(src: &str, ns: &BTreeMap<String, String>) -> Result<XPath, String> {
         let s = src.trim();
+        let (mut depth, mut deepest) = (0usize, 0usize);
+        for c in s.chars() {
+            match c {
+                '[' | '(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ']' | ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if deepest > MAX_NESTING {
+            return Err(format!("brackets nest deeper than {MAX_NESTING}"));
+        }
         let (top, inner) = if let Some(x) = func(s, "count") {
             (Top::Count, x)
         } else if let Some(x) = func(s, "boolean") {
@@ -485,5 +502,7 @@ mod tests {
         assert!(XPath::parse("//a | //b", &BTreeMap::new()).is_err());
         assert!(XPath::parse("//x:a", &BTreeMap::new()).is_err());
         assert!(XPath::parse("substring(//a, 1)", &BTreeMap::new()).is_err());
+        let deep = format!("//a{}{}", "[b".repeat(10_000), "]".repeat(10_000));
+        assert!(XPath::parse(&deep, &BTreeMap::new()).is_err());
     }
 }
