@@ -145,8 +145,14 @@ impl Imposter {
 
 /// mountebank answers what JavaScript throws with a 500 and the error.
 fn error(method: &str, url: &str, message: &str) -> Reply {
+    // mountebank's error body, less Node's stack.
+    let (name, text) = match message.split_once(": ") {
+        Some((n, t)) if n.ends_with("Error") => (n, t),
+        _ => ("Error", message),
+    };
     let mut o = Obj::default();
-    o.set("message".into(), Js::str(message));
+    o.set("message".into(), Js::str(text));
+    o.set("name".into(), Js::str(name));
     let body = format!(
         "{{\"errors\":[{}]}}",
         super::js::stable_stringify(&Js::Obj(o)).unwrap_or_default()

@@ -303,6 +303,13 @@ fn satisfied(
     let Some(fields) = field_names(expected) else {
         return Ok(true);
     };
+    if matches!(actual, Js::Null) && !fields.is_empty() {
+        // A body of `null`, parsed: `actual[fieldName]` throws.
+        return Err(format!(
+            "TypeError: Cannot read properties of null (reading '{}')",
+            fields[0]
+        ));
+    }
     for name in fields {
         let e = expected.get(&name);
         let a = actual.get(&name);
