@@ -226,3 +226,35 @@ fn a_hostile_imposter_file_is_refused_not_followed_or_recursed_into() {
         .stderr_has("devenv.toml:5:14")
         .stderr_has("outside the repository");
 }
+
+#[test]
+fn a_changed_imposter_file_is_served_without_a_restart() {
+    let one = r#"{"protocol": "http", "stubs": [{"responses": [{"is": {"body": "one"}}]}]}"#;
+    let two = r#"{"protocol": "http", "stubs": [{"responses": [{"is": {"body": "two!"}}]}]}"#;
+    let env = TestEnv::new()
+        .manifest("[project]\nname = \"mbreload\"\n[mocks.m]\nport = \"auto\"\nmountebank = \"imposter.json\"\n")
+        .file("imposter.json", one);
+    let port = free_port();
+    let mut child = env
+        .command(["mock", "serve", "m", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/any");
+    wait_until_alive(
+        &mut child,
+        Duration::from_secs(60),
+        "the imposter to answer",
+        || http_request("GET", &url, &[], "").2 == "one",
+    );
+    env.write("imposter.json", two);
+    wait_until_alive(
+        &mut child,
+        Duration::from_secs(60),
+        "the changed imposter to answer",
+        || http_request("GET", &url, &[], "").2 == "two!",
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
