@@ -211,9 +211,11 @@ fn normal_path(p: &str) -> String {
     format!("/{}", out.join("/"))
 }
 
+/// `querystring.parse`, which reads the first 1,000 pairs only.
 fn query_object(q: &str) -> Js {
     let mut o = Obj::default();
-    for (k, v) in parse_query(q) {
+    let first: Vec<&str> = q.split('&').take(1000).collect();
+    for (k, v) in parse_query(&first.join("&")) {
         match o.get_mut(&k) {
             Some(Js::Arr(a)) => a.push(Js::Str(v)),
             Some(prev) => {

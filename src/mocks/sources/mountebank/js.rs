@@ -94,12 +94,26 @@ impl Obj {
 }
 
 impl FromIterator<(String, Js)> for Obj {
+    /// As repeated `obj[k] = v`, in O(n log n): a repeated key keeps its
+    /// first place and takes its last value; index keys go first, ascending.
     fn from_iter<I: IntoIterator<Item = (String, Js)>>(it: I) -> Self {
-        let mut o = Obj::default();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut pairs: Vec<(String, Js)> = Vec::new();
         for (k, v) in it {
-            o.set(k, v);
+            match at.get(&k) {
+                Some(&i) => pairs[i].1 = v,
+                None => {
+                    at.insert(k.clone(), pairs.len());
+                    pairs.push((k, v));
+                }
+            }
         }
-        o
+        let (mut index, rest): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|(k, _)| array_index(k).is_some());
+        index.sort_by_key(|(k, _)| array_index(k));
+        index.extend(rest);
+        Obj(index)
     }
 }
 

@@ -77,11 +77,11 @@ impl Parser<'_> {
 
     fn object(&mut self, depth: usize) -> Result<Js, ParseError> {
         self.i += 1;
-        let mut o = Obj::default();
+        let mut o = Vec::new();
         self.ws();
         if self.b.get(self.i) == Some(&b'}') {
             self.i += 1;
-            return Ok(Js::Obj(o));
+            return Ok(Js::Obj(Obj::default()));
         }
         loop {
             self.ws();
@@ -96,13 +96,13 @@ impl Parser<'_> {
             self.i += 1;
             self.ws();
             let v = self.value(depth + 1)?;
-            o.set(k, v);
+            o.push((k, v));
             self.ws();
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Js::Obj(o));
+                    return Ok(Js::Obj(o.into_iter().collect()));
                 }
                 _ => return Err(self.err("expected `,` or `}`")),
             }
@@ -254,6 +254,15 @@ mod tests {
         assert!(parse("{\"a\": 1,}").is_err());
         assert!(parse("01").is_err());
         assert!(parse(&"[".repeat(10_000)).is_err());
+        // Many keys: no quadratic work.
+        let wide = format!(
+            "{{{}}}",
+            (0..200_000)
+                .map(|i| format!("\"k{i}\": {i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(parse(&wide).unwrap().as_obj().unwrap().len(), 200_000);
         assert_eq!(parse(r#"["é😀"]"#).unwrap(), Js::Arr(vec![Js::str("é😀")]));
     }
 }
