@@ -22,7 +22,7 @@ if [[ $EUID == 0 && $PRIO != 0 ]]; then NICE=(nice -n "$PRIO"); fi
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 3; }
 [[ -x $MB ]] || { echo "mountebank is missing at $MB: bash tests/support/mock_refs.sh" >&2; exit 3; }
-cargo build --release --quiet
+[[ ${SKIP_BUILD:-0} == 1 ]] || cargo build --release --quiet
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/devenv
 
 WORK=$(mktemp -d)
