@@ -233,6 +233,8 @@ pub struct Mock {
     pub wiremock: Option<PathBuf>,
     pub pact: Option<PathBuf>,
     pub openapi: Option<PathBuf>,
+    /// A mountebank imposter file; it answers every request of the mock.
+    pub mountebank: Option<PathBuf>,
     pub provider_state: Option<String>,
     pub routes: Vec<Route>,
 }

@@ -277,6 +277,8 @@ pub struct MockDef {
     pub wiremock: Option<Spanned<String>>,
     pub pact: Option<Spanned<String>>,
     pub openapi: Option<Spanned<String>>,
+    /// A mountebank imposter file (one http imposter, or `{"imposters": [...]}`).
+    pub mountebank: Option<Spanned<String>>,
     /// Pact provider state to serve when a request does not pick one by header.
     pub provider_state: Option<String>,
     #[serde(default)]
@@ -507,6 +509,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "wiremock",
             "pact",
             "openapi",
+            "mountebank",
             "provider_state",
             "routes",
         ],

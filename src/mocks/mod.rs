@@ -75,6 +75,9 @@ pub fn check(manifest: &Manifest) -> Diagnostics {
         if let Err(d) = sources::load(m) {
             all.extend(d);
         }
+        if let Err(d) = sources::mountebank::load_for(m) {
+            all.extend(d);
+        }
     }
     all.sorted()
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,6 +22,7 @@ use super::admin;
 use super::engine::Engine;
 use super::request::Request;
 use super::sources;
+use super::sources::mountebank::{self, Imposter};
 use super::stub::Fault;
 use super::MockError;
 use crate::manifest::Mock;
@@ -42,6 +43,8 @@ type Log = Arc<Mutex<Box<dyn Write + Send>>>;
 
 struct Shared {
     engine: Engine,
+    /// A mountebank imposter answers every request but the admin API's.
+    imposter: RwLock<Option<Arc<Imposter>>>,
     log: Log,
     body_dir: sources::BodyDir,
 }
@@ -77,7 +80,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), MockError> {
     let stubs = sources::load(&opts.mock).map_err(MockError::Invalid)?;
-    let count = stubs.len();
+    let imposter = mountebank::load_for(&opts.mock).map_err(MockError::Invalid)?;
+    let count = stubs.len() + imposter.as_ref().map_or(0, |i| i.stubs.len());
     let mut listeners = Vec::new();
     for ip in &opts.addresses {
         let addr = SocketAddr::new(*ip, opts.port);
@@ -103,6 +107,7 @@ pub async fn serve(
     };
     let shared = Arc::new(Shared {
         engine: Engine::new(stubs, opts.mock.provider_state.clone()),
+        imposter: RwLock::new(imposter.map(Arc::new)),
         log: Arc::new(Mutex::new(log)),
         body_dir,
     });
@@ -197,7 +202,11 @@ async fn answer(
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return Ok(resp);
     }
-    let reply = shared.engine.handle(req);
+    let imposter = shared.imposter.read().ok().and_then(|i| i.clone());
+    let reply = match imposter {
+        Some(i) => i.handle(&req),
+        None => shared.engine.handle(req),
+    };
     shared.log(&reply.log);
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
@@ -233,10 +242,13 @@ async fn reload_loop(mock: Mock, every: Duration, shared: Arc<Shared>) {
             continue;
         }
         seen = now;
-        match sources::load(&mock) {
-            Ok(stubs) => {
-                let n = stubs.len();
+        match sources::load(&mock).and_then(|s| Ok((s, mountebank::load_for(&mock)?))) {
+            Ok((stubs, imposter)) => {
+                let n = stubs.len() + imposter.as_ref().map_or(0, |i| i.stubs.len());
                 shared.engine.replace_file_stubs(stubs);
+                if let Ok(mut slot) = shared.imposter.write() {
+                    *slot = imposter.map(Arc::new);
+                }
                 shared.log(&format!("reloaded {n} stub(s)"));
             }
             Err(problems) => {
@@ -257,7 +269,7 @@ async fn reload_loop(mock: Mock, every: Duration, shared: Arc<Shared>) {
 }
 
 fn mock_root(mock: &Mock) -> PathBuf {
-    [&mock.wiremock, &mock.pact, &mock.openapi]
+    [&mock.wiremock, &mock.pact, &mock.openapi, &mock.mountebank]
         .into_iter()
         .flatten()
         .next()

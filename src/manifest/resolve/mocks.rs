@@ -29,13 +29,42 @@ impl Resolver<'_> {
             .openapi
             .as_ref()
             .and_then(|p| self.existing_path("OpenAPI spec", p));
-        if m.wiremock.is_none() && m.pact.is_none() && m.openapi.is_none() && m.routes.is_empty() {
+        let mountebank = m
+            .mountebank
+            .as_ref()
+            .and_then(|p| self.existing_path("mountebank imposter file", p));
+        if m.wiremock.is_none()
+            && m.pact.is_none()
+            && m.openapi.is_none()
+            && m.mountebank.is_none()
+            && m.routes.is_empty()
+        {
             self.err_hint(
                 key.span(),
                 format!("mock `{name}` has no stubs"),
-                "add `wiremock`, `pact`, `openapi`, or [[mocks.NAME.routes]]",
+                "add `wiremock`, `pact`, `openapi`, `mountebank`, or [[mocks.NAME.routes]]",
             );
             ok = false;
+        }
+        if let Some(mb) = &m.mountebank {
+            let others = [
+                m.wiremock.is_some().then_some("`wiremock`"),
+                m.pact.is_some().then_some("`pact`"),
+                m.openapi.is_some().then_some("`openapi`"),
+                (!m.routes.is_empty()).then_some("routes"),
+            ];
+            let others: Vec<&str> = others.into_iter().flatten().collect();
+            if !others.is_empty() {
+                self.err_hint(
+                    mb.span(),
+                    format!(
+                        "a mountebank imposter answers every request of mock `{name}` itself, so it cannot share the mock with {}",
+                        others.join(", ")
+                    ),
+                    "give the imposter a mock of its own, on its own port",
+                );
+                ok = false;
+            }
         }
         let mut routes = Vec::new();
         for r in &m.routes {
@@ -101,6 +130,7 @@ impl Resolver<'_> {
             wiremock,
             pact,
             openapi,
+            mountebank,
             provider_state: m.provider_state.clone(),
             routes,
         })

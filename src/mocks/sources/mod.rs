@@ -3,6 +3,7 @@
 //! problem with file and line:column.
 
 mod inline;
+pub mod mountebank;
 pub mod openapi;
 pub mod pact;
 pub mod wiremock;
@@ -56,7 +57,7 @@ pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
 pub fn fingerprint(mock: &Mock) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    for p in [&mock.wiremock, &mock.pact, &mock.openapi]
+    for p in [&mock.wiremock, &mock.pact, &mock.openapi, &mock.mountebank]
         .into_iter()
         .flatten()
     {
