@@ -84,7 +84,9 @@ fn a_built_service_is_built_by_buildkit_over_tls() {
         return;
     }
     let project = "tls-build";
-    let _c = CleanupOn(tls.clone(), project.into());
+    // What an earlier run left, then what this one makes.
+    drop(WithImages(CleanupOn(tls.clone(), project.into())));
+    let _c = WithImages(CleanupOn(tls.clone(), project.into()));
     let dockerfile = |copy: &str| {
         format!("FROM {REGISTRY}/library/busybox:latest\nCOPY {copy} /www/index.html\n")
     };
@@ -108,11 +110,21 @@ fn a_built_service_is_built_by_buildkit_over_tls() {
     env.run(["up"])
         .code(1)
         .stderr_has("failed at `[2/2] COPY not-there.html /www/index.html`");
-    let images = tls.labelled(&["image", "ls", "-q"], project);
-    if !images.is_empty() {
-        let mut args = vec!["rmi", "-f"];
-        args.extend(images.iter().map(String::as_str));
-        let _ = tls.docker(&args);
+}
+
+/// Removes the project's containers first, then the images built for it.
+struct WithImages(CleanupOn);
+
+impl Drop for WithImages {
+    fn drop(&mut self) {
+        let (engine, project) = (&self.0 .0, &self.0 .1);
+        engine.remove_project(project);
+        let images = engine.labelled(&["image", "ls", "-q"], project);
+        if !images.is_empty() {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(images.iter().map(String::as_str));
+            let _ = engine.docker(&args);
+        }
     }
 }
 

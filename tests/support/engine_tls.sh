@@ -11,11 +11,15 @@
 #                    server/{cert,key}.pem      the engine's (SAN 127.0.0.1, localhost)
 #
 # It has its own --data-root, --exec-root and --pidfile (and so its own
-# containerd), no default bridge and no iptables rules: the main engine on
-# /var/run/docker.sock is never touched. Project networks devenv creates
-# are user-defined bridges, which work without docker0; published ports go
-# through docker-proxy. The busybox test image is copied in with
-# `docker save | docker load`; the loopback registry serves pulls as well.
+# containerd), its own default bridge and no iptables rules: the main engine
+# on /var/run/docker.sock is never touched. NOT --bridge=none: a dockerd
+# started with it deletes the docker0 interface at startup (libnetwork's
+# removeDefaultBridgeInterface), which is the main engine's. So the script
+# makes a bridge of its own, devenv-tls0 (172.31.254.1/24), and passes
+# --bridge=devenv-tls0. Project networks devenv creates are user-defined
+# bridges; published ports go through docker-proxy. The busybox test image
+# is copied in with `docker save | docker load`; the loopback registry
+# serves pulls as well.
 #
 # Certificates are made once with the openssl CLI and cached; the engine is
 # left running (teardown: kill the pid in /var/run/devenv-test/tls-dockerd.pid).
@@ -32,6 +36,8 @@ SOCK=$RUN_DIR/tls-docker.sock
 PIDFILE=$RUN_DIR/tls-dockerd.pid
 LOG=/var/log/devenv-test-tls-dockerd.log
 IMAGES="127.0.0.1:5000/library/busybox:latest"
+BRIDGE=devenv-tls0
+BRIDGE_CIDR=172.31.254.1/24
 
 say() { printf 'engine_tls: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -89,12 +95,17 @@ else
 	if [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
 		die "dockerd $(cat "$PIDFILE") runs but does not answer over TLS; see $LOG"
 	fi
+	if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+		ip link add "$BRIDGE" type bridge
+		ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+	fi
+	ip link set "$BRIDGE" up
 	mkdir -p "$RUN_DIR" "$DATA_ROOT" "$EXEC_ROOT"
 	rm -f "$SOCK" "$PIDFILE"
 	say "starting dockerd on tcp://127.0.0.1:$PORT (log $LOG)"
 	nohup dockerd \
 		--data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT" --pidfile "$PIDFILE" \
-		--bridge=none --iptables=false --ip-masq=false \
+		--bridge="$BRIDGE" --iptables=false --ip-masq=false \
 		-H "unix://$SOCK" -H "tcp://127.0.0.1:$PORT" \
 		--tlsverify --tlscacert "$CERTS/ca.pem" \
 		--tlscert "$CERTS/server/cert.pem" --tlskey "$CERTS/server/key.pem" \
