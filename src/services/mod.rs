@@ -20,6 +20,7 @@ pub mod network;
 mod plan;
 pub mod ports;
 mod ready;
+mod route;
 mod shared;
 pub mod socket;
 mod spec;
