@@ -17,9 +17,15 @@ registry_mirror = "{REGISTRY}"
 
 [services.web]
 image = "busybox:latest"
-command = ["sh", "-c", "mkdir -p /www; echo over tls > /www/index.html; exec httpd -f -p 8080 -h /www"]
+command = ["sh", "-c", "mkdir -p /www; echo over tls > /www/index.html; echo serving; exec httpd -f -p 8080 -h /www"]
 ports = ["auto:8080"]
 ready = {{ http = "/index.html", port = 8080 }}
+
+[services.worker]
+image = "busybox:latest"
+command = ["sh", "-c", "trap 'exit 0' TERM; touch /tmp/ready; while true; do sleep 0.2; done"]
+ready = {{ exec = ["test", "-f", "/tmp/ready"] }}
+depends_on = ["web"]
 "#
     )
 }
@@ -39,11 +45,18 @@ fn a_service_comes_up_reports_status_and_goes_down_over_tls() {
     let _c = CleanupOn(tls.clone(), project.into());
     let env = TestEnv::new().manifest(&manifest(project)).on(&tls);
 
-    env.run(["up"]).success().stderr_has("web ready (created)");
+    // The exec probe streams over an upgraded TLS connection.
+    env.run(["up"])
+        .success()
+        .stderr_has("web ready (created)")
+        .stderr_has("worker ready (created)");
     assert_eq!(
         tls.containers(project),
-        [format!("devenv_{project}_web")],
-        "the container is on the TLS engine"
+        [
+            format!("devenv_{project}_web"),
+            format!("devenv_{project}_worker")
+        ],
+        "the containers are on the TLS engine"
     );
     assert!(
         common::labelled_ids(&["ps", "-a", "-q"], project).is_empty(),
@@ -262,7 +275,7 @@ fn the_current_docker_context_with_its_tls_files_is_the_engine() {
     env.docker_cli(&["version"]);
 
     env.run(["up"]).success().stderr_has("web ready (created)");
-    assert_eq!(tls.containers(project), [format!("devenv_{project}_web")]);
+    assert_eq!(tls.containers(project).len(), 2);
     let doctor = env.run(["doctor", "--json"]).json();
     let check = doctor["checks"]
         .as_array()
@@ -344,4 +357,19 @@ fn a_named_context_that_does_not_exist_is_an_error_not_another_engine() {
         .code(3)
         .stdout_has("FAIL  engine")
         .stdout_has("nosuchcontext");
+
+    // DOCKER_HOST beats even a context that is not there, as in the CLI.
+    if !common::engine_available("docker_host_beats_a_missing_context") {
+        return;
+    }
+    let out = std::process::Command::new("docker")
+        .args(["version"])
+        .env("HOME", env.home())
+        .env("DOCKER_CONTEXT", "nosuchcontext")
+        .env("DOCKER_HOST", "unix:///var/run/docker.sock")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the reference connects");
+    let env = env.env("DOCKER_HOST", "unix:///var/run/docker.sock");
+    assert_eq!(common::status_entry(&env, "web")["state"], "missing");
 }
