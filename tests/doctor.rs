@@ -47,6 +47,40 @@ fn a_healthy_machine_passes_with_exit_0() {
     assert_eq!(run.code, 0);
 }
 
+#[test]
+fn the_engine_check_names_the_engine_where_it_runs_and_its_round_trip() {
+    if !engine_available("engine_named") {
+        return;
+    }
+    let env = TestEnv::new()
+        .manifest(&manifest())
+        .env("DOCKER_HOST", "unix:///var/run/docker.sock");
+    let doc = env.run(["doctor", "--json"]).json();
+    let engine = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "engine")
+        .cloned()
+        .unwrap();
+    let facts = &engine["engine"];
+    // Debian's docker.io reports no platform name: its "Engine" component.
+    assert_eq!(facts["kind"], "Docker Engine", "{engine}");
+    assert_eq!(facts["via"], "local socket");
+    assert_eq!(facts["address"], "unix:///var/run/docker.sock");
+    assert_eq!(facts["context"], serde_json::Value::Null);
+    assert!(facts["ping_ms"].as_f64().unwrap() > 0.0, "{engine}");
+    let server = common::docker(&["version", "--format", "{{.Server.Version}}"]);
+    assert_eq!(
+        facts["version"],
+        String::from_utf8_lossy(&server.stdout).trim(),
+        "the version the docker CLI reports"
+    );
+    env.run(["doctor"])
+        .stdout_has("Docker Engine ")
+        .stdout_has("local socket at unix:///var/run/docker.sock; ping ");
+}
+
 /// Warnings alone exited 1, which stopped scripts that run doctor first.
 #[test]
 fn an_unreachable_mirror_is_a_warning_and_warnings_alone_exit_0() {

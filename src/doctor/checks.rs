@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::Check;
 use crate::manifest::Manifest;
 use crate::paths::Paths;
-use crate::services::engine::{self, Engine, EngineConfig};
+use crate::services::engine::{Engine, EngineConfig};
 
 /// What the checks look at, gathered by the command layer.
 pub struct Inputs<'a> {
@@ -23,49 +23,6 @@ pub struct Inputs<'a> {
     /// is reported, not run.
     pub trusted: bool,
     pub now: DateTime<Utc>,
-}
-
-/// The engine, its version, and the clock skew against it.
-pub async fn engine(inputs: &Inputs<'_>) -> (Vec<Check>, Option<Engine>) {
-    let engine = match engine::connect(inputs.engine).await {
-        Ok(e) => e,
-        Err(e) => {
-            let fail = Check::fail("engine", e.to_string(), e.hint());
-            return (vec![fail], None);
-        }
-    };
-    let mut out = Vec::new();
-    match engine.docker.version().await {
-        Ok(v) => out.push(Check::pass(
-            "engine",
-            format!(
-                "{} {} (API {}) at {}",
-                // Some engines report an empty platform name: say Docker,
-                // rather than start the detail with a space.
-                v.platform
-                    .map(|p| p.name)
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| "Docker".into()),
-                v.version.unwrap_or_default(),
-                v.api_version.unwrap_or_default(),
-                engine.address
-            ),
-        )),
-        Err(e) => out.push(Check::fail(
-            "engine",
-            format!("{}: {e}", engine.address),
-            "restart the engine",
-        )),
-    }
-    if let Ok(info) = engine.docker.info().await {
-        if let Some(t) = info
-            .system_time
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        {
-            out.push(clock_skew(inputs.now, t.with_timezone(&Utc), "the engine"));
-        }
-    }
-    (out, Some(engine))
 }
 
 /// A clock more than a minute off breaks TLS, token expiry and timings.

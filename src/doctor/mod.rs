@@ -2,13 +2,14 @@
 //! what to do about it. The same checks serve `up`'s early stop.
 
 mod checks;
+mod engine;
 
 use serde::Serialize;
 
 pub use checks::{
-    activation, clock_skew, disk_free, engine, ports, registry, requirements, store_writable,
-    Inputs,
+    activation, clock_skew, disk_free, ports, registry, requirements, store_writable, Inputs,
 };
+pub use engine::{check as engine, EngineFacts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,6 +29,9 @@ pub struct Check {
     /// What to do, for warn and fail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// On the passing `engine` check: what and where the engine is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineFacts>,
 }
 
 impl Check {
@@ -37,6 +41,7 @@ impl Check {
             status: Status::Pass,
             detail: detail.into(),
             hint: None,
+            engine: None,
         }
     }
     pub fn warn(
@@ -49,6 +54,7 @@ impl Check {
             status: Status::Warn,
             detail: detail.into(),
             hint: Some(hint.into()),
+            engine: None,
         }
     }
     pub fn fail(
@@ -61,6 +67,7 @@ impl Check {
             status: Status::Fail,
             detail: detail.into(),
             hint: Some(hint.into()),
+            engine: None,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Finding and connecting to the user's container engine.
 //!
-//! Tried in the order docker's own CLI uses: `DOCKER_HOST`, then the current
-//! docker context, then the usual sockets of Docker Engine, Docker Desktop,
+//! Chosen as docker's own CLI chooses: `DOCKER_HOST` (with TLS from
+//! `DOCKER_TLS_VERIFY`/`DOCKER_TLS`/`DOCKER_CERT_PATH`, see `tls.rs`), else
+//! the docker context named by `DOCKER_CONTEXT` or the config file (see
+//! `context.rs`); either is the user's choice and has no fallback. Only
+//! without both are the usual sockets tried: Docker Engine, Docker Desktop,
 //! Colima, Rancher Desktop, OrbStack and rootful/rootless Podman. The API
 //! version is negotiated, since engines in the field range from 20.10 up.
 
@@ -9,6 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bollard::{ClientVersion, Docker};
+
+use super::context::{self, ContextError};
+use super::socket::Socket;
+use super::tls::{self, TlsError, TlsMaterial};
 
 /// Where to look; resolved from the process environment by `settings`.
 #[derive(Debug, Clone, Default)]
@@ -26,12 +33,50 @@ pub struct EngineConfig {
     /// `DEVENV_HOME/locks`: where the per-project network lock lives
     /// (see `network::ensure`). None: no lock (tests of addresses only).
     pub lock_dir: Option<PathBuf>,
+    /// `DOCKER_TLS_VERIFY` set (to anything, as in the docker CLI): TLS to
+    /// a `tcp://` `DOCKER_HOST`, verifying the engine against `ca.pem`.
+    pub tls_verify: bool,
+    /// `DOCKER_TLS` set: TLS without verifying the engine.
+    pub tls: bool,
+    /// `DOCKER_CERT_PATH`, else the docker config directory.
+    pub cert_path: Option<PathBuf>,
+}
+
+/// One address to try, with how to speak to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub address: String,
+    /// TLS for a `tcp://` engine.
+    pub tls: Option<TlsMaterial>,
+    /// The docker context that named it.
+    pub context: Option<String>,
+}
+
+impl Candidate {
+    fn plain(address: String) -> Candidate {
+        Candidate {
+            address,
+            tls: None,
+            context: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("no container engine answered{}", tried_list(.tried))]
     Unreachable { tried: Vec<(String, String)> },
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error("{address}: {source}")]
+    Tls { address: String, source: TlsError },
+    /// The TLS handshake failed: a certificate the engine or we refused.
+    #[error("the engine at {address} refused TLS: {why}; used {files}")]
+    TlsRefused {
+        address: String,
+        why: String,
+        files: String,
+    },
 }
 
 fn tried_list(tried: &[(String, String)]) -> String {
@@ -44,7 +89,37 @@ fn tried_list(tried: &[(String, String)]) -> String {
 
 impl EngineError {
     pub fn hint(&self) -> &'static str {
-        "start Docker (Docker Desktop, `colima start`, `sudo systemctl start docker`, or `sudo dockerd &`), or set DOCKER_HOST to the engine's address"
+        match self {
+            EngineError::Unreachable { .. } => "start Docker (Docker Desktop, `colima start`, `sudo systemctl start docker`, or `sudo dockerd &`), or set DOCKER_HOST to the engine's address",
+            EngineError::Context(e) => e.hint(),
+            EngineError::Tls { source, .. } => source.hint(),
+            EngineError::TlsRefused { .. } => "the engine's certificate must be signed by ca.pem, and cert.pem by a CA the engine trusts: check DOCKER_CERT_PATH (default ~/.docker) or the context's TLS files",
+        }
+    }
+}
+
+/// How devenv speaks to the engine, for `doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A unix socket on this machine.
+    Socket,
+    /// Plain HTTP over TCP.
+    Tcp,
+    /// TLS over TCP; `verify` false when any certificate is accepted.
+    TcpTls { verify: bool },
+    /// Another scheme, which bollard speaks itself.
+    Other,
+}
+
+impl Via {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Via::Socket => "local socket",
+            Via::Tcp => "tcp, unencrypted",
+            Via::TcpTls { verify: true } => "tcp with TLS, verified",
+            Via::TcpTls { verify: false } => "tcp with TLS, not verified",
+            Via::Other => "remote",
+        }
     }
 }
 
@@ -55,20 +130,39 @@ pub struct Engine {
     pub address: String,
     /// From `EngineConfig::lock_dir`.
     pub lock_dir: Option<PathBuf>,
+    /// Where `socket.rs` reaches the engine itself (`/_ping`, BuildKit);
+    /// None where only bollard can.
+    pub socket: Option<Socket>,
+    pub via: Via,
+    /// The docker context that named the engine.
+    pub context: Option<String>,
 }
 
 const TIMEOUT_SECS: u64 = 120;
 
-/// The addresses to try, most specific first.
-pub fn candidates(cfg: &EngineConfig) -> Vec<String> {
+/// The addresses to try, most specific first. A context that is named
+/// but missing or unreadable is an error.
+pub fn candidates(cfg: &EngineConfig) -> Result<Vec<Candidate>, EngineError> {
     if let Some(h) = &cfg.docker_host {
         // An explicit DOCKER_HOST is the user's choice: no fallbacks.
-        return vec![h.clone()];
+        return Ok(vec![Candidate {
+            address: h.clone(),
+            tls: env_tls(cfg, h),
+            context: None,
+        }]);
+    }
+    if let Some(dir) = &cfg.docker_config_dir {
+        if let Some(chosen) = context::chosen(dir, cfg.docker_context.as_deref()) {
+            // So is a context: the engine it names, or an error.
+            let endpoint = context::load(dir, &chosen)?;
+            return Ok(vec![Candidate {
+                address: endpoint.host,
+                tls: endpoint.tls,
+                context: Some(endpoint.name),
+            }]);
+        }
     }
     let mut out = Vec::new();
-    if let Some(host) = context_host(cfg) {
-        out.push(host);
-    }
     let mut sock = |p: PathBuf| out.push(format!("unix://{}", p.display()));
     sock(PathBuf::from("/var/run/docker.sock"));
     if let Some(h) = &cfg.home {
@@ -85,28 +179,26 @@ pub fn candidates(cfg: &EngineConfig) -> Vec<String> {
     sock(PathBuf::from("/run/podman/podman.sock"));
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|a| seen.insert(a.clone()));
-    out
+    Ok(out.into_iter().map(Candidate::plain).collect())
 }
 
-/// The Docker host of the current context, from the CLI's own files.
-fn context_host(cfg: &EngineConfig) -> Option<String> {
-    let dir = cfg.docker_config_dir.as_ref()?;
-    let name = match &cfg.docker_context {
-        Some(n) => n.clone(),
-        None => {
-            let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
-            let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-            v.get("currentContext")?.as_str()?.to_string()
-        }
-    };
-    if name == "default" {
+/// TLS for `DOCKER_HOST` from the variables, as the docker CLI: on with
+/// `DOCKER_TLS_VERIFY` or `DOCKER_TLS`, for `tcp://` hosts only.
+fn env_tls(cfg: &EngineConfig, host: &str) -> Option<TlsMaterial> {
+    let tcp = host.starts_with("tcp://") || host.starts_with("https://");
+    if !(cfg.tls_verify || cfg.tls) || !tcp {
         return None;
     }
-    let id = crate::util::sha256_hex(name.as_bytes());
-    let meta =
-        std::fs::read_to_string(dir.join("contexts/meta").join(id).join("meta.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&meta).ok()?;
-    Some(v.pointer("/Endpoints/docker/Host")?.as_str()?.to_string())
+    let dir = cfg
+        .cert_path
+        .clone()
+        .or_else(|| cfg.docker_config_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(".docker"));
+    Some(TlsMaterial::in_dir(
+        &dir,
+        cfg.tls_verify,
+        "$DOCKER_CERT_PATH, default ~/.docker",
+    ))
 }
 
 fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
@@ -133,31 +225,75 @@ fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
 /// cost a no-op `up` most of its time. Others negotiate through bollard.
 pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
     let mut tried = Vec::new();
-    for address in candidates(cfg) {
-        match tokio::time::timeout(Duration::from_secs(3), answer(&address)).await {
+    for c in candidates(cfg)? {
+        let target = match &c.tls {
+            Some(m) => Some(
+                tls::target(&c.address, m).map_err(|source| EngineError::Tls {
+                    address: c.address.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        let socket = match &target {
+            Some(t) => Some(Socket::Tls(t.clone())),
+            None => Socket::of(&c.address),
+        };
+        let via = match (&socket, &target) {
+            (_, Some(t)) => Via::TcpTls { verify: t.verify },
+            (Some(Socket::Unix(_)), _) => Via::Socket,
+            (Some(_), _) => Via::Tcp,
+            (None, _) => Via::Other,
+        };
+        let wait = Duration::from_secs(3);
+        match tokio::time::timeout(wait, answer(&c.address, socket.as_ref())).await {
             Ok(Ok(docker)) => {
                 return Ok(Engine {
                     docker,
-                    address,
+                    address: c.address,
                     lock_dir: cfg.lock_dir.clone(),
+                    socket,
+                    via,
+                    context: c.context,
                 })
             }
-            Ok(Err(why)) => tried.push((address, why)),
-            Err(_) => tried.push((address, "no answer within 3 s".into())),
+            Ok(Err(why)) if target.is_some() && why.contains("TLS handshake") => {
+                return Err(EngineError::TlsRefused {
+                    address: c.address,
+                    why,
+                    files: c.tls.as_ref().map(files_used).unwrap_or_default(),
+                })
+            }
+            Ok(Err(why)) => tried.push((c.address, why)),
+            Err(_) => tried.push((c.address, "no answer within 3 s".into())),
         }
     }
     Err(EngineError::Unreachable { tried })
 }
 
+/// The files a TLS connection used, for an error.
+fn files_used(m: &TlsMaterial) -> String {
+    let mut parts = Vec::new();
+    for (what, p) in [("CA", &m.ca), ("certificate", &m.cert), ("key", &m.key)] {
+        if let Some(p) = p {
+            parts.push(format!("{what} {}", p.display()));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("no certificates".into());
+    }
+    format!("{} (from {})", parts.join(", "), m.named_by)
+}
+
 /// A client for the engine at `address`, once it has answered.
-async fn answer(address: &str) -> Result<Docker, String> {
+async fn answer(address: &str, socket: Option<&Socket>) -> Result<Docker, String> {
     let newest = bollard::API_DEFAULT_VERSION;
-    if let Some(socket) = super::socket::Socket::of(address) {
+    if let Some(socket) = socket {
         let path = address.strip_prefix("unix://").map(Path::new);
         if path.is_some_and(|p| !p.exists()) {
             return Err("no socket there".into());
         }
-        let (major, minor) = super::socket::ping(&socket).await?;
+        let (major, minor) = super::socket::ping(socket).await?;
         let version = if (major, minor) < (newest.major_version, newest.minor_version) {
             ClientVersion {
                 major_version: major,
@@ -166,6 +302,9 @@ async fn answer(address: &str) -> Result<Docker, String> {
         } else {
             *newest
         };
+        if let Socket::Tls(t) = socket {
+            return tls::docker(t, TIMEOUT_SECS, &version);
+        }
         return open(address, &version);
     }
     // `/version` both proves the engine answers and negotiates.
@@ -184,11 +323,51 @@ mod tests {
             home: Some("/home/u".into()),
             ..Default::default()
         };
-        assert_eq!(candidates(&cfg), ["tcp://10.0.0.1:2375"]);
+        let c = candidates(&cfg).unwrap();
+        assert_eq!(c, [Candidate::plain("tcp://10.0.0.1:2375".into())]);
     }
 
     #[test]
-    fn the_current_context_comes_before_sockets() {
+    fn tls_variables_apply_to_a_tcp_docker_host_only() {
+        let cfg = EngineConfig {
+            docker_host: Some("tcp://10.0.0.1:2376".into()),
+            tls_verify: true,
+            cert_path: Some("/certs".into()),
+            ..Default::default()
+        };
+        let c = candidates(&cfg).unwrap();
+        let m = c[0].tls.clone().expect("TLS");
+        assert!(m.verify);
+        assert_eq!(m.ca, Some(PathBuf::from("/certs/ca.pem")));
+        let cfg = EngineConfig {
+            docker_host: Some("unix:///x.sock".into()),
+            ..cfg
+        };
+        assert_eq!(candidates(&cfg).unwrap()[0].tls, None);
+    }
+
+    #[test]
+    fn docker_host_beats_a_context_and_a_missing_context_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = EngineConfig {
+            docker_host: Some("tcp://10.0.0.1:2375".into()),
+            docker_context: Some("gone".into()),
+            docker_config_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        assert_eq!(candidates(&cfg).unwrap()[0].address, "tcp://10.0.0.1:2375");
+        let cfg = EngineConfig {
+            docker_host: None,
+            ..cfg
+        };
+        assert!(matches!(
+            candidates(&cfg),
+            Err(EngineError::Context(ContextError::NotFound { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_current_context_replaces_the_sockets() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("config.json"),
@@ -208,8 +387,20 @@ mod tests {
             home: Some("/home/u".into()),
             ..Default::default()
         };
-        let c = candidates(&cfg);
-        assert_eq!(c[0], "unix:///x/colima.sock");
+        let c = candidates(&cfg).unwrap();
+        assert_eq!(c[0].address, "unix:///x/colima.sock");
+        assert_eq!(c[0].context.as_deref(), Some("colima"));
+        assert_eq!(c.len(), 1, "a context is the user's choice: no fallbacks");
+
+        let cfg = EngineConfig {
+            docker_context: Some("default".into()),
+            ..cfg
+        };
+        let c: Vec<String> = candidates(&cfg)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.address)
+            .collect();
         assert!(c.contains(&"unix:///var/run/docker.sock".to_string()));
         assert!(c.contains(&"unix:///home/u/.docker/run/docker.sock".to_string()));
     }

@@ -9,6 +9,7 @@
 mod acquire;
 pub mod auth;
 pub mod build;
+pub mod context;
 pub mod down;
 pub mod engine;
 pub mod exec;
@@ -19,11 +20,13 @@ pub mod network;
 mod plan;
 pub mod ports;
 mod ready;
+mod route;
 mod shared;
 pub mod socket;
 mod spec;
 mod start;
 pub mod status;
+pub mod tls;
 mod up;
 
 use std::collections::HashMap;

@@ -116,16 +116,34 @@ async fn resolve(t: &Target<'_>, p: &Probe) -> Result<Resolved, NotReady> {
         Probe::Exec(cmd) => Resolved::Exec(cmd.clone()),
         Probe::Log(_) => unreachable!("log probes stream"),
         Probe::Healthcheck => {
-            let test = t
+            // The container's own config first: it is what runs, and
+            // Podman's image inspect leaves the HEALTHCHECK out (4.3) while
+            // its container inspect carries it. The image's as a fallback.
+            let container = t
                 .engine
                 .docker
-                .inspect_image(t.image)
+                .inspect_container(
+                    t.container,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
                 .await
                 .ok()
-                .and_then(|i| i.config)
+                .and_then(|c| c.config)
                 .and_then(|c| c.healthcheck)
-                .and_then(|h| h.test)
-                .unwrap_or_default();
+                .and_then(|h| h.test);
+            let test = match container {
+                Some(test) if !test.is_empty() => test,
+                _ => t
+                    .engine
+                    .docker
+                    .inspect_image(t.image)
+                    .await
+                    .ok()
+                    .and_then(|i| i.config)
+                    .and_then(|c| c.healthcheck)
+                    .and_then(|h| h.test)
+                    .unwrap_or_default(),
+            };
             match test.first().map(String::as_str) {
                 Some("CMD") => Resolved::Exec(test[1..].to_vec()),
                 Some("CMD-SHELL") => {

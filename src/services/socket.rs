@@ -14,6 +14,8 @@ use bytes::Bytes;
 pub enum Socket {
     Unix(PathBuf),
     Tcp(String),
+    /// `tcp://` with TLS (`tls.rs`); made by `engine::connect`, never by `of`.
+    Tls(super::tls::TlsTarget),
 }
 
 impl Socket {
@@ -53,6 +55,10 @@ where
                 .map_err(|e| e.to_string())?;
             exchange(stream, request).await
         }
+        Socket::Tls(target) => {
+            let stream = super::tls::connect(target).await?;
+            exchange(stream, request).await
+        }
     }
 }
 
@@ -85,6 +91,13 @@ pub async fn ping(socket: &Socket) -> Result<(usize, usize), String> {
         .body(http_body_util::Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
     let response = send(socket, request).await?;
+    if response.status() == hyper::StatusCode::BAD_REQUEST && matches!(socket, Socket::Tcp(_)) {
+        // What dockerd says to plain HTTP on its TLS port.
+        return Err(format!(
+            "the engine answered {}: it may speak TLS; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH",
+            response.status()
+        ));
+    }
     if !response.status().is_success() {
         return Err(format!("the engine answered {}", response.status()));
     }

@@ -255,7 +255,8 @@ async fn start(engine: &Engine, spec: &Spec) -> Result<()> {
 }
 
 /// The container's address on the project network, used by probes on
-/// engines whose bridge networks the host can route to (Linux, local socket).
+/// engines whose bridge networks the host can route to (Linux, a rootful
+/// engine's local socket; see `route.rs`).
 async fn container_ip(engine: &Engine, name: &str, network: &str) -> Option<IpAddr> {
     if !cfg!(target_os = "linux") || !engine.address.starts_with("unix://") {
         return None;
@@ -268,13 +269,15 @@ async fn container_ip(engine: &Engine, name: &str, network: &str) -> Option<IpAd
         )
         .await
         .ok()?;
-    info.network_settings?
+    let ip = info
+        .network_settings?
         .networks?
         .get(network)?
         .ip_address
         .as_deref()?
         .parse()
-        .ok()
+        .ok();
+    super::route::probe_address(engine, ip)
 }
 
 async fn wait_job(engine: &Engine, name: &str) -> std::result::Result<i64, String> {

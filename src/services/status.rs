@@ -67,9 +67,7 @@ pub async fn status(
                     .and_then(|c| c.status.as_deref())
                     .is_some_and(|st| st.starts_with("Exited (0)")),
                 ("running", false) => {
-                    let ip = c
-                        .filter(|_| engine.address.starts_with("unix://"))
-                        .and_then(|c| ip_on(c, net));
+                    let ip = super::route::probe_address(engine, c.and_then(|c| ip_on(c, net)));
                     let name = container_name(project, &s.name);
                     let image = c.and_then(|c| c.image.clone()).unwrap_or_default();
                     let t = Target {

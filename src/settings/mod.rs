@@ -11,16 +11,18 @@
 //! hands the result to the core. No other module reads the environment.
 
 pub mod ci;
+pub mod engine;
 pub mod env;
 pub mod file;
 pub mod mounts;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
 pub use ci::{CiProvider, CiRun};
+pub use engine::EngineSettings;
 pub use env::ProcessEnv;
 pub use file::FileSettings;
 pub use mounts::ExtraMount;
@@ -148,6 +150,9 @@ pub struct Settings {
     pub ci: Setting<Option<CiRun>>,
     /// Where the container engine is looked for (`DOCKER_HOST`, contexts, sockets).
     pub engine: EngineConfig,
+    /// The same, as the docker CLI's variables and files gave it, with
+    /// origins (`settings/engine.rs`).
+    pub docker: EngineSettings,
     /// Bind mounts from outside the repository, from the user config and
     /// devenv.local.toml only (`settings/mounts.rs`).
     pub mounts: Vec<ExtraMount>,
@@ -161,7 +166,8 @@ impl Settings {
     pub fn resolve(inputs: &Inputs<'_>) -> Result<Settings, Error> {
         let env = inputs.env;
         let home = resolve_home(env)?;
-        let engine = engine_config(env, &home.value);
+        let docker = engine::resolve(env, &home.value);
+        let engine = docker.config.clone();
         let user_config = env
             .config_dir()
             .map(|d| d.join(USER_CONFIG))
@@ -259,6 +265,7 @@ impl Settings {
             metrics,
             ci,
             engine,
+            docker,
             mounts,
         })
     }
@@ -310,6 +317,9 @@ impl Settings {
                 &self.ci.origin,
             ),
         ]
+        .into_iter()
+        .chain(self.docker.entries())
+        .collect()
     }
 }
 
@@ -400,22 +410,6 @@ fn number(env: &ProcessEnv, var: &str) -> Result<Option<f64>, Error> {
             .map(Some)
             .map_err(|_| Error::usage(format!("{var}=`{v}` is not a number"), None)),
         _ => Ok(None),
-    }
-}
-
-/// Where to look for the engine, as docker's own CLI does.
-fn engine_config(env: &ProcessEnv, devenv_home: &Path) -> EngineConfig {
-    let home = env.home_dir();
-    EngineConfig {
-        docker_host: env.var("DOCKER_HOST").map(str::to_string),
-        docker_context: env.var("DOCKER_CONTEXT").map(str::to_string),
-        docker_config_dir: env
-            .var("DOCKER_CONFIG")
-            .map(PathBuf::from)
-            .or_else(|| home.as_ref().map(|h| h.join(".docker"))),
-        runtime_dir: env.var("XDG_RUNTIME_DIR").map(PathBuf::from),
-        home,
-        lock_dir: Some(devenv_home.join("locks")),
     }
 }
 

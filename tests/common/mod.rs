@@ -9,6 +9,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+mod engines;
 mod files;
 mod git;
 mod http_client;
@@ -17,6 +18,7 @@ mod http_wire;
 mod toml_doc;
 mod wait;
 
+pub use engines::{CleanupOn, OtherEngine, TLS_ADDRESS, TLS_CERTS};
 pub use files::copy_dir;
 pub use git::git;
 pub use http_client::{http_get, http_request, try_http};

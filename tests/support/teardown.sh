@@ -30,6 +30,10 @@ stop() {
 	rm -f "$pidfile"
 }
 
+# engine_tls.sh and podman.sh (rootless Podman's pid runs as its user).
+stop podman-rootless podman
+stop podman-rootful podman
+stop tls-dockerd dockerd
 stop pushgateway prometheus-pushgateway
 stop registry docker-registry
 stop dockerd dockerd
