@@ -26,6 +26,9 @@ pub struct EngineConfig {
     /// `DEVENV_HOME/locks`: where the per-project network lock lives
     /// (see `network::ensure`). None: no lock (tests of addresses only).
     pub lock_dir: Option<PathBuf>,
+    /// `DEVENV_HOME/ssh`: the masters of `ssh://` engines (see `ssh`).
+    /// None: ssh:// engines are refused.
+    pub ssh_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,28 @@ pub struct Engine {
     pub address: String,
     /// From `EngineConfig::lock_dir`.
     pub lock_dir: Option<PathBuf>,
+    /// An engine on another machine (`ssh://`): the master connection its
+    /// socket, published ports and mocks are forwarded through.
+    pub remote: Option<super::ssh::Tunnel>,
+    /// Remote host port -> the port that leads to it here (`crate::forward`
+    /// fills it in before services start; unset ports are the same here).
+    pub ports_here: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<u16, u16>>>,
+}
+
+impl Engine {
+    /// The socket `/_ping` and BuildKit speak to directly, when there is one.
+    pub fn socket(&self) -> Option<super::socket::Socket> {
+        match &self.remote {
+            Some(t) => Some(super::socket::Socket::Unix(t.socket.clone())),
+            None => super::socket::Socket::of(&self.address),
+        }
+    }
+
+    /// Where remote host port `port` is reached from this machine.
+    pub fn port_here(&self, port: u16) -> u16 {
+        let map = self.ports_here.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&port).copied().unwrap_or(port)
+    }
 }
 
 const TIMEOUT_SECS: u64 = 120;
@@ -117,8 +142,6 @@ fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
         Docker::connect_with_unix(path, TIMEOUT_SECS, version).map_err(|e| e.to_string())
     } else if address.starts_with("tcp://") || address.starts_with("http://") {
         Docker::connect_with_http(address, TIMEOUT_SECS, version).map_err(|e| e.to_string())
-    } else if address.starts_with("ssh://") {
-        Err("ssh:// engines are not supported; forward the socket and use unix:// or tcp://".into())
     } else {
         Err("unknown scheme; use unix:// or tcp://".into())
     }
@@ -134,12 +157,21 @@ fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
 pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
     let mut tried = Vec::new();
     for address in candidates(cfg) {
+        if address.starts_with("ssh://") {
+            match remote(&address, cfg).await {
+                Ok(engine) => return Ok(engine),
+                Err(why) => tried.push((address, why)),
+            }
+            continue;
+        }
         match tokio::time::timeout(Duration::from_secs(3), answer(&address)).await {
             Ok(Ok(docker)) => {
                 return Ok(Engine {
                     docker,
                     address,
                     lock_dir: cfg.lock_dir.clone(),
+                    remote: None,
+                    ports_here: Default::default(),
                 })
             }
             Ok(Err(why)) => tried.push((address, why)),
@@ -147,6 +179,27 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
         }
     }
     Err(EngineError::Unreachable { tried })
+}
+
+/// An engine over SSH: its socket forwarded here (see `ssh`), then spoken
+/// to like a local one. The ssh connection has its own timeouts.
+async fn remote(address: &str, cfg: &EngineConfig) -> Result<Engine, String> {
+    let dir = cfg
+        .ssh_dir
+        .as_ref()
+        .ok_or("ssh:// engines need DEVENV_HOME")?;
+    let tunnel = super::ssh::open(address, dir).await?;
+    let local = format!("unix://{}", tunnel.socket.display());
+    let docker = tokio::time::timeout(Duration::from_secs(10), answer(&local))
+        .await
+        .map_err(|_| "no answer through ssh within 10 s".to_string())??;
+    Ok(Engine {
+        docker,
+        address: address.to_string(),
+        lock_dir: cfg.lock_dir.clone(),
+        remote: Some(tunnel),
+        ports_here: Default::default(),
+    })
 }
 
 /// A client for the engine at `address`, once it has answered.

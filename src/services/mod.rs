@@ -22,6 +22,7 @@ mod ready;
 mod shared;
 pub mod socket;
 mod spec;
+pub mod ssh;
 mod start;
 pub mod status;
 mod up;

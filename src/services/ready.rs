@@ -165,7 +165,7 @@ fn address(t: &Target<'_>, port: u16) -> Option<(SocketAddr, bool)> {
     } else {
         p.bind
     };
-    Some((SocketAddr::new(ip, p.host), false))
+    Some((SocketAddr::new(ip, t.engine.port_here(p.host)), false))
 }
 
 async fn tcp(t: &Target<'_>, port: u16) -> bool {

@@ -416,6 +416,7 @@ fn engine_config(env: &ProcessEnv, devenv_home: &Path) -> EngineConfig {
         runtime_dir: env.var("XDG_RUNTIME_DIR").map(PathBuf::from),
         home,
         lock_dir: Some(devenv_home.join("locks")),
+        ssh_dir: Some(devenv_home.join("ssh")),
     }
 }
 

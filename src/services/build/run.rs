@@ -38,8 +38,7 @@ pub async fn run(job: &Job<'_>) -> Result<String, BuildError> {
     let started = Instant::now();
     let task = job.reporter.task(&format!("build {service}"), None);
     task.set_message("sending the context");
-    let socket =
-        crate::services::socket::Socket::of(&job.engine.address).filter(|_| !p.classic_only);
+    let socket = job.engine.socket().filter(|_| !p.classic_only);
     let built = match socket {
         Some(socket) => match with_buildkit(job, &socket, &*task).await {
             Ok(Ok(id)) => Ok(id),
