@@ -307,3 +307,67 @@ ready = {{ http = "/index.html", port = 8080 }}
     let (status, _, body) = http_get(&format!("http://127.0.0.1:{port}/index.html"));
     assert_eq!((status, body.as_str()), (200, "built there\n"));
 }
+
+#[test]
+fn probes_reach_the_remote_container_not_the_proxy_in_front_of_it() {
+    if !remote_available("remote_probes") {
+        return;
+    }
+    let project = "remote-probes";
+    let _clean = RemoteCleanup(project.into());
+    // `late` listens only 2 s after it starts; the remote proxy in front
+    // of its published port accepts at once, the container does not.
+    let env = remote_env(&format!(
+        r#"[project]
+name = "{project}"
+[settings]
+registry_mirror = "{REGISTRY}"
+[services.page]
+image = "busybox:latest"
+command = ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+ports = ["auto:8080"]
+ready = {{ http = "/index.html", port = 8080 }}
+[services.late]
+image = "busybox:latest"
+command = ["sh", "-c", "sleep 2 && touch /tmp/up && exec httpd -f -p 7000"]
+ports = ["auto:7000"]
+ready = {{ tcp = 7000 }}
+"#
+    ));
+    let _down = Downed(&env);
+    env.run(["up"])
+        .success()
+        .stderr_has("page ready (created)")
+        .stderr_has("late ready (created)");
+    // Ready means listening inside: the file was made before the listener.
+    let made = remote_docker(&[
+        "exec",
+        &format!("devenv_{project}_late"),
+        "test",
+        "-f",
+        "/tmp/up",
+    ]);
+    assert!(
+        made.status.success(),
+        "`late` was called ready before it listened"
+    );
+    assert_eq!(status_entry(&env, "page")["ready"], true);
+
+    // A service that never listens is not ready, though its port is published.
+    env.write(
+        "devenv.toml",
+        &format!(
+            r#"[project]
+name = "{project}"
+[settings]
+registry_mirror = "{REGISTRY}"
+[services.mute]
+image = "busybox:latest"
+command = ["sleep", "600"]
+ports = ["auto:9000"]
+ready = {{ tcp = 9000, timeout = "2s" }}
+"#
+        ),
+    );
+    env.run(["up"]).code(1).stderr_has("mute");
+}

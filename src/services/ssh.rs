@@ -87,7 +87,11 @@ pub struct Tunnel {
     pub control: PathBuf,
     /// The local end of the engine's socket.
     pub socket: PathBuf,
+    /// The master's SOCKS forward here (`-D`): readiness probes reach a
+    /// container's own address through it, from the remote side.
+    pub socks: Option<std::net::SocketAddr>,
     pid_file: PathBuf,
+    socks_file: PathBuf,
     log: PathBuf,
 }
 
@@ -100,7 +104,9 @@ pub fn tunnel_for(address: &str, dir: &Path) -> Result<Tunnel, String> {
         destination,
         control: dir.join(format!("{key}.ctl")),
         socket: dir.join(format!("{key}.docker.sock")),
+        socks: None,
         pid_file: dir.join(format!("{key}.pid")),
+        socks_file: dir.join(format!("{key}.socks")),
         log: dir.join(format!("{key}.log")),
     })
 }
@@ -170,7 +176,12 @@ impl Tunnel {
                     .status();
             }
         }
-        for f in [&self.control, &self.socket, &self.pid_file] {
+        for f in [
+            &self.control,
+            &self.socket,
+            &self.pid_file,
+            &self.socks_file,
+        ] {
             let _ = std::fs::remove_file(f);
         }
     }
@@ -179,15 +190,69 @@ impl Tunnel {
 /// The engine's local socket, answering: a live master is reused (no ssh
 /// process started); a dead or missing one is started again.
 pub async fn open(address: &str, dir: &Path) -> Result<Tunnel, String> {
-    let t = tunnel_for(address, dir)?;
-    if t.master_pid().is_some() && socket::ping(&Socket::Unix(t.socket.clone())).await.is_ok() {
-        return Ok(t);
+    let mut t = tunnel_for(address, dir)?;
+    let alive =
+        t.master_pid().is_some() && socket::ping(&Socket::Unix(t.socket.clone())).await.is_ok();
+    if !alive {
+        let t2 = t.clone();
+        tokio::task::spawn_blocking(move || start(&t2))
+            .await
+            .map_err(|e| e.to_string())??;
     }
-    let t2 = t.clone();
-    tokio::task::spawn_blocking(move || start(&t2))
-        .await
-        .map_err(|e| e.to_string())??;
+    t.socks = std::fs::read_to_string(&t.socks_file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok());
     Ok(t)
+}
+
+impl Tunnel {
+    /// A connection to `target` as seen from the remote machine (a
+    /// container's address there), through the master's SOCKS forward.
+    /// OpenSSH answers the SOCKS request only once the remote side has
+    /// connected, so `Some` means the target accepted.
+    pub async fn connect(&self, target: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let proxy = self.socks?;
+        let attempt = async {
+            let mut s = tokio::net::TcpStream::connect(proxy).await.ok()?;
+            s.write_all(&[5, 1, 0]).await.ok()?;
+            let mut greet = [0u8; 2];
+            s.read_exact(&mut greet).await.ok()?;
+            if greet != [5, 0] {
+                return None;
+            }
+            let mut req = vec![5, 1, 0];
+            match target.ip() {
+                std::net::IpAddr::V4(ip) => {
+                    req.push(1);
+                    req.extend(ip.octets());
+                }
+                std::net::IpAddr::V6(ip) => {
+                    req.push(4);
+                    req.extend(ip.octets());
+                }
+            }
+            req.extend(target.port().to_be_bytes());
+            s.write_all(&req).await.ok()?;
+            let mut head = [0u8; 4];
+            s.read_exact(&mut head).await.ok()?;
+            if head[1] != 0 {
+                return None;
+            }
+            let rest = match head[3] {
+                1 => 4 + 2,
+                4 => 16 + 2,
+                _ => return None,
+            };
+            let mut skip = vec![0u8; rest];
+            s.read_exact(&mut skip).await.ok()?;
+            Some(s)
+        };
+        tokio::time::timeout(Duration::from_secs(2), attempt)
+            .await
+            .ok()
+            .flatten()
+    }
 }
 
 /// Starts a master, finds the remote engine and forwards its socket.
@@ -259,8 +324,13 @@ fn start(t: &Tunnel) -> Result<(), String> {
             format!("{local}:{h}:{p}")
         }
     };
-    t.control(&["-O", "forward", "-L", &spec])
+    // The probes' SOCKS forward rides along, on a port free here.
+    let socks = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port here: {e}"))?;
+    t.control(&["-O", "forward", "-L", &spec, "-D", &socks.to_string()])
         .map_err(|e| format!("forwarding the engine's socket ({spec}): {e}"))?;
+    std::fs::write(&t.socks_file, socks.to_string()).map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -68,7 +68,11 @@ pub async fn status(
                     .is_some_and(|st| st.starts_with("Exited (0)")),
                 ("running", false) => {
                     let ip = c
-                        .filter(|_| engine.address.starts_with("unix://"))
+                        .filter(|_| {
+                            let local =
+                                cfg!(target_os = "linux") && engine.address.starts_with("unix://");
+                            local || engine.remote.is_some()
+                        })
                         .and_then(|c| ip_on(c, net));
                     let name = container_name(project, &s.name);
                     let image = c.and_then(|c| c.image.clone()).unwrap_or_default();
@@ -122,9 +126,6 @@ pub async fn status(
 }
 
 fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
     c.network_settings
         .as_ref()?
         .networks
