@@ -31,7 +31,7 @@ BIN=${DEVENV_BIN:-$TARGET/release/devenv}
 REG=127.0.0.1:5000
 REMOTE=ssh://root@10.77.0.2
 NS=/var/run/netns/devenv-remote
-[ -x "$BIN" ] || cargo build --release --quiet
+[ -x "$BIN" ] || { echo "bench: no release binary at $BIN (cargo build --release, or set DEVENV_BIN / CARGO_TARGET_DIR)" >&2; exit 1; }
 for t in hyperfine wrk curl python3; do
 	command -v "$t" >/dev/null || apt-get install -y "$t" >/dev/null
 done
@@ -160,8 +160,9 @@ if sh -c "$C2" >/dev/null 2>&1; then
 	compose_ok=1
 	hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$WORK/compose.json" --output=null \
 		-n "docker compose v2 up -d (no-op, ssh:// engine, 1 service)" "sh -c '$C2'" >&2
-	compose_here=$(curl -fsS -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_C/index.html" 2>/dev/null || echo "no answer")
-	compose_there=$(in_remote curl -fsS -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_C/index.html" 2>/dev/null || echo "no answer")
+	code() { local c; c=$("$@" 2>/dev/null || true); [ "${c:-000}" = 000 ] && echo "no answer" || echo "HTTP $c"; }
+	compose_here=$(code curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_C/index.html")
+	compose_there=$(code in_remote curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WEB_C/index.html")
 fi
 
 row() {

@@ -182,17 +182,23 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
 }
 
 /// An engine over SSH: its socket forwarded here (see `ssh`), then spoken
-/// to like a local one. The ssh connection has its own timeouts.
+/// to like a local one. With the master alive and its engine's version
+/// known, nothing is sent here: the first real request is the first
+/// round trip.
 async fn remote(address: &str, cfg: &EngineConfig) -> Result<Engine, String> {
     let dir = cfg
         .ssh_dir
         .as_ref()
         .ok_or("ssh:// engines need DEVENV_HOME")?;
     let tunnel = super::ssh::open(address, dir).await?;
+    let version = match tunnel.api_version() {
+        Some(v) => v,
+        None => tokio::time::timeout(Duration::from_secs(10), tunnel.ping())
+            .await
+            .map_err(|_| "no answer through ssh within 10 s".to_string())??,
+    };
     let local = format!("unix://{}", tunnel.socket.display());
-    let docker = tokio::time::timeout(Duration::from_secs(10), answer(&local))
-        .await
-        .map_err(|_| "no answer through ssh within 10 s".to_string())??;
+    let docker = open(&local, &spoken(version))?;
     Ok(Engine {
         docker,
         address: address.to_string(),
@@ -200,6 +206,20 @@ async fn remote(address: &str, cfg: &EngineConfig) -> Result<Engine, String> {
         remote: Some(tunnel),
         ports_here: Default::default(),
     })
+}
+
+/// The version to speak to an engine that answered `(major, minor)`:
+/// its own, or bollard's newest.
+fn spoken((major, minor): (usize, usize)) -> ClientVersion {
+    let newest = bollard::API_DEFAULT_VERSION;
+    if (major, minor) < (newest.major_version, newest.minor_version) {
+        ClientVersion {
+            major_version: major,
+            minor_version: minor,
+        }
+    } else {
+        *newest
+    }
 }
 
 /// A client for the engine at `address`, once it has answered.
@@ -210,15 +230,7 @@ async fn answer(address: &str) -> Result<Docker, String> {
         if path.is_some_and(|p| !p.exists()) {
             return Err("no socket there".into());
         }
-        let (major, minor) = super::socket::ping(&socket).await?;
-        let version = if (major, minor) < (newest.major_version, newest.minor_version) {
-            ClientVersion {
-                major_version: major,
-                minor_version: minor,
-            }
-        } else {
-            *newest
-        };
+        let version = spoken(super::socket::ping(&socket).await?);
         return open(address, &version);
     }
     // `/version` both proves the engine answers and negotiates.

@@ -92,6 +92,7 @@ pub struct Tunnel {
     pub socks: Option<std::net::SocketAddr>,
     pid_file: PathBuf,
     socks_file: PathBuf,
+    api_file: PathBuf,
     log: PathBuf,
 }
 
@@ -107,6 +108,7 @@ pub fn tunnel_for(address: &str, dir: &Path) -> Result<Tunnel, String> {
         socks: None,
         pid_file: dir.join(format!("{key}.pid")),
         socks_file: dir.join(format!("{key}.socks")),
+        api_file: dir.join(format!("{key}.api")),
         log: dir.join(format!("{key}.log")),
     })
 }
@@ -181,21 +183,23 @@ impl Tunnel {
             &self.socket,
             &self.pid_file,
             &self.socks_file,
+            &self.api_file,
         ] {
             let _ = std::fs::remove_file(f);
         }
     }
 }
 
-/// The engine's local socket, answering: a live master is reused (no ssh
-/// process started); a dead or missing one is started again.
+/// The engine's local socket: a live master is reused (no ssh process
+/// started, no request made); a dead or missing one is started again.
 pub async fn open(address: &str, dir: &Path) -> Result<Tunnel, String> {
     let mut t = tunnel_for(address, dir)?;
-    let alive =
-        t.master_pid().is_some() && socket::ping(&Socket::Unix(t.socket.clone())).await.is_ok();
+    // No request here: the engine's first one proves the connection (see
+    // `Tunnel::api_version`).
+    let alive = t.master_pid().is_some() && t.socket.exists();
     if !alive {
         let t2 = t.clone();
-        tokio::task::spawn_blocking(move || start(&t2))
+        tokio::task::spawn_blocking(move || start_once(&t2))
             .await
             .map_err(|e| e.to_string())??;
     }
@@ -206,6 +210,22 @@ pub async fn open(address: &str, dir: &Path) -> Result<Tunnel, String> {
 }
 
 impl Tunnel {
+    /// The API version the engine answered `/_ping` with when this master
+    /// was new: a command that finds the master alive skips the ping, and
+    /// its first request is the only round trip before real work.
+    pub fn api_version(&self) -> Option<(usize, usize)> {
+        let text = std::fs::read_to_string(&self.api_file).ok()?;
+        let (a, b) = text.trim().split_once('.')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    }
+
+    /// Asks the engine (`/_ping`) and remembers the answer for this master.
+    pub async fn ping(&self) -> Result<(usize, usize), String> {
+        let v = socket::ping(&Socket::Unix(self.socket.clone())).await?;
+        let _ = std::fs::write(&self.api_file, format!("{}.{}", v.0, v.1));
+        Ok(v)
+    }
+
     /// A connection to `target` as seen from the remote machine (a
     /// container's address there), through the master's SOCKS forward.
     /// OpenSSH answers the SOCKS request only once the remote side has
@@ -253,6 +273,24 @@ impl Tunnel {
             .ok()
             .flatten()
     }
+}
+
+/// Starts the master unless another command (another clone's `up`) did
+/// while this one waited for the engine's lock file.
+fn start_once(t: &Tunnel) -> Result<(), String> {
+    let dir = t.control.parent().ok_or("no ssh dir")?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(t.control.with_extension("lock"))
+        .map_err(|e| e.to_string())?;
+    lock.lock().map_err(|e| e.to_string())?;
+    if t.master_pid().is_some() && t.control(&["-O", "check"]).is_ok() && t.socket.exists() {
+        return Ok(());
+    }
+    start(t)
 }
 
 /// Starts a master, finds the remote engine and forwards its socket.
