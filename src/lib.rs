@@ -14,6 +14,7 @@ pub mod confine;
 pub mod diagnostic;
 pub mod doctor;
 pub mod error;
+pub mod forward;
 pub mod fsread;
 pub mod hooks;
 pub mod init;

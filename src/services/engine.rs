@@ -40,6 +40,9 @@ pub struct EngineConfig {
     pub tls: bool,
     /// `DOCKER_CERT_PATH`, else the docker config directory.
     pub cert_path: Option<PathBuf>,
+    /// `DEVENV_HOME/ssh`: the masters of `ssh://` engines (see `ssh`).
+    /// None: ssh:// engines are refused.
+    pub ssh_dir: Option<PathBuf>,
 }
 
 /// One address to try, with how to speak to it.
@@ -107,6 +110,8 @@ pub enum Via {
     Tcp,
     /// TLS over TCP; `verify` false when any certificate is accepted.
     TcpTls { verify: bool },
+    /// `ssh://`: the engine's socket forwarded over one SSH connection.
+    Ssh,
     /// Another scheme, which bollard speaks itself.
     Other,
 }
@@ -118,6 +123,7 @@ impl Via {
             Via::Tcp => "tcp, unencrypted",
             Via::TcpTls { verify: true } => "tcp with TLS, verified",
             Via::TcpTls { verify: false } => "tcp with TLS, not verified",
+            Via::Ssh => "ssh, socket forwarded",
             Via::Other => "remote",
         }
     }
@@ -131,11 +137,26 @@ pub struct Engine {
     /// From `EngineConfig::lock_dir`.
     pub lock_dir: Option<PathBuf>,
     /// Where `socket.rs` reaches the engine itself (`/_ping`, BuildKit);
-    /// None where only bollard can.
+    /// None where only bollard can. For an `ssh://` engine, the socket
+    /// forwarded here.
     pub socket: Option<Socket>,
     pub via: Via,
     /// The docker context that named the engine.
     pub context: Option<String>,
+    /// An engine on another machine (`ssh://`): the master connection its
+    /// socket, published ports and mocks are forwarded through.
+    pub remote: Option<super::ssh::Tunnel>,
+    /// Remote host port -> the port that leads to it here (`crate::forward`
+    /// fills it in before services start; unset ports are the same here).
+    pub ports_here: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<u16, u16>>>,
+}
+
+impl Engine {
+    /// Where remote host port `port` is reached from this machine.
+    pub fn port_here(&self, port: u16) -> u16 {
+        let map = self.ports_here.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&port).copied().unwrap_or(port)
+    }
 }
 
 const TIMEOUT_SECS: u64 = 120;
@@ -209,8 +230,6 @@ fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
         Docker::connect_with_unix(path, TIMEOUT_SECS, version).map_err(|e| e.to_string())
     } else if address.starts_with("tcp://") || address.starts_with("http://") {
         Docker::connect_with_http(address, TIMEOUT_SECS, version).map_err(|e| e.to_string())
-    } else if address.starts_with("ssh://") {
-        Err("ssh:// engines are not supported; forward the socket and use unix:// or tcp://".into())
     } else {
         Err("unknown scheme; use unix:// or tcp://".into())
     }
@@ -226,6 +245,13 @@ fn open(address: &str, version: &ClientVersion) -> Result<Docker, String> {
 pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
     let mut tried = Vec::new();
     for c in candidates(cfg)? {
+        if c.address.starts_with("ssh://") {
+            match remote(&c, cfg).await {
+                Ok(engine) => return Ok(engine),
+                Err(why) => tried.push((c.address, why)),
+            }
+            continue;
+        }
         let target = match &c.tls {
             Some(m) => Some(
                 tls::target(&c.address, m).map_err(|source| EngineError::Tls {
@@ -255,6 +281,8 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
                     socket,
                     via,
                     context: c.context,
+                    remote: None,
+                    ports_here: Default::default(),
                 })
             }
             Ok(Err(why)) if target.is_some() && why.contains("TLS handshake") => {
@@ -285,6 +313,50 @@ fn files_used(m: &TlsMaterial) -> String {
     format!("{} (from {})", parts.join(", "), m.named_by)
 }
 
+/// An engine over SSH: its socket forwarded here (see `ssh`), then spoken
+/// to like a local one. With the master alive and its engine's version
+/// known, nothing is sent here: the first real request is the first
+/// round trip.
+async fn remote(c: &Candidate, cfg: &EngineConfig) -> Result<Engine, String> {
+    let dir = cfg
+        .ssh_dir
+        .as_ref()
+        .ok_or("ssh:// engines need DEVENV_HOME")?;
+    let tunnel = super::ssh::open(&c.address, dir).await?;
+    let version = match tunnel.api_version() {
+        Some(v) => v,
+        None => tokio::time::timeout(Duration::from_secs(10), tunnel.ping())
+            .await
+            .map_err(|_| "no answer through ssh within 10 s".to_string())??,
+    };
+    let local = format!("unix://{}", tunnel.socket.display());
+    let docker = open(&local, &spoken(version))?;
+    Ok(Engine {
+        docker,
+        address: c.address.clone(),
+        lock_dir: cfg.lock_dir.clone(),
+        socket: Some(Socket::Unix(tunnel.socket.clone())),
+        via: Via::Ssh,
+        context: c.context.clone(),
+        remote: Some(tunnel),
+        ports_here: Default::default(),
+    })
+}
+
+/// The version to speak to an engine that answered `(major, minor)`:
+/// its own, or bollard's newest.
+fn spoken((major, minor): (usize, usize)) -> ClientVersion {
+    let newest = bollard::API_DEFAULT_VERSION;
+    if (major, minor) < (newest.major_version, newest.minor_version) {
+        ClientVersion {
+            major_version: major,
+            minor_version: minor,
+        }
+    } else {
+        *newest
+    }
+}
+
 /// A client for the engine at `address`, once it has answered.
 async fn answer(address: &str, socket: Option<&Socket>) -> Result<Docker, String> {
     let newest = bollard::API_DEFAULT_VERSION;
@@ -293,15 +365,7 @@ async fn answer(address: &str, socket: Option<&Socket>) -> Result<Docker, String
         if path.is_some_and(|p| !p.exists()) {
             return Err("no socket there".into());
         }
-        let (major, minor) = super::socket::ping(socket).await?;
-        let version = if (major, minor) < (newest.major_version, newest.minor_version) {
-            ClientVersion {
-                major_version: major,
-                minor_version: minor,
-            }
-        } else {
-            *newest
-        };
+        let version = spoken(super::socket::ping(socket).await?);
         if let Socket::Tls(t) = socket {
             return tls::docker(t, TIMEOUT_SECS, &version);
         }

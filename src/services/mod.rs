@@ -24,6 +24,7 @@ mod route;
 mod shared;
 pub mod socket;
 mod spec;
+pub mod ssh;
 mod start;
 pub mod status;
 pub mod tls;

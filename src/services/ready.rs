@@ -12,6 +12,11 @@
 //! port directly. Otherwise it connects through the host port and requires
 //! that the connection is not closed by the other side within 200 ms (the
 //! proxy closes at once when the backend refuses).
+//!
+//! On an engine on another machine (`ssh://`), TCP and HTTP probes go to
+//! the container's own address from that machine's side, through the SSH
+//! connection's SOCKS forward (`ssh::Tunnel::connect`), so a probe needs no
+//! published port and never sees a proxy.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -183,10 +188,13 @@ fn address(t: &Target<'_>, port: u16) -> Option<(SocketAddr, bool)> {
     } else {
         p.bind
     };
-    Some((SocketAddr::new(ip, p.host), false))
+    Some((SocketAddr::new(ip, t.engine.port_here(p.host)), false))
 }
 
 async fn tcp(t: &Target<'_>, port: u16) -> bool {
+    if let (Some(ip), Some(remote)) = (t.ip, &t.engine.remote) {
+        return remote.connect(SocketAddr::new(ip, port)).await.is_some();
+    }
     let Some((addr, direct)) = address(t, port) else {
         return false;
     };
@@ -206,10 +214,43 @@ async fn tcp(t: &Target<'_>, port: u16) -> bool {
 }
 
 async fn http(t: &Target<'_>, path: &str, port: u16) -> bool {
+    if let (Some(ip), Some(remote)) = (t.ip, &t.engine.remote) {
+        let addr = SocketAddr::new(ip, port);
+        return match remote.connect(addr).await {
+            Some(stream) => http_on(stream, addr, path).await,
+            None => false,
+        };
+    }
     let Some((addr, _)) = address(t, port) else {
         return false;
     };
     crate::probe::http_ok(addr, path).await
+}
+
+/// `GET path` over a connection already made (to a container on a remote
+/// engine) answers 2xx.
+async fn http_on(mut stream: tokio::net::TcpStream, addr: SocketAddr, path: &str) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let exchange = async {
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = Vec::new();
+        let mut buf = [0u8; 256];
+        while !head.contains(&b'\n') && head.len() < 4096 {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let line = String::from_utf8_lossy(&head).lines().next()?.to_string();
+        let code: u16 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some((200..300).contains(&code))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), exchange).await,
+        Ok(Some(true))
+    )
 }
 
 async fn exec(t: &Target<'_>, cmd: &[String]) -> bool {

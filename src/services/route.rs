@@ -19,6 +19,11 @@ use std::path::Path;
 /// to it: Linux, the engine on a unix socket root owns, and a bridge on
 /// this host covering `ip`. None: probe through the published port.
 pub fn probe_address(engine: &super::Engine, ip: Option<IpAddr>) -> Option<IpAddr> {
+    // A remote engine's containers are probed from its side, through the
+    // SSH connection's SOCKS forward (see `ssh`).
+    if engine.remote.is_some() {
+        return ip;
+    }
     let socket = engine.address.strip_prefix("unix://")?;
     let ip = ip.filter(|_| cfg!(target_os = "linux"))?;
     reachable(Path::new(socket), ip).then_some(ip)

@@ -256,9 +256,12 @@ async fn start(engine: &Engine, spec: &Spec) -> Result<()> {
 
 /// The container's address on the project network, used by probes on
 /// engines whose bridge networks the host can route to (Linux, a rootful
-/// engine's local socket; see `route.rs`).
+/// engine's local socket; see `route.rs`), and on remote engines through
+/// the SSH connection.
 async fn container_ip(engine: &Engine, name: &str, network: &str) -> Option<IpAddr> {
-    if !cfg!(target_os = "linux") || !engine.address.starts_with("unix://") {
+    // A remote engine's containers are probed from its side (`ssh`).
+    let routable = cfg!(target_os = "linux") && engine.address.starts_with("unix://");
+    if !routable && engine.remote.is_none() {
         return None;
     }
     let info = engine

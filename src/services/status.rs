@@ -81,12 +81,12 @@ pub async fn status(
                 }
                 _ => false,
             };
-            let mut ports = published(c);
+            let mut ports = published(engine, c);
             if ports.is_empty() {
                 ports = declared
                     .iter()
                     .map(|p| PortEntry {
-                        host: p.host,
+                        host: engine.port_here(p.host),
                         container: p.container,
                     })
                     .collect();
@@ -100,6 +100,7 @@ pub async fn status(
                 .or_else(|| match &s.ready.as_ref()?.probe {
                     Probe::Http { port, .. } => {
                         let host = declared.iter().find(|p| p.container == *port)?.host;
+                        let host = engine.port_here(host);
                         Some(format!("http://127.0.0.1:{host}"))
                     }
                     _ => None,
@@ -119,9 +120,6 @@ pub async fn status(
 }
 
 fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
     c.network_settings
         .as_ref()?
         .networks
@@ -133,14 +131,15 @@ fn ip_on(c: &ContainerSummary, network: &str) -> Option<IpAddr> {
         .ok()
 }
 
-/// The host ports a container publishes, as status shows them.
-fn published(c: Option<&bollard::models::ContainerSummary>) -> Vec<PortEntry> {
+/// The host ports a container publishes, as status shows them: where they
+/// are reached from this machine (forwarded, for a remote engine).
+fn published(engine: &Engine, c: Option<&bollard::models::ContainerSummary>) -> Vec<PortEntry> {
     c.and_then(|c| c.ports.clone())
         .unwrap_or_default()
         .into_iter()
         .filter_map(|p| {
             Some(PortEntry {
-                host: p.public_port?,
+                host: engine.port_here(p.public_port?),
                 container: p.private_port,
             })
         })
@@ -179,7 +178,7 @@ pub async fn from_labels(engine: &Engine, project_id: &str) -> Result<Vec<Status
                 && c.status
                     .as_deref()
                     .is_some_and(|st| st.starts_with("Exited (0)"));
-            let mut ports = published(Some(c));
+            let mut ports = published(engine, Some(c));
             ports.sort_by_key(|p| (p.container, p.host));
             ports.dedup();
             StatusEntry {

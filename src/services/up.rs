@@ -275,11 +275,18 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
                 !s.is_job() && !failed.contains_key(&s.name) && !blocked.contains_key(&s.name)
             })
             .map(|s| {
-                let ports = published
+                // Where each port is reached from here (forwarded, remotely).
+                let ports: Vec<Published> = published
                     .get(&s.name)
                     .map(Vec::as_slice)
-                    .unwrap_or_default();
-                (s.name.clone(), exports::endpoint(s, ports))
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| Published {
+                        host: engine.port_here(p.host),
+                        ..*p
+                    })
+                    .collect();
+                (s.name.clone(), exports::endpoint(s, &ports))
             })
             .collect();
         exports::save(req.paths, endpoints)
@@ -334,6 +341,11 @@ async fn check_ports(
     plans: &[Plan<'_>],
     orphans: &[&ContainerSummary],
 ) -> Result<()> {
+    // A remote engine's host ports are on its machine (it refuses a taken
+    // one itself); here they are forwards, which `crate::forward` placed.
+    if engine.remote.is_some() {
+        return Ok(());
+    }
     let freed: BTreeSet<u16> = plans
         .iter()
         .filter(|p| p.action == Action::Recreate)

@@ -41,9 +41,11 @@ impl Live {
     pub async fn engine(&self, s: &Session<'_>) -> Result<&Engine, Error> {
         self.engine
             .get_or_try_init(|| async {
-                services::engine::connect(&s.settings.engine)
+                let engine = services::engine::connect(&s.settings.engine)
                     .await
-                    .map_err(Error::from)
+                    .map_err(Error::from)?;
+                super::forward::learn_ports(&engine, s);
+                Ok::<_, Error>(engine)
             })
             .await
     }
@@ -64,7 +66,9 @@ impl Live {
 
     async fn mocks_phase(&self, s: &Session<'_>, reporter: &dyn Reporter) -> Result<(), Error> {
         let mut req = crate::mocks::UpRequest::new(s.manifest, &s.paths, s.exe.clone(), reporter);
-        if !s.manifest.services.is_empty() {
+        // A remote engine's gateway is not an address here: the mocks are
+        // forwarded there instead (`session::forward`).
+        if !s.manifest.services.is_empty() && !super::forward::remote_configured(s) {
             if let Some(gw) = self.gateway(s).await? {
                 req.addresses.push(gw);
             }
@@ -90,6 +94,13 @@ impl Live {
             },
         };
         let engine = self.engine(s).await?;
+        if engine.remote.is_some() {
+            let gateway = match m.mocks.is_empty() {
+                true => None,
+                false => self.gateway(s).await?,
+            };
+            super::forward::ensure(engine, s, gateway, reporter)?;
+        }
         let req = services::UpRequest {
             manifest: m,
             paths: &s.paths,
@@ -165,7 +176,11 @@ impl Backend for Live {
         if phases.contains(&Phase::Mocks) {
             crate::mocks::check_ports(s.manifest, &s.paths)?;
         }
-        if phases.contains(&Phase::Services) && !s.manifest.services.is_empty() {
+        // On a remote engine, a port taken here is forwarded from another.
+        if phases.contains(&Phase::Services)
+            && !s.manifest.services.is_empty()
+            && !super::forward::remote_configured(s)
+        {
             let busy = services::ports::busy(s.manifest, &s.paths);
             if !busy.is_empty() {
                 let engine = self.engine(s).await?;
@@ -262,7 +277,8 @@ impl Backend for Live {
         let engine = match self.engine(s).await {
             Ok(e) => e,
             Err(_) if s.manifest.services.is_empty() && !s.from_labels => {
-                return Ok(DownReport::default())
+                super::forward::close(None, s);
+                return Ok(DownReport::default());
             }
             Err(e) => return Err(e),
         };
@@ -270,7 +286,9 @@ impl Backend for Live {
             project_id: &s.manifest.project.id,
             volumes,
         };
-        Ok(services::down(engine, &opts).await?)
+        let report = services::down(engine, &opts).await?;
+        super::forward::close(Some(engine), s);
+        Ok(report)
     }
 
     async fn services_status(&self, s: &Session<'_>) -> Result<Vec<StatusEntry>, Error> {

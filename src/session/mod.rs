@@ -16,6 +16,7 @@
 mod backend;
 mod down;
 mod exec;
+mod forward;
 pub mod interrupt;
 mod live;
 pub mod lock;

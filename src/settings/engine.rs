@@ -78,6 +78,7 @@ pub fn resolve(env: &ProcessEnv, devenv_home: &Path) -> EngineSettings {
         runtime_dir: env.var("XDG_RUNTIME_DIR").map(PathBuf::from),
         home,
         lock_dir: Some(devenv_home.join("locks")),
+        ssh_dir: Some(devenv_home.join("ssh")),
         tls_verify,
         tls: tls_on,
         cert_path: cert_path.value.clone(),

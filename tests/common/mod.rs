@@ -15,6 +15,7 @@ mod git;
 mod http_client;
 mod http_server;
 mod http_wire;
+mod remote;
 mod toml_doc;
 mod wait;
 
@@ -24,6 +25,7 @@ pub use git::git;
 pub use http_client::{http_get, http_request, try_http};
 pub use http_server::{Fault, Request, Response, Server};
 pub use http_wire::Headers;
+pub use remote::{on_remote, remote_available, remote_docker, RemoteCleanup, REMOTE_ENGINE};
 pub use toml_doc::{strs, svc};
 pub use wait::{wait_for, wait_for_exit, wait_until, wait_until_alive};
 
