@@ -74,11 +74,13 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
             UrlMatch::Any => {}
         }
     }
-    if let Some(want) = &p.provider_state {
+    if let (Some(declared), Some(s)) = (&p.provider_states, state) {
         out.checks += 1;
-        if let Some(s) = state {
-            if s != want {
-                fail!("provider state is {s:?}, this interaction needs {want:?}");
+        if !declared.iter().any(|d| d == s) {
+            match declared.as_slice() {
+                [] => fail!("provider state is {s:?}, this interaction declares none"),
+                [one] => fail!("provider state is {s:?}, this interaction needs {one:?}"),
+                many => fail!("provider state is {s:?}, this interaction needs one of {many:?}"),
             }
         }
     }
@@ -266,6 +268,12 @@ fn body(m: &BodyMatcher, v: &View<'_>, diagnose: bool) -> Result<(), String> {
                 }
             }
         }
+        BodyMatcher::Binary(want) if v.req.body == *want => Ok(()),
+        BodyMatcher::Binary(want) => Err(format!(
+            "is {} bytes that differ from the interaction's {} bytes",
+            v.req.body.len(),
+            want.len()
+        )),
         BodyMatcher::Pact { expected, rules } => match v.json() {
             Some(got) => pact_rules::compare_body(expected, got, rules),
             None => match expected {

@@ -44,6 +44,8 @@ struct Shared {
     engine: Engine,
     log: Log,
     body_dir: sources::BodyDir,
+    /// For webhooks; made on the first one.
+    client: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Shared {
@@ -105,6 +107,7 @@ pub async fn serve(
         engine: Engine::new(stubs, opts.mock.provider_state.clone()),
         log: Arc::new(Mutex::new(log)),
         body_dir,
+        client: std::sync::OnceLock::new(),
     });
     let addrs: Vec<String> = listeners
         .iter()
@@ -173,7 +176,7 @@ type Handle = Mutex<Option<std::net::TcpStream>>;
 
 async fn answer(
     req: hyper::Request<Incoming>,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     handle: &Handle,
 ) -> Result<hyper::Response<Full<Bytes>>, FaultClose> {
     let (parts, body) = req.into_parts();
@@ -197,8 +200,16 @@ async fn answer(
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return Ok(resp);
     }
-    let reply = shared.engine.handle(req);
+    let mut reply = shared.engine.handle(req);
     shared.log(&reply.log);
+    for w in std::mem::take(&mut reply.webhooks) {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let client = shared.client.get_or_init(reqwest::Client::new);
+            let line = super::webhook::send(client, w).await;
+            shared.log(&line);
+        });
+    }
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
@@ -217,6 +228,12 @@ async fn answer(
     }
     let mut resp = hyper::Response::new(Full::new(reply.body));
     *resp.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap_or_default();
+    if let Some(r) = reply
+        .reason
+        .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
+    {
+        resp.extensions_mut().insert(r);
+    }
     let h = resp.headers_mut();
     for (k, v) in reply.headers.iter().chain(&reply.extra_headers) {
         h.append(k.clone(), v.clone());

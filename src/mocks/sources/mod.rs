@@ -3,12 +3,14 @@
 //! problem with file and line:column.
 
 mod inline;
+mod json_lenient;
 pub mod openapi;
 pub mod pact;
 pub mod wiremock;
 mod wiremock_keys;
 mod wiremock_matchers;
 mod wiremock_response;
+mod wiremock_webhook;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -98,6 +100,9 @@ pub struct Ctx<'a> {
     pub file: &'a Path,
     pub src: &'a str,
     pub problems: Vec<Diagnostic>,
+    /// The strict JSON that was parsed, when it differs from `src`
+    /// (a WireMock mapping with comments).
+    parsed: Option<&'a json_lenient::Lenient<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -106,7 +111,23 @@ impl<'a> Ctx<'a> {
             file,
             src,
             problems: Vec::new(),
+            parsed: None,
         }
+    }
+
+    /// For text parsed through `Lenient`: pointers are found in the parsed
+    /// text and reported at their place in `src`.
+    fn lenient(file: &'a Path, src: &'a str, parsed: &'a json_lenient::Lenient<'a>) -> Self {
+        Ctx {
+            parsed: Some(parsed),
+            ..Ctx::new(file, src)
+        }
+    }
+
+    /// The text of the value at `at`, as parsed (comments blanked out).
+    pub fn raw_value(&self, at: &[Seg]) -> Option<&str> {
+        let text: &str = self.parsed.map_or(self.src, |p| &p.text);
+        json_pos::locate_value(text, at).and_then(|r| text.get(r))
     }
 
     pub fn err(&mut self, at: &[Seg], message: impl Into<String>) {
@@ -119,10 +140,15 @@ impl<'a> Ctx<'a> {
 
     fn push(&mut self, at: &[Seg], message: String, hint: Option<String>) {
         // Point at the deepest part of the pointer the text still has.
+        let text = self.parsed.map_or(self.src, |p| &p.text);
         let span = (0..=at.len())
             .rev()
-            .find_map(|n| json_pos::locate(self.src, &at[..n]))
+            .find_map(|n| json_pos::locate(text, &at[..n]))
             .unwrap_or(0..0);
+        let span = match self.parsed {
+            Some(p) => p.span_to_source(span),
+            None => span,
+        };
         let mut d = Diagnostic::at(self.file, self.src, span, message);
         if let Some(h) = hint {
             d = d.with_hint(h);
