@@ -268,6 +268,27 @@ fn body(m: &BodyMatcher, v: &View<'_>, diagnose: bool) -> Result<(), String> {
                 }
             }
         }
+        BodyMatcher::JsonPathEqualToJson {
+            path,
+            raw,
+            value,
+            ignore_array_order,
+            ignore_extra,
+        } => {
+            let got = v.json().ok_or_else(no_json)?;
+            if path
+                .select(got)
+                .into_iter()
+                .any(|x| json_eq(value, x, *ignore_array_order, *ignore_extra))
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "JSONPath {raw} selects nothing equal to the JSON {}",
+                    clip(&value.to_string())
+                ))
+            }
+        }
         BodyMatcher::Binary(want) if v.req.body == *want => Ok(()),
         BodyMatcher::Binary(want) => Err(format!(
             "is {} bytes that differ from the interaction's {} bytes",

@@ -100,6 +100,14 @@ pub enum BodyMatcher {
         raw: String,
         sub: Option<StringMatcher>,
     },
+    /// `matchesJsonPath` with `equalToJson` on what the path selects.
+    JsonPathEqualToJson {
+        path: JsonPath,
+        raw: String,
+        value: Value,
+        ignore_array_order: bool,
+        ignore_extra: bool,
+    },
     /// These bytes exactly (a Pact v4 body `"encoded": "base64"`).
     Binary(Bytes),
     /// A Pact request body, with its matching rules.

@@ -19,7 +19,7 @@ mod wait;
 
 pub use files::copy_dir;
 pub use git::git;
-pub use http_client::{http_get, http_request, try_http};
+pub use http_client::{http_get, http_request, try_http, try_http_bytes, Answer};
 pub use http_server::{Fault, Request, Response, Server};
 pub use http_wire::Headers;
 pub use toml_doc::{strs, svc};
