@@ -40,6 +40,7 @@ fn answers_like_wiremock(set: &str) {
         ours: &ours,
         theirs: &theirs,
         theirs_unmatched: wiremock_unmatched,
+        theirs_adds: &[],
     };
     diffs.extend(compare_all(&pair, &cases.cases));
     assert!(
@@ -85,6 +86,7 @@ fn case(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Case 
         state: None,
         webhooks: 0,
         why: None,
+        body_differs: None,
     }
 }
 
@@ -165,6 +167,7 @@ fn devenv_answers_like_the_real_wiremock_on_the_same_mappings() {
         ours: &ours,
         theirs: &theirs,
         theirs_unmatched: wiremock_unmatched,
+        theirs_adds: &[],
     };
     let diffs = compare_all(&pair, &cases);
     assert!(

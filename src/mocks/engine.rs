@@ -316,7 +316,10 @@ impl Engine {
         // A picked provider state is checked with the request (`check`):
         // only the Pact interactions declaring it answer. Among matches, the
         // first in match order wins (Pact interactions keep file order).
+        // A Pact interaction whose headers differ answers only when nothing
+        // fits fully (the first such one), as pact-stub-server does.
         let mut chosen: Option<&Arc<Stub>> = None;
+        let mut near: Option<&Arc<Stub>> = None;
         for stub in &set.sorted {
             if let (Some(sc), Some(map)) = (&stub.scenario, &scenarios) {
                 if let Some(want) = &sc.required {
@@ -326,12 +329,16 @@ impl Engine {
                     }
                 }
             }
-            if check(&stub.request, &view, state, false).failed == 0 {
+            let v = check(&stub.request, &view, state, false);
+            if v.failed == 0 && v.soft_failed == 0 {
                 chosen = Some(stub);
                 break;
             }
+            if v.failed == 0 && near.is_none() {
+                near = Some(stub);
+            }
         }
-        let chosen = chosen.cloned();
+        let chosen = chosen.or(near).cloned();
         let reply = match &chosen {
             Some(stub) => {
                 if let (Some(sc), Some(map)) = (&stub.scenario, scenarios.as_mut()) {

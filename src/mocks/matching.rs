@@ -18,6 +18,8 @@ pub struct Verdict {
     pub failed: u32,
     /// The URL or method differs (a weaker candidate for "nearest").
     pub url_failed: bool,
+    /// Checks that failed but only rank the stub lower (`soft_headers`).
+    pub soft_failed: u32,
 }
 
 /// `diagnose = false` stops at the first difference and allocates nothing
@@ -28,6 +30,7 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
         checks: 0,
         failed: 0,
         url_failed: false,
+        soft_failed: 0,
     };
     macro_rules! fail {
         ($($t:tt)*) => {{
@@ -111,7 +114,15 @@ pub fn check(p: &RequestPattern, v: &View<'_>, state: Option<&str>, diagnose: bo
             .get_all(name)
             .iter()
             .map(|h| h.to_str().unwrap_or(""));
-        if !m.test_any(values) {
+        if !m.test_any(values) && p.soft_headers && !diagnose {
+            out.soft_failed += 1;
+        } else if !m.test_any(
+            v.req
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|h| h.to_str().unwrap_or("")),
+        ) {
             let got: Vec<&str> = v
                 .req
                 .headers
@@ -289,6 +300,8 @@ fn body(m: &BodyMatcher, v: &View<'_>, diagnose: bool) -> Result<(), String> {
                 ))
             }
         }
+        // As pact-stub-server: a request without a body fits any expected body.
+        BodyMatcher::Binary(_) | BodyMatcher::Pact { .. } if v.req.body.is_empty() => Ok(()),
         BodyMatcher::Binary(want) if v.req.body == *want => Ok(()),
         BodyMatcher::Binary(want) => Err(format!(
             "is {} bytes that differ from the interaction's {} bytes",

@@ -60,6 +60,9 @@ pub struct RequestPattern {
     /// Pact: query parameters not declared are a mismatch.
     pub query_exact: bool,
     pub headers: Vec<(HeaderName, StringMatcher)>,
+    /// Pact: headers that differ only make this stub a worse fit, taken
+    /// when nothing fits fully (pact-stub-server ranks by headers).
+    pub soft_headers: bool,
     pub cookies: Vec<(String, StringMatcher)>,
     /// Matchers on `urlPathTemplate` parameters.
     pub path_params: Vec<(String, StringMatcher)>,

@@ -151,6 +151,7 @@ fn interaction(
             .and_then(Value::as_str)
             .map(|m| m.to_ascii_uppercase()),
         query_exact: true,
+        soft_headers: true,
         ..Default::default()
     };
     let path = req.get("path").and_then(Value::as_str).unwrap_or("/");
@@ -228,7 +229,12 @@ fn interaction(
             p.headers.push((hn, m));
         }
     }
-    if let Some(bytes) = req.get("body").and_then(|b| binary(b, version)) {
+    // pact-stub-server never looks at the body of a GET or HEAD.
+    let body = match p.method.as_deref() {
+        Some("GET" | "HEAD") => None,
+        _ => req.get("body"),
+    };
+    if let Some(bytes) = body.and_then(|b| binary(b, version)) {
         match bytes {
             Ok(b) => p.body.push(BodyMatcher::Binary(Bytes::from(b))),
             Err(e) => {
@@ -236,7 +242,7 @@ fn interaction(
                 ok = false;
             }
         }
-    } else if let Some(body) = req.get("body") {
+    } else if let Some(body) = body {
         let expected = if version >= 4 {
             v4_content(body)
         } else {
@@ -302,6 +308,47 @@ fn any_case(value: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Headers whose comma-separated values are several values, as
+/// pact-stub-server (pact_models) splits them when a file gives one string.
+const MULTI_VALUE_HEADERS: &[&str] = &[
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "accept-ranges",
+    "access-control-allow-headers",
+    "access-control-allow-methods",
+    "access-control-expose-headers",
+    "access-control-request-headers",
+    "allow",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "expect",
+    "if-match",
+    "if-none-match",
+    "pragma",
+    "proxy-authenticate",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "vary",
+    "via",
+    "warning",
+    "www-authenticate",
+    "x-forwarded-for",
+];
+
+fn split_header(name: &str, value: &str) -> Vec<String> {
+    if MULTI_VALUE_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        value.split(',').map(|v| v.trim().to_string()).collect()
+    } else {
+        vec![value.trim().to_string()]
+    }
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -378,7 +425,11 @@ fn response(r: Option<&Value>, at: &[Seg], ctx: &mut Ctx<'_>, version: u32) -> O
         .and_then(Value::as_object)
         .unwrap_or(&empty)
     {
-        for value in strings(v) {
+        let values = match v {
+            Value::String(s) => split_header(name, s),
+            other => strings(other),
+        };
+        for value in values {
             if let (Ok(n), Ok(v)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(&value),
@@ -412,7 +463,13 @@ fn response(r: Option<&Value>, at: &[Seg], ctx: &mut Ctx<'_>, version: u32) -> O
             b.clone()
         };
         out.body = match &body {
-            Value::String(s) => Bytes::from(s.clone()),
+            Value::String(s) => {
+                // As pact-stub-server: a text body without a declared type is text/plain.
+                if !s.is_empty() && !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
+                    headers.push((CONTENT_TYPE, HeaderValue::from_static("text/plain")));
+                }
+                Bytes::from(s.clone())
+            }
             Value::Null => Bytes::new(),
             other => {
                 if !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
