@@ -78,7 +78,9 @@ pub async fn serve(
     log: Box<dyn Write + Send>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), MockError> {
+    let started = std::time::Instant::now();
     let stubs = sources::load(&opts.mock).map_err(MockError::Invalid)?;
+    let loaded = started.elapsed();
     let count = stubs.len();
     let mut listeners = Vec::new();
     for ip in &opts.addresses {
@@ -115,9 +117,10 @@ pub async fn serve(
         .map(|a| format!("http://{a}"))
         .collect();
     shared.log(&format!(
-        "mock {} serving {count} stub(s) on {}",
+        "mock {} serving {count} stub(s) on {} (files read and compiled in {:.1} ms)",
         opts.mock.name,
-        addrs.join(", ")
+        addrs.join(", "),
+        loaded.as_secs_f64() * 1000.0
     ));
     let mut tasks = Vec::new();
     for l in listeners {

@@ -374,7 +374,8 @@ pub fn compare_all(pair: &Pair<'_>, cases: &[Case]) -> Vec<String> {
             (Some(o), Some(t)) if devenv_unmatched(o) && (pair.theirs_unmatched)(t) => true,
             (Some(o), Some(t)) if case.body_differs.is_some() => {
                 let (mut o, mut t) = (Said::of(o), Said::of(t));
-                (o.body.clear(), t.body.clear());
+                o.body.clear();
+                t.body.clear();
                 o == t
             }
             (Some(o), Some(t)) => Said::of(o) == Said::of(t),

@@ -148,6 +148,51 @@ mod tests {
         assert_eq!(&src[l.to_source(c_in_text)..][..3], "\"c\"");
     }
 
+    /// A repository is untrusted input: cut and spliced mapping text with
+    /// comments, quotes and multi-byte characters never panics the loader,
+    /// and every problem points inside the file.
+    #[test]
+    fn mutated_mappings_with_comments_never_panic_the_loader() {
+        let base = "{\n  // a note: é\n  'request': {'url': '/a', /* x */ \"method\": \"GET\"},\n  \"response\": {\"status\": 200, 'jsonBody': {\"k\": 'v\\'s', \"n\": 1e3}} /* end é */\n}";
+        let pieces = [
+            "'", "\"", "//", "/*", "*/", "\\", "é", "{", "}", "[", ",", "\n", ":",
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut t = base.to_string();
+            for _ in 0..1 + next(3) {
+                let mut at = next(t.len() + 1);
+                while !t.is_char_boundary(at) {
+                    at -= 1;
+                }
+                if next(2) == 0 {
+                    t.insert_str(at, pieces[next(pieces.len())]);
+                } else {
+                    let mut end = (at + 1 + next(4)).min(t.len());
+                    while !t.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    t.replace_range(at..end, "");
+                }
+            }
+            let r = crate::mocks::sources::wiremock::load_text(
+                Path::new("m.json"),
+                &t,
+                Path::new("/nonexistent"),
+            );
+            if let Err(d) = r {
+                let lines = t.matches('\n').count() + 1;
+                assert!(d.0.iter().all(|d| d.line <= lines), "{t:?}: {:?}", d.0);
+            }
+        }
+    }
+
     #[test]
     fn what_wiremock_refuses_stays_refused_at_its_place() {
         let src = "{\"a\": 1,\n  /* x */ \"b\": 2,\n}";

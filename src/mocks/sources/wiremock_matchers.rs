@@ -57,6 +57,14 @@ pub fn string_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<String
     let Some(op) = ops.first() else {
         return Some(StringMatcher::Present);
     };
+    if let Some(second) = ops.get(1) {
+        ctx.err_hint(
+            &key(at, second),
+            format!("`{op}` and `{second}` in one matcher"),
+            "a matcher object holds one matcher: use `and` or `or` to combine them",
+        );
+        return None;
+    }
     let oat = key(at, op);
     if !STRING_MATCHERS.contains(&op.as_str()) {
         unknown_keys(
