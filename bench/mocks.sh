@@ -32,8 +32,9 @@ for tool in wrk hyperfine java; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install -y wrk hyperfine)" >&2; exit 3; }
 done
 [[ -x $MB && -f $JAR ]] || { echo "mock references missing under $REFS: bash tests/support/mock_refs.sh" >&2; exit 3; }
-cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/devenv
+# DEVENV_BIN: a release binary already built from this tree (skips the build).
+if [[ -z ${DEVENV_BIN:-} ]]; then cargo build --release --quiet; fi
+BIN=${DEVENV_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/devenv}
 
 WORK=$(mktemp -d)
 PIDS=()

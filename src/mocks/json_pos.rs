@@ -37,6 +37,34 @@ pub fn locate_value(src: &str, pointer: &[Seg]) -> Option<std::ops::Range<usize>
     s.find(pointer)
 }
 
+/// Byte spans of the elements of the array the pointer names, found in one
+/// scan (so looking into each of many stubs stays linear in the file).
+pub fn elements(src: &str, pointer: &[Seg]) -> Option<Vec<std::ops::Range<usize>>> {
+    let array = locate_value(src, pointer)?;
+    let mut s = Scan {
+        b: src.as_bytes(),
+        i: array.start,
+        value: true,
+    };
+    if s.b.get(s.i)? != &b'[' {
+        return None;
+    }
+    s.i += 1;
+    let mut out = Vec::new();
+    loop {
+        s.ws();
+        match s.b.get(s.i)? {
+            b']' => return Some(out),
+            b',' => s.i += 1,
+            _ => {
+                let start = s.i;
+                s.skip()?;
+                out.push(start..s.i);
+            }
+        }
+    }
+}
+
 /// A JSON value's text without whitespace, keys in the order written, the
 /// way WireMock (Jackson) writes a `jsonBody` back: strings re-escaped,
 /// numbers as written except that an exponent is written out in full
@@ -264,6 +292,9 @@ mod tests {
         assert!(locate(src, &[Seg::Key("zzz".into())]).is_none());
         let v = locate_value(src, &p[..4]).unwrap();
         assert_eq!(&src[v], "[{\"nope\": 1}]");
+        let e = elements(src, &p[..1]).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(&src[e[0].clone()], "{\"a\": 1}");
     }
 
     #[test]

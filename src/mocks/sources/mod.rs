@@ -103,6 +103,9 @@ pub struct Ctx<'a> {
     /// The strict JSON that was parsed, when it differs from `src`
     /// (a WireMock mapping with comments).
     parsed: Option<&'a json_lenient::Lenient<'a>>,
+    /// An array of many stubs and its elements' spans, so `raw_value`
+    /// looks only inside one stub rather than scanning from the top.
+    elements: Option<(Vec<Seg>, Vec<std::ops::Range<usize>>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -112,6 +115,7 @@ impl<'a> Ctx<'a> {
             src,
             problems: Vec::new(),
             parsed: None,
+            elements: None,
         }
     }
 
@@ -127,7 +131,21 @@ impl<'a> Ctx<'a> {
     /// The text of the value at `at`, as parsed (comments blanked out).
     pub fn raw_value(&self, at: &[Seg]) -> Option<&str> {
         let text: &str = self.parsed.map_or(self.src, |p| &p.text);
+        if let Some((prefix, spans)) = &self.elements {
+            if let (true, Some(Seg::Index(i))) = (at.starts_with(prefix), at.get(prefix.len())) {
+                let span = spans.get(*i)?.clone();
+                let inner = text.get(span.clone())?;
+                let r = json_pos::locate_value(inner, &at[prefix.len() + 1..])?;
+                return text.get(span.start + r.start..span.start + r.end);
+            }
+        }
         json_pos::locate_value(text, at).and_then(|r| text.get(r))
+    }
+
+    /// Indexes the array at `prefix` (stubs) once, for `raw_value`.
+    pub fn index_elements(&mut self, prefix: &[Seg]) {
+        let text: &str = self.parsed.map_or(self.src, |p| &p.text);
+        self.elements = json_pos::elements(text, prefix).map(|e| (prefix.to_vec(), e));
     }
 
     pub fn err(&mut self, at: &[Seg], message: impl Into<String>) {

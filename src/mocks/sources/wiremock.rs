@@ -117,6 +117,10 @@ fn load_text_named(
             Vec::new()
         }
     };
+    if list.len() > 1 {
+        let prefix = &list[0].0[..list[0].0.len() - 1];
+        ctx.index_elements(prefix);
+    }
     let name = shown.display().to_string();
     let mut stubs = Vec::new();
     for (i, (at, x)) in list.iter().enumerate() {
