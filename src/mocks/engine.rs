@@ -14,6 +14,7 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use super::matching::{check, redact_url};
 use super::request::{Request, View};
 use super::stub::{Fault, Origin, RequestPattern, Stub, UrlMatch};
+use super::webhook::Outgoing;
 
 /// Picks a Pact provider state per request.
 pub const PROVIDER_STATE_HEADER: &str = "x-pact-provider-state";
@@ -43,8 +44,6 @@ struct Stubs {
 pub struct StubSet {
     pub sorted: Vec<Arc<Stub>>,
     has_scenarios: bool,
-    /// Some stub needs a Pact provider state.
-    has_states: bool,
 }
 
 /// One journal entry.
@@ -119,6 +118,10 @@ pub struct Reply {
     pub body: Bytes,
     pub delay: Option<Duration>,
     pub fault: Option<Fault>,
+    /// WireMock's `statusMessage`.
+    pub reason: Option<String>,
+    /// Webhooks to send once the answer is out.
+    pub webhooks: Vec<Outgoing>,
     /// One line for the request log.
     pub log: String,
 }
@@ -131,7 +134,6 @@ impl Engine {
             current: RwLock::new(Arc::new(StubSet {
                 sorted: Vec::new(),
                 has_scenarios: false,
-                has_states: false,
             })),
             edit: Mutex::new(Stubs {
                 file: loaded.clone(),
@@ -163,11 +165,9 @@ impl Engine {
                 ))
         });
         let has_scenarios = sorted.iter().any(|s| s.scenario.is_some());
-        let has_states = sorted.iter().any(|s| s.request.provider_state.is_some());
         *self.current.write().expect("lock") = Arc::new(StubSet {
             sorted,
             has_scenarios,
-            has_states,
         });
     }
 
@@ -313,9 +313,13 @@ impl Engine {
         let mut scenarios = set
             .has_scenarios
             .then(|| self.scenarios.lock().expect("lock"));
+        // A picked provider state is checked with the request (`check`):
+        // only the Pact interactions declaring it answer. Among matches, the
+        // first in match order wins (Pact interactions keep file order).
+        // A Pact interaction whose headers differ answers only when nothing
+        // fits fully (the first such one), as pact-stub-server does.
         let mut chosen: Option<&Arc<Stub>> = None;
-        let mut fallback: Option<&Arc<Stub>> = None;
-        let mut stateless: Option<&Arc<Stub>> = None;
+        let mut near: Option<&Arc<Stub>> = None;
         for stub in &set.sorted {
             if let (Some(sc), Some(map)) = (&stub.scenario, &scenarios) {
                 if let Some(want) = &sc.required {
@@ -325,25 +329,16 @@ impl Engine {
                     }
                 }
             }
-            if check(&stub.request, &view, state, false).failed == 0 {
-                if stub.request.provider_state.is_some() && state.is_none() {
-                    // No state picked: an interaction without one is the better answer.
-                    // Among those, the first declared.
-                    if fallback.is_none_or(|f| stub.seq < f.seq) {
-                        fallback = Some(stub);
-                    }
-                    continue;
-                }
-                if set.has_states && state.is_some() && stub.request.provider_state.is_none() {
-                    // A state was picked: an interaction in that state is the better answer.
-                    stateless = stateless.or(Some(stub));
-                    continue;
-                }
+            let v = check(&stub.request, &view, state, false);
+            if v.failed == 0 && v.soft_failed == 0 {
                 chosen = Some(stub);
                 break;
             }
+            if v.failed == 0 && near.is_none() {
+                near = Some(stub);
+            }
         }
-        let chosen = chosen.or(stateless).or(fallback).cloned();
+        let chosen = chosen.or(near).cloned();
         let reply = match &chosen {
             Some(stub) => {
                 if let (Some(sc), Some(map)) = (&stub.scenario, scenarios.as_mut()) {
@@ -381,7 +376,10 @@ impl Engine {
 fn respond(stub: &Stub, view: &View<'_>) -> Reply {
     let r = &stub.response;
     let (mut body, mut extra) = (r.body.clone(), Vec::new());
+    let (mut reason, mut webhooks) = (None, Vec::new());
     if let Some(t) = &r.template {
+        reason = t.reason.clone();
+        webhooks = t.webhooks.iter().map(|w| w.render(view)).collect();
         let params = match &stub.request.url {
             UrlMatch::Template(t) => Some(t),
             _ => None,
@@ -407,6 +405,8 @@ fn respond(stub: &Stub, view: &View<'_>) -> Reply {
         body,
         delay: r.delay,
         fault: r.fault,
+        reason,
+        webhooks,
         log: format!(
             "{} {} -> {what} {}",
             view.req.method,
@@ -479,6 +479,8 @@ fn unmatched(
         body: Bytes::from(body),
         delay: None,
         fault: None,
+        reason: None,
+        webhooks: Vec::new(),
         log,
     }
 }

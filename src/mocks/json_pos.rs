@@ -14,14 +14,142 @@ pub fn locate(src: &str, pointer: &[Seg]) -> Option<std::ops::Range<usize>> {
     let mut s = Scan {
         b: src.as_bytes(),
         i: 0,
+        value: false,
     };
     s.ws();
     s.find(pointer)
 }
 
+/// Byte span of the value the pointer names (for an object member, its
+/// value rather than its key).
+pub fn locate_value(src: &str, pointer: &[Seg]) -> Option<std::ops::Range<usize>> {
+    let mut s = Scan {
+        b: src.as_bytes(),
+        i: 0,
+        value: true,
+    };
+    s.ws();
+    if pointer.is_empty() {
+        let start = s.i;
+        s.skip()?;
+        return Some(start..s.i);
+    }
+    s.find(pointer)
+}
+
+/// Byte spans of the elements of the array the pointer names, found in one
+/// scan (so looking into each of many stubs stays linear in the file).
+pub fn elements(src: &str, pointer: &[Seg]) -> Option<Vec<std::ops::Range<usize>>> {
+    let array = locate_value(src, pointer)?;
+    let mut s = Scan {
+        b: src.as_bytes(),
+        i: array.start,
+        value: true,
+    };
+    if s.b.get(s.i)? != &b'[' {
+        return None;
+    }
+    s.i += 1;
+    let mut out = Vec::new();
+    loop {
+        s.ws();
+        match s.b.get(s.i)? {
+            b']' => return Some(out),
+            b',' => s.i += 1,
+            _ => {
+                let start = s.i;
+                s.skip()?;
+                out.push(start..s.i);
+            }
+        }
+    }
+}
+
+/// A JSON value's text without whitespace, keys in the order written, the
+/// way WireMock (Jackson) writes a `jsonBody` back: strings re-escaped,
+/// numbers as written except that an exponent is written out in full
+/// (`1e3` is `1000`, as Java's `BigDecimal.toPlainString`).
+pub fn compact(raw: &str) -> Option<String> {
+    let b = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while *b.get(i)? != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                let s: String = serde_json::from_str(raw.get(start..i)?).ok()?;
+                out.push_str(&serde_json::to_string(&s).ok()?);
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                out.push_str(&plain_number(&raw[start..i]));
+            }
+            _ => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i].is_ascii_alphabetic() {
+                    i += 1;
+                }
+                out.push_str(&raw[start..i]);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `1.5e2` as `150`, `1e-3` as `0.001`; other numbers as they are.
+fn plain_number(n: &str) -> String {
+    let Some((mant, exp)) = n.split_once(['e', 'E']) else {
+        return n.to_string();
+    };
+    let Ok(exp) = exp.parse::<i64>() else {
+        return n.to_string();
+    };
+    if exp.unsigned_abs() > 400 {
+        return n.to_string();
+    }
+    let (sign, mant) = match mant.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mant),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i64 + exp;
+    let body = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        format!(
+            "{}.{}",
+            &digits[..point as usize],
+            &digits[point as usize..]
+        )
+    };
+    let body = body.trim_start_matches('0');
+    let body = if body.is_empty() || body.starts_with('.') {
+        format!("0{body}")
+    } else {
+        body.to_string()
+    };
+    format!("{sign}{body}")
+}
+
 struct Scan<'a> {
     b: &'a [u8],
     i: usize,
+    /// Find values rather than keys.
+    value: bool,
 }
 
 impl<'a> Scan<'a> {
@@ -51,7 +179,11 @@ impl<'a> Scan<'a> {
                     self.i += 1;
                     self.ws();
                     if key == want.as_bytes() {
-                        return if rest.is_empty() {
+                        return if rest.is_empty() && self.value {
+                            let start = self.i;
+                            self.skip()?;
+                            Some(start..self.i)
+                        } else if rest.is_empty() {
                             Some(start..end)
                         } else {
                             self.find(rest)
@@ -158,5 +290,19 @@ mod tests {
         let r = locate(src, &p).unwrap();
         assert_eq!(&src[r], "\"nope\"");
         assert!(locate(src, &[Seg::Key("zzz".into())]).is_none());
+        let v = locate_value(src, &p[..4]).unwrap();
+        assert_eq!(&src[v], "[{\"nope\": 1}]");
+        let e = elements(src, &p[..1]).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(&src[e[0].clone()], "{\"a\": 1}");
+    }
+
+    #[test]
+    fn compact_keeps_key_order_and_writes_numbers_out() {
+        let raw = "{ \"z\": 1,\n \"a\": [1.0, 1e3, -1.5E-2, 12.5e1], \"s\": \"\\u00e9\\/x\" }";
+        assert_eq!(
+            compact(raw).unwrap(),
+            "{\"z\":1,\"a\":[1.0,1000,-0.015,125],\"s\":\"é/x\"}"
+        );
     }
 }

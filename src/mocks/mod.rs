@@ -20,6 +20,7 @@ mod sources;
 mod string_matcher;
 mod stub;
 mod template;
+mod webhook;
 
 use std::net::SocketAddr;
 

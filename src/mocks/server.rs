@@ -47,6 +47,8 @@ struct Shared {
     imposter: RwLock<Option<Arc<Imposter>>>,
     log: Log,
     body_dir: sources::BodyDir,
+    /// For webhooks; made on the first one.
+    client: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Shared {
@@ -79,8 +81,10 @@ pub async fn serve(
     log: Box<dyn Write + Send>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), MockError> {
+    let started = std::time::Instant::now();
     let stubs = sources::load(&opts.mock).map_err(MockError::Invalid)?;
     let imposter = mountebank::load_for(&opts.mock).map_err(MockError::Invalid)?;
+    let loaded = started.elapsed();
     let count = stubs.len() + imposter.as_ref().map_or(0, |i| i.stubs.len());
     let mut listeners = Vec::new();
     for ip in &opts.addresses {
@@ -110,6 +114,7 @@ pub async fn serve(
         imposter: RwLock::new(imposter.map(Arc::new)),
         log: Arc::new(Mutex::new(log)),
         body_dir,
+        client: std::sync::OnceLock::new(),
     });
     let addrs: Vec<String> = listeners
         .iter()
@@ -117,9 +122,10 @@ pub async fn serve(
         .map(|a| format!("http://{a}"))
         .collect();
     shared.log(&format!(
-        "mock {} serving {count} stub(s) on {}",
+        "mock {} serving {count} stub(s) on {} (files read and compiled in {:.1} ms)",
         opts.mock.name,
-        addrs.join(", ")
+        addrs.join(", "),
+        loaded.as_secs_f64() * 1000.0
     ));
     let mut tasks = Vec::new();
     for l in listeners {
@@ -178,7 +184,7 @@ type Handle = Mutex<Option<std::net::TcpStream>>;
 
 async fn answer(
     req: hyper::Request<Incoming>,
-    shared: &Shared,
+    shared: &Arc<Shared>,
     handle: &Handle,
 ) -> Result<hyper::Response<Full<Bytes>>, FaultClose> {
     let (parts, body) = req.into_parts();
@@ -203,11 +209,19 @@ async fn answer(
         return Ok(resp);
     }
     let imposter = shared.imposter.read().ok().and_then(|i| i.clone());
-    let reply = match imposter {
+    let mut reply = match imposter {
         Some(i) => i.handle(&req),
         None => shared.engine.handle(req),
     };
     shared.log(&reply.log);
+    for w in std::mem::take(&mut reply.webhooks) {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let client = shared.client.get_or_init(reqwest::Client::new);
+            let line = super::webhook::send(client, w).await;
+            shared.log(&line);
+        });
+    }
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
@@ -226,6 +240,12 @@ async fn answer(
     }
     let mut resp = hyper::Response::new(Full::new(reply.body));
     *resp.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap_or_default();
+    if let Some(r) = reply
+        .reason
+        .and_then(|r| hyper::ext::ReasonPhrase::try_from(r).ok())
+    {
+        resp.extensions_mut().insert(r);
+    }
     let h = resp.headers_mut();
     for (k, v) in reply.headers.iter().chain(&reply.extra_headers) {
         h.append(k.clone(), v.clone());

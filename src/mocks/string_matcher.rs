@@ -23,6 +23,9 @@ pub enum StringMatcher {
     Present,
     And(Vec<StringMatcher>),
     Or(Vec<StringMatcher>),
+    /// Exactly these values, in this order (a Pact query parameter
+    /// declared as `q=p&q=p2`, or `{"q": ["p", "p2"]}`).
+    Values(Vec<String>),
 }
 
 impl StringMatcher {
@@ -49,6 +52,7 @@ impl StringMatcher {
             (StringMatcher::DoesNotMatch(r), Some(v)) => !r.is_match(v),
             (StringMatcher::And(all), v) => all.iter().all(|m| m.test(v)),
             (StringMatcher::Or(any), v) => any.iter().any(|m| m.test(v)),
+            (StringMatcher::Values(want), Some(v)) => want.len() == 1 && want[0] == v,
         }
     }
 
@@ -56,6 +60,7 @@ impl StringMatcher {
     pub fn test_any<'v>(&self, mut values: impl Iterator<Item = &'v str>) -> bool {
         match self {
             StringMatcher::Absent => values.next().is_none(),
+            StringMatcher::Values(want) => values.eq(want.iter().map(String::as_str)),
             _ => {
                 let mut seen = false;
                 for v in values {
@@ -91,6 +96,7 @@ impl StringMatcher {
                 .map(|m| m.describe())
                 .collect::<Vec<_>>()
                 .join(" or "),
+            StringMatcher::Values(v) => format!("exactly {v:?}, in this order"),
         }
     }
 }
@@ -127,6 +133,10 @@ mod tests {
             case_insensitive: true,
         };
         assert!(eq.test_any(["b", "a"].into_iter()));
+        let both = StringMatcher::Values(vec!["p".into(), "p2".into()]);
+        assert!(both.test_any(["p", "p2"].into_iter()));
+        assert!(!both.test_any(["p2", "p"].into_iter()));
+        assert!(!both.test_any(["p"].into_iter()));
     }
 
     /// `matches` on `/a/.*` read `matches //a/.*/`.

@@ -15,6 +15,7 @@ use super::pact_rules::Rules;
 use super::path_template::PathTemplate;
 use super::string_matcher::StringMatcher;
 use super::template::Template;
+use super::webhook::Webhook;
 
 /// Where a stub came from; file stubs are replaced on reload, admin ones kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,12 +60,18 @@ pub struct RequestPattern {
     /// Pact: query parameters not declared are a mismatch.
     pub query_exact: bool,
     pub headers: Vec<(HeaderName, StringMatcher)>,
+    /// Pact: headers that differ only make this stub a worse fit, taken
+    /// when nothing fits fully (pact-stub-server ranks by headers).
+    pub soft_headers: bool,
     pub cookies: Vec<(String, StringMatcher)>,
     /// Matchers on `urlPathTemplate` parameters.
     pub path_params: Vec<(String, StringMatcher)>,
     pub body: Vec<BodyMatcher>,
-    /// Pact: the provider state this interaction needs.
-    pub provider_state: Option<String>,
+    /// Pact: the provider states this interaction declares (`Some`, maybe
+    /// empty, for every Pact interaction; `None` for other stubs, which a
+    /// picked state does not concern). When a state is picked, only the
+    /// interactions declaring it answer, as `pact-stub-server` does.
+    pub provider_states: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +103,16 @@ pub enum BodyMatcher {
         raw: String,
         sub: Option<StringMatcher>,
     },
+    /// `matchesJsonPath` with `equalToJson` on what the path selects.
+    JsonPathEqualToJson {
+        path: JsonPath,
+        raw: String,
+        value: Value,
+        ignore_array_order: bool,
+        ignore_extra: bool,
+    },
+    /// These bytes exactly (a Pact v4 body `"encoded": "base64"`).
+    Binary(Bytes),
     /// A Pact request body, with its matching rules.
     Pact {
         expected: Value,
@@ -116,14 +133,20 @@ pub struct ResponseDef {
     pub body: Bytes,
     pub delay: Option<Duration>,
     pub fault: Option<Fault>,
-    /// Set when `transformers` asks for `response-template`.
+    /// What a WireMock response adds to the above: templating (when
+    /// `transformers` asks for `response-template`), the reason phrase,
+    /// webhooks. `None` for every other source.
     pub template: Option<ResponseTemplate>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ResponseTemplate {
     pub body: Option<Template>,
     pub headers: Vec<(HeaderName, Template)>,
+    /// `statusMessage`: the reason phrase in place of the status's usual one.
+    pub reason: Option<String>,
+    /// `postServeActions` / `serveEventListeners` webhooks, fired after the answer.
+    pub webhooks: Vec<Webhook>,
 }
 
 impl ResponseDef {

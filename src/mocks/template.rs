@@ -4,7 +4,9 @@
 //! parameters), `{{request.query.q}}`, `{{request.query.q.[1]}}`,
 //! `{{request.headers.X-Name}}`, `{{request.cookies.c}}`, `{{request.method}}`,
 //! `{{request.url}}`, `{{request.baseUrl}}`, `{{request.body}}`,
-//! `{{jsonPath request.body '$.a.b'}}` and `{{now}}`. Values are inserted as
+//! `{{request.port}}`, `{{request.host}}`, `{{request.scheme}}` (also under
+//! `request.requestLine`), `{{jsonPath request.body '$.a.b'}}` and
+//! `{{now}}`; in a webhook, `originalRequest` in place of `request`. Values are inserted as
 //! is (no HTML escaping), so `{{...}}` and `{{{...}}}` behave alike.
 
 use super::json_text::json_text;
@@ -33,6 +35,12 @@ enum Expr {
 
 impl Template {
     pub fn compile(src: &str) -> Result<Template, String> {
+        Self::compile_with_root(src, "request")
+    }
+
+    /// As `compile`, with the request named `root` (`originalRequest` in a
+    /// webhook's parameters).
+    pub fn compile_with_root(src: &str, root: &str) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut rest = src;
         while let Some(start) = rest.find("{{") {
@@ -46,7 +54,7 @@ impl Template {
                 .find(close)
                 .ok_or_else(|| format!("`{{{{` at {start} is never closed"))?;
             let inner = rest[body_start..body_start + end].trim();
-            parts.push(Part::Expr(expr(inner)?));
+            parts.push(Part::Expr(expr(inner, root)?));
             rest = &rest[body_start + end + close.len()..];
         }
         if !rest.is_empty() {
@@ -67,20 +75,21 @@ impl Template {
     }
 }
 
-fn expr(inner: &str) -> Result<Expr, String> {
+fn expr(inner: &str, root: &str) -> Result<Expr, String> {
     if inner == "now" {
         return Ok(Expr::Now);
     }
     if let Some(rest) = inner.strip_prefix("jsonPath ") {
         let rest = rest.trim();
         let arg = rest
-            .strip_prefix("request.body")
+            .strip_prefix(root)
+            .and_then(|r| r.strip_prefix(".body"))
             .map(str::trim)
-            .ok_or_else(|| format!("`{inner}`: jsonPath works on request.body"))?;
+            .ok_or_else(|| format!("`{inner}`: jsonPath works on {root}.body"))?;
         let path = arg.trim_matches(|c| c == '\'' || c == '"');
         return JsonPath::parse(path).map(Expr::JsonPath);
     }
-    if let Some(rest) = inner.strip_prefix("request.") {
+    if let Some(rest) = inner.strip_prefix(root).and_then(|r| r.strip_prefix('.')) {
         let mut sel = Vec::new();
         for s in rest.split('.') {
             let s = s.trim_start_matches('[').trim_end_matches(']');
@@ -97,19 +106,51 @@ fn expr(inner: &str) -> Result<Expr, String> {
             "url",
             "baseUrl",
             "body",
+            "port",
+            "host",
+            "scheme",
+            "requestLine",
         ];
         if !known.contains(&sel[0].as_str()) {
             return Err(format!(
-                "`{{{{{inner}}}}}`: request.{} is not known (try {})",
+                "`{{{{{inner}}}}}`: {root}.{} is not known (try {})",
                 sel[0],
                 known.join(", ")
             ));
         }
+        if sel[0] == "requestLine" {
+            let line = ["method", "scheme", "host", "port", "path", "baseUrl"];
+            match sel.get(1) {
+                Some(f) if line.contains(&f.as_str()) => {
+                    sel.remove(0);
+                }
+                _ => {
+                    return Err(format!(
+                        "`{{{{{inner}}}}}`: {root}.requestLine has {}",
+                        line.join(", ")
+                    ))
+                }
+            }
+        }
         return Ok(Expr::Request(sel));
     }
     Err(format!(
-        "`{{{{{inner}}}}}` is not supported: use request.* helpers, jsonPath or now"
+        "`{{{{{inner}}}}}` is not supported: use {root}.* helpers, jsonPath or now"
     ))
+}
+
+/// The request's `Host` header as (host, port); port 80 when it has none.
+fn host_port<'v>(v: &'v View<'_>) -> (&'v str, &'v str) {
+    let host = v
+        .req
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    match host.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, p),
+        _ => (host, "80"),
+    }
 }
 
 fn eval(e: &Expr, v: &View<'_>, params: Option<&PathTemplate>) -> String {
@@ -155,6 +196,9 @@ fn eval(e: &Expr, v: &View<'_>, params: Option<&PathTemplate>) -> String {
                     .map(|(_, x)| x.clone())
                     .unwrap_or_default(),
                 ("method", _) => v.req.method.clone(),
+                ("port", _) => host_port(v).1.to_string(),
+                ("host", _) => host_port(v).0.to_string(),
+                ("scheme", _) => "http".to_string(),
                 ("url", _) => v.url().to_string(),
                 ("baseUrl", _) => format!(
                     "http://{}",

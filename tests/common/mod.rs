@@ -22,7 +22,7 @@ mod wait;
 pub use engines::{CleanupOn, OtherEngine, TLS_ADDRESS, TLS_CERTS};
 pub use files::copy_dir;
 pub use git::git;
-pub use http_client::{http_get, http_request, try_http};
+pub use http_client::{http_get, http_request, try_http, try_http_bytes, Answer};
 pub use http_server::{Fault, Request, Response, Server};
 pub use http_wire::Headers;
 pub use remote::{on_remote, remote_available, remote_docker, RemoteCleanup, REMOTE_ENGINE};

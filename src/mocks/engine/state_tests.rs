@@ -1,6 +1,8 @@
 use super::*;
 use crate::mocks::stub::ResponseDef;
 
+/// A Pact interaction; earlier ones come first in match order, as the
+/// Pact source gives them a higher specificity.
 fn interaction(state: Option<&str>, status: u16, seq: u64) -> Stub {
     Stub {
         id: format!("{status}"),
@@ -8,11 +10,11 @@ fn interaction(state: Option<&str>, status: u16, seq: u64) -> Stub {
         source: "pact".into(),
         origin: Origin::File,
         priority: 5,
-        specificity: 9,
+        specificity: 100 - seq as u32,
         seq,
         request: RequestPattern {
             url: UrlMatch::Path("/p".into()),
-            provider_state: state.map(str::to_string),
+            provider_states: Some(state.map(str::to_string).into_iter().collect()),
             ..Default::default()
         },
         response: ResponseDef::plain(status),
@@ -34,6 +36,9 @@ fn get(state: Option<&str>) -> Request {
     r
 }
 
+/// As pact-stub-server 0.7 with `--provider-state-header-name`: no state
+/// picked, the first declared interaction that fits; a state picked, only
+/// interactions declaring it (a state nothing declares answers nothing).
 #[test]
 fn provider_states_pick_interactions() {
     let stubs = vec![
@@ -44,15 +49,17 @@ fn provider_states_pick_interactions() {
     let e = Engine::new(stubs, None);
     assert_eq!(
         e.handle(get(None)).status,
-        203,
-        "no state: the stateless one"
+        200,
+        "no state: the first declared"
     );
     assert_eq!(e.handle(get(Some("gone"))).status, 404);
     assert_eq!(e.handle(get(Some("exists"))).status, 200);
-    assert_eq!(
-        e.handle(get(Some("other"))).status,
-        203,
-        "unknown state: stateless"
+    let unknown = e.handle(get(Some("other")));
+    assert_eq!(unknown.status, 404, "a state nothing declares: no answer");
+    assert!(
+        String::from_utf8_lossy(&unknown.body).contains("provider state is \"other\""),
+        "{:?}",
+        unknown.body
     );
     let e = Engine::new(
         vec![

@@ -3,6 +3,7 @@
 //! problem with file and line:column.
 
 mod inline;
+mod json_lenient;
 pub mod mountebank;
 pub mod openapi;
 pub mod pact;
@@ -10,6 +11,7 @@ pub mod wiremock;
 mod wiremock_keys;
 mod wiremock_matchers;
 mod wiremock_response;
+mod wiremock_webhook;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -99,6 +101,12 @@ pub struct Ctx<'a> {
     pub file: &'a Path,
     pub src: &'a str,
     pub problems: Vec<Diagnostic>,
+    /// The strict JSON that was parsed, when it differs from `src`
+    /// (a WireMock mapping with comments).
+    parsed: Option<&'a json_lenient::Lenient<'a>>,
+    /// An array of many stubs and its elements' spans, so `raw_value`
+    /// looks only inside one stub rather than scanning from the top.
+    elements: Option<(Vec<Seg>, Vec<std::ops::Range<usize>>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -107,7 +115,38 @@ impl<'a> Ctx<'a> {
             file,
             src,
             problems: Vec::new(),
+            parsed: None,
+            elements: None,
         }
+    }
+
+    /// For text parsed through `Lenient`: pointers are found in the parsed
+    /// text and reported at their place in `src`.
+    fn lenient(file: &'a Path, src: &'a str, parsed: &'a json_lenient::Lenient<'a>) -> Self {
+        Ctx {
+            parsed: Some(parsed),
+            ..Ctx::new(file, src)
+        }
+    }
+
+    /// The text of the value at `at`, as parsed (comments blanked out).
+    pub fn raw_value(&self, at: &[Seg]) -> Option<&str> {
+        let text: &str = self.parsed.map_or(self.src, |p| &p.text);
+        if let Some((prefix, spans)) = &self.elements {
+            if let (true, Some(Seg::Index(i))) = (at.starts_with(prefix), at.get(prefix.len())) {
+                let span = spans.get(*i)?.clone();
+                let inner = text.get(span.clone())?;
+                let r = json_pos::locate_value(inner, &at[prefix.len() + 1..])?;
+                return text.get(span.start + r.start..span.start + r.end);
+            }
+        }
+        json_pos::locate_value(text, at).and_then(|r| text.get(r))
+    }
+
+    /// Indexes the array at `prefix` (stubs) once, for `raw_value`.
+    pub fn index_elements(&mut self, prefix: &[Seg]) {
+        let text: &str = self.parsed.map_or(self.src, |p| &p.text);
+        self.elements = json_pos::elements(text, prefix).map(|e| (prefix.to_vec(), e));
     }
 
     pub fn err(&mut self, at: &[Seg], message: impl Into<String>) {
@@ -120,10 +159,15 @@ impl<'a> Ctx<'a> {
 
     fn push(&mut self, at: &[Seg], message: String, hint: Option<String>) {
         // Point at the deepest part of the pointer the text still has.
+        let text = self.parsed.map_or(self.src, |p| &p.text);
         let span = (0..=at.len())
             .rev()
-            .find_map(|n| json_pos::locate(self.src, &at[..n]))
+            .find_map(|n| json_pos::locate(text, &at[..n]))
             .unwrap_or(0..0);
+        let span = match self.parsed {
+            Some(p) => p.span_to_source(span),
+            None => span,
+        };
         let mut d = Diagnostic::at(self.file, self.src, span, message);
         if let Some(h) = hint {
             d = d.with_hint(h);

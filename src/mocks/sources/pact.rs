@@ -1,8 +1,10 @@
-//! Pact files (specification v2, v3 and v4; HTTP interactions only). Each
+//! Pact files (specification v1 to v4; HTTP interactions only). Each
 //! interaction becomes a stub answering its response when a request fits
 //! its request, loosened by the request's matching rules. A provider state
 //! is picked per request with the `X-Pact-Provider-State` header, or for the
-//! whole mock with `provider_state` in devenv.toml.
+//! whole mock with `provider_state` in devenv.toml; then only interactions
+//! declaring it answer. Otherwise the first declared interaction that fits
+//! answers. `pact-stub-server` is the reference for all of it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub fn load_path(root: &Path, path: &Path) -> Result<Vec<Stub>, Diagnostics> {
     problems.into_result(stubs)
 }
 
+/// The specification's major version; files without one (pact gem 1.x)
+/// are v1/v2 files, read the same way.
 fn spec_version(v: &Value) -> u32 {
     let m = &v["metadata"];
     let raw = m["pactSpecification"]["version"]
@@ -72,12 +76,18 @@ pub fn load_text(file: &Path, src: &str) -> Result<Vec<Stub>, Diagnostics> {
                 Some(_) => continue, // messages are not HTTP
             }
         }
-        if let Some(s) = interaction(it, &at, &mut ctx, version, &name) {
+        if let Some(mut s) = interaction(it, &at, &mut ctx, version, &name) {
+            // Declaration order decides among interactions that all fit.
+            s.specificity = FIRST_DECLARED.saturating_sub(i as u32);
             stubs.push(s);
         }
     }
     Diagnostics(ctx.problems).into_result(stubs)
 }
+
+/// Pact interactions rank above other stubs of equal priority, and the
+/// first declared above later ones (the engine tries higher specificity first).
+const FIRST_DECLARED: u32 = 1 << 24;
 
 fn k(at: &[Seg], key: &str) -> Vec<Seg> {
     let mut v = at.to_vec();
@@ -141,6 +151,7 @@ fn interaction(
             .and_then(Value::as_str)
             .map(|m| m.to_ascii_uppercase()),
         query_exact: true,
+        soft_headers: true,
         ..Default::default()
     };
     let path = req.get("path").and_then(Value::as_str).unwrap_or("/");
@@ -188,15 +199,7 @@ fn interaction(
             Some(set) => {
                 pact_rules::string_matcher(&set, values.first().map_or("", String::as_str))
             }
-            None => StringMatcher::And(
-                values
-                    .iter()
-                    .map(|v| StringMatcher::EqualTo {
-                        value: v.clone(),
-                        case_insensitive: false,
-                    })
-                    .collect(),
-            ),
+            None => StringMatcher::Values(values),
         };
         p.query.push((name, m));
     }
@@ -226,7 +229,20 @@ fn interaction(
             p.headers.push((hn, m));
         }
     }
-    if let Some(body) = req.get("body") {
+    // pact-stub-server never looks at the body of a GET or HEAD.
+    let body = match p.method.as_deref() {
+        Some("GET" | "HEAD") => None,
+        _ => req.get("body"),
+    };
+    if let Some(bytes) = body.and_then(|b| binary(b, version)) {
+        match bytes {
+            Ok(b) => p.body.push(BodyMatcher::Binary(Bytes::from(b))),
+            Err(e) => {
+                ctx.err(&k(&k(&rat, "body"), "content"), e);
+                ok = false;
+            }
+        }
+    } else if let Some(body) = body {
         let expected = if version >= 4 {
             v4_content(body)
         } else {
@@ -249,18 +265,7 @@ fn interaction(
             });
         }
     }
-    p.provider_state = match version {
-        2 => it
-            .get("providerState")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        _ => it
-            .get("providerStates")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(|s| s["name"].as_str())
-            .map(str::to_string),
-    };
+    p.provider_states = Some(provider_states(it));
     let response = response(it.get("response"), &k(at, "response"), ctx, version)?;
     if !ok || ctx.problems.len() > before {
         return None;
@@ -270,7 +275,7 @@ fn interaction(
         "name": desc,
         "request": {"method": p.method.clone().unwrap_or("ANY".into()), "urlPath": path},
         "response": {"status": response.status},
-        "metadata": {"pact": file, "providerState": p.provider_state},
+        "metadata": {"pact": file, "providerStates": p.provider_states},
     });
     let id = stable_id(&format!("{source}\n{it}"));
     let mut json = json;
@@ -305,6 +310,47 @@ fn any_case(value: &str) -> String {
         .collect()
 }
 
+/// Headers whose comma-separated values are several values, as
+/// pact-stub-server (pact_models) splits them when a file gives one string.
+const MULTI_VALUE_HEADERS: &[&str] = &[
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "accept-ranges",
+    "access-control-allow-headers",
+    "access-control-allow-methods",
+    "access-control-expose-headers",
+    "access-control-request-headers",
+    "allow",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "expect",
+    "if-match",
+    "if-none-match",
+    "pragma",
+    "proxy-authenticate",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "vary",
+    "via",
+    "warning",
+    "www-authenticate",
+    "x-forwarded-for",
+];
+
+fn split_header(name: &str, value: &str) -> Vec<String> {
+    if MULTI_VALUE_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        value.split(',').map(|v| v.trim().to_string()).collect()
+    } else {
+        vec![value.trim().to_string()]
+    }
+}
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::Array(a) => a.iter().map(crate::mocks::json_text::json_text).collect(),
@@ -312,20 +358,43 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-/// A v4 body `{"content": ..., "contentType": ..., "encoded": ...}` as the
-/// value it stands for (JSON stays JSON, text becomes a string).
+/// The states an interaction declares: v3+ `providerStates` names, or the
+/// single v1/v2 `providerState` (`provider_state` as the Ruby pact gem and
+/// older pact-jvm write it). Read in every version, as pact-stub-server does.
+fn provider_states(it: &Value) -> Vec<String> {
+    if let Some(list) = it.get("providerStates").and_then(Value::as_array) {
+        return list
+            .iter()
+            .filter_map(|s| s["name"].as_str().map(str::to_string))
+            .collect();
+    }
+    ["providerState", "provider_state"]
+        .iter()
+        .find_map(|k| it.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .map(|s| vec![s.to_string()])
+        .unwrap_or_default()
+}
+
+/// A v4 body `{"content": "...", "encoded": "base64"}` as its bytes, which
+/// are served and compared as they are (an image, a PDF...).
+fn binary(b: &Value, version: u32) -> Option<Result<Vec<u8>, String>> {
+    use base64::Engine as _;
+    if version < 4 || !(b["encoded"] == Value::String("base64".into()) || b["encoded"] == true) {
+        return None;
+    }
+    let s = b.get("content")?.as_str()?;
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .map_err(|e| format!("the body is marked base64 but is not: {e}")),
+    )
+}
+
+/// A v4 body `{"content": ..., "contentType": ..., "encoded": false}` as
+/// the value it stands for (JSON stays JSON, text becomes a string).
 fn v4_content(b: &Value) -> Value {
     match b.get("content") {
-        Some(Value::String(s))
-            if b["encoded"] == Value::String("base64".into())
-                || b["encoded"] == Value::Bool(true) =>
-        {
-            use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .unwrap_or_default();
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        }
         Some(c) => c.clone(),
         None => b.clone(),
     }
@@ -356,7 +425,11 @@ fn response(r: Option<&Value>, at: &[Seg], ctx: &mut Ctx<'_>, version: u32) -> O
         .and_then(Value::as_object)
         .unwrap_or(&empty)
     {
-        for value in strings(v) {
+        let values = match v {
+            Value::String(s) => split_header(name, s),
+            other => strings(other),
+        };
+        for value in values {
             if let (Ok(n), Ok(v)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(&value),
@@ -365,14 +438,38 @@ fn response(r: Option<&Value>, at: &[Seg], ctx: &mut Ctx<'_>, version: u32) -> O
             }
         }
     }
-    if let Some(b) = r.get("body") {
+    let binary_body = r.get("body").and_then(|b| binary(b, version));
+    if let Some(bytes) = binary_body {
+        match bytes {
+            Ok(b) => out.body = Bytes::from(b),
+            Err(e) => {
+                let mut p = at.to_vec();
+                p.push(Seg::Key("body".into()));
+                ctx.err(&p, e);
+                return None;
+            }
+        }
+        if let Some(ct) = r["body"]["contentType"].as_str() {
+            if !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
+                if let Ok(v) = HeaderValue::from_str(ct) {
+                    headers.push((CONTENT_TYPE, v));
+                }
+            }
+        }
+    } else if let Some(b) = r.get("body") {
         let body = if version >= 4 {
             v4_content(b)
         } else {
             b.clone()
         };
         out.body = match &body {
-            Value::String(s) => Bytes::from(s.clone()),
+            Value::String(s) => {
+                // As pact-stub-server: a text body without a declared type is text/plain.
+                if !s.is_empty() && !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {
+                    headers.push((CONTENT_TYPE, HeaderValue::from_static("text/plain")));
+                }
+                Bytes::from(s.clone())
+            }
             Value::Null => Bytes::new(),
             other => {
                 if !headers.iter().any(|(n, _)| n == CONTENT_TYPE) {

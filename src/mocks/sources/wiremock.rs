@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use hyper::header::HeaderName;
 use serde_json::{Map, Value};
 
+use super::json_lenient::Lenient;
 use super::wiremock_keys::{key, unknown_keys, REQUEST_KEYS, STUB_KEYS};
 use super::wiremock_matchers::{anchored, body_matcher, named_matchers};
 use super::wiremock_response::response;
-use super::{json_syntax, read, stable_id, BodyDir, Ctx};
+use super::{read, stable_id, BodyDir, Ctx};
 use crate::diagnostic::Diagnostics;
 use crate::mocks::json_pos::Seg;
 use crate::mocks::path_template::PathTemplate;
@@ -83,8 +84,10 @@ fn load_text_named(
     src: &str,
     body_dir: &BodyDir,
 ) -> Result<Vec<Stub>, Diagnostics> {
-    let v: Value = serde_json::from_str(src).map_err(|e| json_syntax(file, src, &e))?;
-    let mut ctx = Ctx::new(file, src);
+    // `//` and `/* */` comments and single quotes, as WireMock's Jackson allows.
+    let parsed = Lenient::new(src);
+    let v: Value = serde_json::from_str(&parsed.text).map_err(|e| parsed.syntax(file, src, &e))?;
+    let mut ctx = Ctx::lenient(file, src, &parsed);
     let list: Vec<(Vec<Seg>, &Value)> = match &v {
         Value::Array(a) => a
             .iter()
@@ -114,6 +117,10 @@ fn load_text_named(
             Vec::new()
         }
     };
+    if list.len() > 1 {
+        let prefix = &list[0].0[..list[0].0.len() - 1];
+        ctx.index_elements(prefix);
+    }
     let name = shown.display().to_string();
     let mut stubs = Vec::new();
     for (i, (at, x)) in list.iter().enumerate() {
@@ -177,9 +184,13 @@ pub fn compile(
         required: str_of("requiredScenarioState"),
         new_state: str_of("newScenarioState"),
     });
-    let (req, resp) = (req?, resp?);
+    let hooks = super::wiremock_webhook::webhooks(obj, at, ctx);
+    let (req, mut resp, hooks) = (req?, resp?, hooks?);
     if !ok {
         return None;
+    }
+    if !hooks.is_empty() {
+        resp.template.get_or_insert_with(Default::default).webhooks = hooks;
     }
     let id = str_of("id")
         .or_else(|| str_of("uuid"))

@@ -57,6 +57,14 @@ pub fn string_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<String
     let Some(op) = ops.first() else {
         return Some(StringMatcher::Present);
     };
+    if let Some(second) = ops.get(1) {
+        ctx.err_hint(
+            &key(at, second),
+            format!("`{op}` and `{second}` in one matcher"),
+            "a matcher object holds one matcher: use `and` or `or` to combine them",
+        );
+        return None;
+    }
     let oat = key(at, op);
     if !STRING_MATCHERS.contains(&op.as_str()) {
         unknown_keys(
@@ -131,7 +139,14 @@ pub(super) fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<B
         "caseInsensitive",
         "enablePlaceholders",
     ];
-    let op = o.keys().find(|k| !extra.contains(&k.as_str()))?;
+    let Some(op) = o.keys().find(|k| !extra.contains(&k.as_str())) else {
+        ctx.err_hint(
+            at,
+            "a body pattern needs a matcher",
+            format!("body matchers are: {}", BODY_MATCHERS.join(", ")),
+        );
+        return None;
+    };
     let oat = key(at, op);
     match op.as_str() {
         "equalToJson" => {
@@ -162,6 +177,9 @@ pub(super) fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<B
                     };
                     let mut rest = inner.clone();
                     rest.remove("expression");
+                    if rest.contains_key("equalToJson") {
+                        return json_path_equal_to_json(expr, &Value::Object(rest), &oat, ctx);
+                    }
                     (
                         expr.to_string(),
                         Some(string_matcher(&Value::Object(rest), &oat, ctx)?),
@@ -192,6 +210,36 @@ pub(super) fn body_matcher(v: &Value, at: &[Seg], ctx: &mut Ctx<'_>) -> Option<B
                 &[BODY_MATCHERS, &extra].concat(),
                 "body pattern",
             );
+            None
+        }
+    }
+}
+
+/// `{"matchesJsonPath": {"expression": ..., "equalToJson": ..., flags}}`.
+fn json_path_equal_to_json(
+    expr: &str,
+    rest: &Value,
+    at: &[Seg],
+    ctx: &mut Ctx<'_>,
+) -> Option<BodyMatcher> {
+    let Some(BodyMatcher::EqualToJson {
+        value,
+        ignore_array_order,
+        ignore_extra,
+    }) = body_matcher(rest, at, ctx)
+    else {
+        return None;
+    };
+    match JsonPath::parse(expr) {
+        Ok(path) => Some(BodyMatcher::JsonPathEqualToJson {
+            path,
+            raw: expr.to_string(),
+            value,
+            ignore_array_order,
+            ignore_extra,
+        }),
+        Err(e) => {
+            ctx.err(&key(at, "expression"), e);
             None
         }
     }

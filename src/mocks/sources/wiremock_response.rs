@@ -36,10 +36,51 @@ pub(super) fn response(
             }
         }
     }
-    let templated = r
-        .get("transformers")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("response-template")));
+    let mut templated = false;
+    if let Some(t) = r.get("transformers") {
+        let tat = key(at, "transformers");
+        match t.as_array() {
+            None => {
+                ctx.err(&tat, "`transformers` must be an array of names");
+                ok = false;
+            }
+            Some(list) => {
+                for (i, x) in list.iter().enumerate() {
+                    let mut iat = tat.clone();
+                    iat.push(Seg::Index(i));
+                    match x.as_str() {
+                        Some("response-template") => templated = true,
+                        other => {
+                            ctx.err_hint(
+                                &iat,
+                                format!(
+                                    "transformer {} is not supported by devenv's mock server",
+                                    other.map_or(x.to_string(), |s| format!("`{s}`"))
+                                ),
+                                "only `response-template` is built in; remove the others, or run the real WireMock with that extension",
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut reason = None;
+    if let Some(m) = r.get("statusMessage") {
+        match m.as_str() {
+            Some(text) if hyper::ext::ReasonPhrase::try_from(text.as_bytes().to_vec()).is_ok() => {
+                reason = Some(text.to_string())
+            }
+            _ => {
+                ctx.err(
+                    &key(at, "statusMessage"),
+                    "`statusMessage` must be a one-line string of printable characters",
+                );
+                ok = false;
+            }
+        }
+    }
     let mut headers = Vec::new();
     let mut header_templates = Vec::new();
     if let Some(h) = r.get("headers") {
@@ -97,7 +138,14 @@ pub(super) fn response(
             Value::String(s) => text_body = Some(s.clone()),
             other => text_body = Some(other.to_string()),
         },
-        Some("jsonBody") => text_body = Some(r["jsonBody"].to_string()),
+        // Written back as in the file (key order, numbers), as WireMock does.
+        Some("jsonBody") => {
+            text_body = Some(
+                ctx.raw_value(&key(at, "jsonBody"))
+                    .and_then(crate::mocks::json_pos::compact)
+                    .unwrap_or_else(|| r["jsonBody"].to_string()),
+            )
+        }
         Some("base64Body") => {
             use base64::Engine as _;
             match r["base64Body"]
@@ -190,10 +238,12 @@ pub(super) fn response(
         };
     }
     out.headers = Arc::new(headers);
-    if body_template.is_some() || !header_templates.is_empty() {
+    if body_template.is_some() || !header_templates.is_empty() || reason.is_some() {
         out.template = Some(ResponseTemplate {
             body: body_template,
             headers: header_templates,
+            reason,
+            webhooks: Vec::new(),
         });
     }
     ok.then_some(out)

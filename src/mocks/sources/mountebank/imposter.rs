@@ -102,6 +102,8 @@ impl Imposter {
                 body: Bytes::new(),
                 delay: None,
                 fault,
+                reason: None,
+                webhooks: Vec::new(),
                 log: format!("{} {url} -> fault {which}", req.method),
             };
         };
@@ -135,6 +137,8 @@ impl Imposter {
                     body,
                     delay: (!wait.is_zero()).then_some(wait),
                     fault: None,
+                    reason: None,
+                    webhooks: Vec::new(),
                     log: format!("{} {url} -> {status} {which}", req.method),
                 }
             }
@@ -167,6 +171,8 @@ fn error(method: &str, url: &str, message: &str) -> Reply {
         body: Bytes::from(body),
         delay: None,
         fault: None,
+        reason: None,
+        webhooks: Vec::new(),
         log: format!("{method} {url} -> 500 {message}"),
     }
 }
