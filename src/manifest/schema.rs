@@ -279,6 +279,9 @@ pub struct MockDef {
     pub openapi: Option<Spanned<String>>,
     /// Pact provider state to serve when a request does not pick one by header.
     pub provider_state: Option<String>,
+    /// Where the admin API lives (default `/__admin`), moved when a spec
+    /// serves paths there.
+    pub admin_prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub routes: Vec<Spanned<RouteDef>>,
 }
@@ -508,6 +511,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "pact",
             "openapi",
             "provider_state",
+            "admin_prefix",
             "routes",
         ],
         ["mocks", _, "routes", _] => &[

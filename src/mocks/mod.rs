@@ -79,6 +79,12 @@ pub fn check(manifest: &Manifest) -> Diagnostics {
     all.sorted()
 }
 
+/// What the mocks' files do that devenv serves differently from what they
+/// say, as warnings with file and line:column (they fail nothing).
+pub fn warnings(manifest: &Manifest) -> Vec<crate::diagnostic::Diagnostic> {
+    manifest.mocks.iter().flat_map(sources::warnings).collect()
+}
+
 /// The stubs of one mock, compiled, for tests and tools that drive the
 /// engine directly.
 pub fn engine_for(mock: &crate::manifest::Mock) -> Result<Engine, Diagnostics> {
