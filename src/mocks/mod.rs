@@ -14,6 +14,7 @@ mod lifecycle;
 mod matching;
 mod pact_rules;
 mod path_template;
+mod record;
 mod request;
 mod server;
 mod sources;
@@ -28,6 +29,7 @@ pub use lifecycle::{
     check_ports, down, health, log_path, port_for, recorded, status, up, MockStatus, PortPair,
     UpRequest,
 };
+pub use record::{record, RecordError, RecordOptions, Recorded};
 pub use request::Request;
 pub use server::{serve, ServeOptions};
 
