@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::openapi_order::js_entries;
 use super::openapi_sample::{sample, TooComplex};
-use super::openapi_stubs::{op_stubs, Answer, Op, Resp, RespKind};
+use super::openapi_stubs::{op_stubs, Answer, Op, Patterns, Resp, RespKind};
 use super::{json_syntax, read};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::mocks::stub::Stub;
@@ -158,6 +158,7 @@ impl<'a> Spec<'a> {
             }
         };
         let mut stubs = Vec::new();
+        let mut pats = Patterns::default();
         for (path, item) in paths.into_iter().flatten() {
             if !path.starts_with('/') {
                 self.err(
@@ -188,7 +189,7 @@ impl<'a> Spec<'a> {
                     self.warnings.push(d.as_warning());
                 }
                 if let Some(o) = self.operation(path, method, op) {
-                    stubs.extend(op_stubs(&o));
+                    stubs.extend(op_stubs(&o, &mut pats));
                 }
             }
         }

@@ -30,6 +30,7 @@ pub fn sample(doc: &Value, schema: &Value) -> Result<Option<Value>, TooComplex> 
         ticks: TICKS,
         open_refs: Vec::new(),
         seen: Vec::new(),
+        nesting: 0,
     };
     s.traverse(&top, None, None).map(|r| r.value)
 }
@@ -44,7 +45,13 @@ struct Sampler<'a> {
     open_refs: Vec<String>,
     /// Schemas on the way down, by address (as the sampler's stack).
     seen: Vec<*const Value>,
+    /// How deep the walk is: a chain of thousands of `$ref`s or `oneOf`s
+    /// would otherwise overflow the stack before the ticks run out.
+    nesting: usize,
 }
+
+/// Deeper than this is too complex (Prism's own limit is its ticks).
+const MAX_NESTING: usize = 200;
 
 /// Where a schema sits: its property name and depth (JavaScript's context).
 #[derive(Clone, Copy)]
@@ -127,8 +134,13 @@ impl<'a> Sampler<'a> {
         if self.seen.contains(&ptr) {
             return Ok(circular(infer(schema, over).as_deref()));
         }
+        if self.nesting >= MAX_NESTING {
+            return Err(TooComplex);
+        }
         self.seen.push(ptr);
+        self.nesting += 1;
         let out = self.inner(schema, ctx, over);
+        self.nesting -= 1;
         // As the sampler: only a schema reached with a context is popped.
         if ctx.is_some() {
             self.seen.pop();
@@ -189,6 +201,7 @@ impl<'a> Sampler<'a> {
                 ticks: self.ticks,
                 open_refs: self.open_refs.clone(),
                 seen: Vec::new(),
+                nesting: self.nesting,
             };
             let res = inner.traverse(&merged, ctx, None);
             self.ticks = inner.ticks;
@@ -237,6 +250,7 @@ impl<'a> Sampler<'a> {
                 ticks: self.ticks,
                 open_refs: self.open_refs.clone(),
                 seen: Vec::new(),
+                nesting: self.nesting,
             };
             let r = inner.traverse(&into, None, over);
             self.ticks = inner.ticks;
@@ -513,6 +527,23 @@ mod tests {
             "B": {"type": "array", "minItems": 1000, "items": {"type": "string"}}}}});
         assert_eq!(
             sample(&doc, &json!({"$ref": "#/components/schemas/A"})),
+            Err(TooComplex)
+        );
+    }
+
+    #[test]
+    fn a_long_chain_of_refs_is_too_complex_not_a_stack_overflow() {
+        let mut schemas = serde_json::Map::new();
+        for i in 0..5000 {
+            schemas.insert(
+                format!("S{i}"),
+                json!({"oneOf": [{"$ref": format!("#/components/schemas/S{}", i + 1)}]}),
+            );
+        }
+        schemas.insert("S5000".into(), json!({"type": "string"}));
+        let doc = json!({"components": {"schemas": schemas}});
+        assert_eq!(
+            sample(&doc, &json!({"$ref": "#/components/schemas/S0"})),
             Err(TooComplex)
         );
     }

@@ -12,13 +12,14 @@
 //!
 //! Prism's own errors come as `application/problem+json`, as Prism sends
 //! them. A code the operation does not declare reaches `default` or a range
-//! only when it is a registered HTTP status (hyper knows its reason).
+//! only when it is one of [`REACHABLE`] (the statuses clients ask for):
+//! each is a stub per operation, and a big spec has thousands.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use hyper::StatusCode;
 use regex::Regex;
 use serde_json::json;
 
@@ -82,24 +83,40 @@ fn token(key: &str, value: &str) -> String {
     format!(r"(?:^|[,;\s]){key}={value}(?:$|[,;\s])")
 }
 
-fn has(key: &str, value: &str) -> StringMatcher {
-    StringMatcher::Matches(Regex::new(&token(key, value)).expect("escaped"))
+/// The `Prefer` regexes of one spec, each compiled once: a spec with
+/// thousands of operations shares a few hundred (one per code and example
+/// name), and a `Regex` clone is a reference count.
+#[derive(Default)]
+pub struct Patterns(HashMap<String, Regex>);
+
+impl Patterns {
+    fn re(&mut self, pattern: String) -> Regex {
+        self.0
+            .entry(pattern)
+            .or_insert_with_key(|p| Regex::new(p).expect("escaped"))
+            .clone()
+    }
+
+    fn has(&mut self, key: &str, value: &str) -> StringMatcher {
+        StringMatcher::Matches(self.re(token(key, value)))
+    }
+
+    /// No `key=` token (or no `Prefer` header at all).
+    fn lacks(&mut self, key: &str) -> StringMatcher {
+        StringMatcher::Or(vec![
+            StringMatcher::Absent,
+            StringMatcher::DoesNotMatch(self.re(format!(r"(?:^|[,;\s]){key}="))),
+        ])
+    }
 }
 
-/// No `key=` token (or no `Prefer` header at all).
-fn lacks(key: &str) -> StringMatcher {
-    StringMatcher::Or(vec![
-        StringMatcher::Absent,
-        StringMatcher::DoesNotMatch(Regex::new(&format!(r"(?:^|[,;\s]){key}=")).expect("plain")),
-    ])
-}
-
-fn registered(c: u16) -> bool {
-    StatusCode::from_u16(c)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .is_some()
-}
+/// The codes `Prefer: code=` reaches through `default` or a range when the
+/// operation does not declare them. Prism takes any code; each one here is
+/// a stub per operation, so the list is the statuses clients ask for.
+const REACHABLE: &[u16] = &[
+    200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 406, 409, 410, 412, 415, 422, 429,
+    500, 501, 502, 503, 504,
+];
 
 /// The status Prism answers a response with when no code was asked for.
 fn own_status(k: RespKind) -> u16 {
@@ -141,7 +158,7 @@ fn targets(rs: &[Resp]) -> Vec<(u16, usize)> {
         })
         .collect();
     if wide {
-        codes.extend((100..=599).filter(|c| registered(*c)));
+        codes.extend(REACHABLE);
     }
     codes.sort_unstable();
     codes.dedup();
@@ -171,7 +188,7 @@ fn problem(kind: &str, title: &str, status: u16, detail: &str) -> Answer {
 }
 
 /// The stubs for one operation, most particular first (lower priority).
-pub fn op_stubs(op: &Op) -> Vec<Stub> {
+pub fn op_stubs(op: &Op, pats: &mut Patterns) -> Vec<Stub> {
     let rs = &op.responses;
     let Some(d) = default_index(rs) else {
         return Vec::new();
@@ -201,8 +218,8 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
                     format!("code={c} example={e}"),
                     1,
                     vec![
-                        has("code", &c.to_string()),
-                        has("example", &regex::escape(e)),
+                        pats.has("code", &c.to_string()),
+                        pats.has("example", &regex::escape(e)),
                     ],
                     *c,
                     a,
@@ -213,8 +230,8 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
     // 2: an example of the default response (also when the asked code's
     // response lacks it, as long as the code itself is declared).
     let code_ok = StringMatcher::Or(vec![
-        lacks("code"),
-        StringMatcher::Matches(Regex::new(&token("code", &any_declared)).expect("digits")),
+        pats.lacks("code"),
+        StringMatcher::Matches(pats.re(token("code", &any_declared))),
     ]);
     let d_status = own_status(rs[d].kind);
     for a in &rs[d].answers {
@@ -222,7 +239,7 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
             add(
                 format!("example={e}"),
                 2,
-                vec![has("example", &regex::escape(e)), code_ok.clone()],
+                vec![pats.has("example", &regex::escape(e)), code_ok.clone()],
                 d_status,
                 a,
             );
@@ -233,7 +250,7 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
         add(
             format!("code={c}"),
             3,
-            vec![has("code", &c.to_string()), lacks("example")],
+            vec![pats.has("code", &c.to_string()), pats.lacks("example")],
             *c,
             &rs[*i].answers[0],
         );
@@ -242,7 +259,7 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
     add(
         String::new(),
         5,
-        vec![lacks("code"), lacks("example")],
+        vec![pats.lacks("code"), pats.lacks("example")],
         d_status,
         &rs[d].answers[0],
     );
@@ -256,7 +273,10 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
     add(
         "code=declared example=unknown".into(),
         6,
-        vec![has("code", &any_declared), has("example", r"[^,;\s]*")],
+        vec![
+            pats.has("code", &any_declared),
+            pats.has("example", r"[^,;\s]*"),
+        ],
         500,
         &p500,
     );
@@ -269,14 +289,14 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
     add(
         "example=unknown".into(),
         6,
-        vec![has("example", r"[^,;\s]*"), lacks("code")],
+        vec![pats.has("example", r"[^,;\s]*"), pats.lacks("code")],
         404,
         &p404,
     );
     add(
         "example=unknown code=undeclared".into(),
         7,
-        vec![has("example", r"[^,;\s]*")],
+        vec![pats.has("example", r"[^,;\s]*")],
         404,
         &p404,
     );
@@ -289,11 +309,21 @@ pub fn op_stubs(op: &Op) -> Vec<Stub> {
     add(
         "code=undeclared".into(),
         7,
-        vec![has("code", r"[^,;\s]*"), lacks("example")],
+        vec![pats.has("code", r"[^,;\s]*"), pats.lacks("example")],
         404,
         &undeclared,
     );
     out
+}
+
+/// The response as the admin API lists it: a long body by its size only,
+/// so a spec's many stubs do not each hold a copy.
+fn admin_response(status: u16, body: &[u8]) -> serde_json::Value {
+    if body.len() <= 1024 {
+        json!({"status": status, "body": String::from_utf8_lossy(body)})
+    } else {
+        json!({"status": status, "bodyBytes": body.len()})
+    }
 }
 
 struct StubSpec<'s> {
@@ -343,7 +373,7 @@ fn stub(op: &Op, s: StubSpec) -> Stub {
         json: json!({
             "id": id, "name": label, "priority": s.priority,
             "request": {"method": op.method, "urlPathTemplate": op.path},
-            "response": {"status": s.status, "body": String::from_utf8_lossy(&s.answer.body)},
+            "response": admin_response(s.status, &s.answer.body),
         }),
         id,
         name: op.operation_id.map(str::to_string),
@@ -411,7 +441,7 @@ mod tests {
     }
 
     #[test]
-    fn codes_reach_ranges_and_default_only_when_registered() {
+    fn codes_reach_ranges_and_default_only_when_common() {
         let rs = vec![
             resp("200", RespKind::Exact(200), &[]),
             resp("4XX", RespKind::Range(4), &[]),
