@@ -270,3 +270,25 @@ fn recorded_mappings_replay_without_the_upstream_and_never_hold_credentials() {
         assert_eq!((s, b), (want_s, want_b), "WireMock replaying {r:?}");
     }
 }
+
+#[test]
+fn record_refuses_a_bad_upstream_a_file_target_and_an_unknown_mock_before_listening() {
+    let env = TestEnv::new().manifest("[project]\nname = \"rec2\"\n[mocks.a]\nport = \"auto\"\n");
+    env.run(["mock", "record", "a", "--upstream", "ftp://example.com"])
+        .code(2)
+        .stderr_has("is not an http:// or https:// URL");
+    let file_target = TestEnv::new()
+        .manifest(
+            "[project]\nname = \"rec3\"\n[mocks.b]\nport = \"auto\"\nwiremock = \"one.json\"\n",
+        )
+        .file("one.json", "{\"mappings\": []}");
+    file_target
+        .run(["mock", "record", "b", "--upstream", "http://127.0.0.1:9"])
+        .code(2)
+        .stderr_has("`wiremock` names a file");
+    file_target
+        .run(["mock", "record", "nope", "--upstream", "http://127.0.0.1:9"])
+        .code(2)
+        .stderr_has("there is no mock named `nope`");
+    assert!(!env.exists("mocks"), "{:?}", env.repo_files());
+}
