@@ -180,6 +180,20 @@ impl From<MockError> for Error {
     }
 }
 
+/// A bad `--upstream` is bad input (exit 2); a recording that cannot be
+/// written is a failed operation.
+impl From<crate::mocks::RecordError> for Error {
+    fn from(e: crate::mocks::RecordError) -> Self {
+        use crate::mocks::RecordError;
+        let hint = e.hint();
+        match e {
+            RecordError::Mock(m) => m.into(),
+            RecordError::BadUpstream(_) => Error::usage(e.to_string(), hint),
+            other => Error::failed_with(other, hint),
+        }
+    }
+}
+
 /// A working directory leading out of the repository is bad input (exit
 /// 2), as for every path; a process that never gets ready, or cannot be
 /// started, is a failed operation (exit 1).

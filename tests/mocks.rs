@@ -9,7 +9,8 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use common::{
-    copy_dir, free_port, http_request, try_http, wait_until, wait_until_alive, Headers, TestEnv,
+    copy_dir, free_port, http_get, http_request, try_http, wait_until, wait_until_alive, Headers,
+    TestEnv,
 };
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mocks");
@@ -723,12 +724,13 @@ fn openapi_3_0_json_generates_bodies_through_refs_allof_and_oneof() {
     let v: serde_json::Value = serde_json::from_str(&b).unwrap();
     assert_eq!(
         v,
+        // Prism's sampler's values (tests/mocks_openapi_reference.rs).
         serde_json::json!({
-            "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-            "created": "2024-01-01T00:00:00Z",
+            "id": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
+            "created": "2019-08-24T14:15:22Z",
             "status": "open",
             "total": 1.5,
-            "lines": ["3fa85f64-5717-4562-b3fc-2c963f66afa6"]
+            "lines": ["497f6eca-6276-4993-bfeb-53cbbbba6f08"]
         })
     );
     let (s, _, b) = http(m.port, "DELETE", "/orders/abc", &[], "");
@@ -808,4 +810,48 @@ fn a_path_regex_shows_as_written_not_with_doubled_slashes() {
          - path /v3/x does not match regex `/v2/.*`\n     \
          - header x-id: wanted matches regex `/a/.*`, got nothing\n"
     );
+}
+
+/// A spec whose paths are under `/__admin` was served by the admin API
+/// without a word. It is a warning at the path, and `admin_prefix` moves
+/// the admin API so the spec's own answer comes back.
+#[test]
+fn a_spec_under_the_admin_prefix_warns_and_admin_prefix_moves_the_admin_api() {
+    let spec = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /__admin/things:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              example: {things: []}\n";
+    let env = TestEnv::new()
+        .manifest(
+            "[project]\nname = \"adm\"\n[mocks.api]\nport = \"auto\"\nopenapi = \"spec.yaml\"\n",
+        )
+        .file("spec.yaml", spec);
+    env.run(["validate"])
+        .success()
+        .stderr_has("warning: path `/__admin/things` is under the mock's admin API (`/__admin`)")
+        .stderr_has("spec.yaml:4:3")
+        .stderr_has("admin_prefix = \"/__devenv\"");
+
+    env.write(
+        "devenv.toml",
+        "[project]\nname = \"adm\"\n[mocks.api]\nport = \"auto\"\nopenapi = \"spec.yaml\"\nadmin_prefix = \"/__devenv\"\n",
+    );
+    env.run(["validate"]).success().stderr_lacks("warning");
+    env.run(["up", "--only", "mocks"]).success();
+    let url = common::mock_url(&env, "api");
+    assert_eq!(
+        http_get(&format!("{url}/__admin/things")).2,
+        r#"{"things":[]}"#
+    );
+    assert_eq!(http_get(&format!("{url}/__devenv/health")).0, 200);
+    assert_eq!(http_get(&format!("{url}/__devenv/mappings")).0, 200);
+    env.run(["down"]).success();
+}
+
+#[test]
+fn a_bad_admin_prefix_is_refused_at_its_span() {
+    let env = TestEnv::new().manifest(
+        "[project]\nname = \"adm2\"\n[mocks.api]\nport = \"auto\"\nadmin_prefix = \"__devenv/\"\n[[mocks.api.routes]]\npath = \"/v\"\n",
+    );
+    env.run(["validate"])
+        .code(2)
+        .stderr_has("`admin_prefix` must start with `/`")
+        .stderr_has("devenv.toml:5:16");
 }

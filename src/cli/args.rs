@@ -322,6 +322,18 @@ pub enum MockCommand {
         #[arg(long = "bind", hide = true)]
         bind: Vec<std::net::IpAddr>,
     },
+    /// Proxy the mock's port to the real upstream; on Ctrl-C write what was
+    /// seen as WireMock mappings into the mock's `wiremock` dir
+    Record {
+        /// The mock's name from [mocks.NAME]
+        name: String,
+        /// The real service, e.g. https://api.example.com
+        #[arg(long)]
+        upstream: String,
+        /// Port to listen on (default: the mock's `port`, or its kept auto port)
+        #[arg(long, hide = true)]
+        port: Option<u16>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,17 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 /// Reads and checks the manifest at `path` (absolute or relative to the
 /// working directory), with the repository's own stacks.
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    load_with(path, None)
+}
+
+/// As [`load`], for `devenv mock record NAME`: that mock's `wiremock` dir
+/// (default `mocks/NAME`) is where the recording will be written, so it may
+/// be missing or empty.
+pub fn load_for_recording(path: &Path, mock: &str) -> Result<Manifest, ManifestError> {
+    load_with(path, Some(mock))
+}
+
+fn load_with(path: &Path, recording: Option<&str>) -> Result<Manifest, ManifestError> {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let source = crate::fsread::read_limited(&path).map_err(|e| {
         if e.is_not_found() {
@@ -74,18 +85,28 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
     })?;
     let root = path.parent().unwrap_or(Path::new("."));
     let stacks = Stacks::load(root).map_err(ManifestError::Invalid)?;
-    parse(&path, &source, &stacks).map_err(ManifestError::Invalid)
+    parse_with(&path, &source, &stacks, recording).map_err(ManifestError::Invalid)
 }
 
 /// Parses and checks manifest text; `path` is used for messages and as the
 /// base of relative paths.
 pub fn parse(path: &Path, source: &str, stacks: &Stacks) -> Result<Manifest, Diagnostics> {
+    parse_with(path, source, stacks, None)
+}
+
+fn parse_with(
+    path: &Path,
+    source: &str,
+    stacks: &Stacks,
+    recording: Option<&str>,
+) -> Result<Manifest, Diagnostics> {
     let (raw, mut problems) = load::read_manifest(path, source)?;
     let resolved = resolve::resolve(resolve::ResolveInput {
         path,
         source,
         raw,
         stacks,
+        recording,
     });
     match resolved {
         Ok(m) if problems.is_empty() => Ok(m),

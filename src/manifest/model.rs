@@ -236,8 +236,13 @@ pub struct Mock {
     /// A mountebank imposter file; it answers every request of the mock.
     pub mountebank: Option<PathBuf>,
     pub provider_state: Option<String>,
+    /// The admin API's path prefix: `/__admin` unless `admin_prefix` moves it.
+    pub admin_prefix: String,
     pub routes: Vec<Route>,
 }
+
+/// Where the admin API answers unless a mock moves it.
+pub const DEFAULT_ADMIN_PREFIX: &str = "/__admin";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {

@@ -281,6 +281,9 @@ pub struct MockDef {
     pub mountebank: Option<Spanned<String>>,
     /// Pact provider state to serve when a request does not pick one by header.
     pub provider_state: Option<String>,
+    /// Where the admin API lives (default `/__admin`), moved when a spec
+    /// serves paths there.
+    pub admin_prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub routes: Vec<Spanned<RouteDef>>,
 }
@@ -511,6 +514,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "openapi",
             "mountebank",
             "provider_state",
+            "admin_prefix",
             "routes",
         ],
         ["mocks", _, "routes", _] => &[

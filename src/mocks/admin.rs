@@ -12,8 +12,6 @@ use super::request::Request;
 use super::sources::{wiremock, BodyDir, Ctx};
 use super::stub::RequestPattern;
 
-pub const PREFIX: &str = "/__admin";
-
 pub struct AdminReply {
     pub status: u16,
     pub body: Value,
@@ -30,11 +28,18 @@ fn err(status: u16, message: impl Into<String>) -> AdminReply {
     }
 }
 
-/// Answers `/__admin/...`; `body_dir` is where `bodyFileName` looks.
-pub fn handle(engine: &Engine, req: &Request, body_dir: &BodyDir) -> AdminReply {
+/// Whether `path` is the admin API's, under `prefix` (`/__admin` unless
+/// the mock's `admin_prefix` moved it).
+pub fn is_admin(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Answers `<prefix>/...`; `body_dir` is where `bodyFileName` looks.
+pub fn handle(engine: &Engine, req: &Request, body_dir: &BodyDir, prefix: &str) -> AdminReply {
     let path = req
         .path
-        .strip_prefix(PREFIX)
+        .strip_prefix(prefix)
         .unwrap_or(&req.path)
         .trim_end_matches('/');
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -175,7 +175,7 @@ pub fn up(req: &UpRequest<'_>) -> Result<BTreeMap<String, MockEndpoint>, MockErr
         let current = st.mocks.get(&mock.name).cloned();
         let alive = current.as_ref().filter(|r| is_our_mock(r.pid));
         match alive {
-            Some(r) if r.hash == h && health(port) => {
+            Some(r) if r.hash == h && health(port, &mock.admin_prefix) => {
                 req.reporter.message(
                     Level::Detail,
                     &format!("mock {}: unchanged, left running", mock.name),
@@ -269,7 +269,7 @@ fn spawn(req: &UpRequest<'_>, mock: &Mock, port: u16) -> Result<u32, MockError> 
 fn wait_ready(req: &UpRequest<'_>, mock: &Mock, pid: u32, port: u16) -> Result<(), MockError> {
     let deadline = Instant::now() + req.ready_timeout;
     loop {
-        if health(port) {
+        if health(port, &mock.admin_prefix) {
             return Ok(());
         }
         if !alive(pid) || Instant::now() > deadline {
@@ -293,16 +293,17 @@ fn wait_ready(req: &UpRequest<'_>, mock: &Mock, pid: u32, port: u16) -> Result<(
     }
 }
 
-/// `GET /__admin/health` answers 200.
-pub fn health(port: u16) -> bool {
+/// `GET <admin prefix>/health` answers 200.
+pub fn health(port: u16, admin_prefix: &str) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-    if s.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
+    let req = format!(
+        "GET {admin_prefix}/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    );
+    if s.write_all(req.as_bytes()).is_err() {
         return false;
     }
     let mut buf = [0u8; 16];
@@ -395,7 +396,7 @@ pub fn status(manifest: &Manifest, paths: &Paths) -> Vec<MockStatus> {
         .iter()
         .map(|m| match st.mocks.get(&m.name) {
             Some(r) if is_our_mock(r.pid) => {
-                let ready = health(r.port);
+                let ready = health(r.port, &m.admin_prefix);
                 MockStatus {
                     name: m.name.clone(),
                     kind: "mock",

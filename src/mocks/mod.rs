@@ -14,6 +14,7 @@ mod lifecycle;
 mod matching;
 mod pact_rules;
 mod path_template;
+mod record;
 mod request;
 mod server;
 mod sources;
@@ -29,6 +30,7 @@ pub use lifecycle::{
     check_ports, down, health, log_path, port_for, recorded, status, up, MockStatus, PortPair,
     UpRequest,
 };
+pub use record::{record, RecordError, RecordOptions, Recorded};
 pub use request::Request;
 pub use server::{serve, ServeOptions};
 
@@ -81,6 +83,12 @@ pub fn check(manifest: &Manifest) -> Diagnostics {
         }
     }
     all.sorted()
+}
+
+/// What the mocks' files do that devenv serves differently from what they
+/// say, as warnings with file and line:column (they fail nothing).
+pub fn warnings(manifest: &Manifest) -> Vec<crate::diagnostic::Diagnostic> {
+    manifest.mocks.iter().flat_map(sources::warnings).collect()
 }
 
 /// The stubs of one mock, compiled, for tests and tools that drive the

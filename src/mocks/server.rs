@@ -1,5 +1,5 @@
 //! The HTTP side: hyper HTTP/1.1 with keep-alive on each bind address, the
-//! admin API under `/__admin`, faults and delays, the request log, and hot
+//! admin API under `/__admin` (or the mock's `admin_prefix`), faults and delays, the request log, and hot
 //! reload of the stub files (polled, no watcher crate).
 
 use std::future::Future;
@@ -49,6 +49,7 @@ struct Shared {
     body_dir: sources::BodyDir,
     /// For webhooks; made on the first one.
     client: std::sync::OnceLock<reqwest::Client>,
+    admin_prefix: String,
 }
 
 impl Shared {
@@ -115,6 +116,7 @@ pub async fn serve(
         log: Arc::new(Mutex::new(log)),
         body_dir,
         client: std::sync::OnceLock::new(),
+        admin_prefix: opts.mock.admin_prefix.clone(),
     });
     let addrs: Vec<String> = listeners
         .iter()
@@ -200,8 +202,8 @@ async fn answer(
         headers: parts.headers,
         body,
     };
-    if req.path == admin::PREFIX || req.path.starts_with("/__admin/") {
-        let r = admin::handle(&shared.engine, &req, &shared.body_dir);
+    if admin::is_admin(&req.path, &shared.admin_prefix) {
+        let r = admin::handle(&shared.engine, &req, &shared.body_dir, &shared.admin_prefix);
         let mut resp = hyper::Response::new(Full::new(Bytes::from(r.body.to_string())));
         *resp.status_mut() = hyper::StatusCode::from_u16(r.status).unwrap_or_default();
         resp.headers_mut()

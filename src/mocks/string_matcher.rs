@@ -32,6 +32,9 @@ impl StringMatcher {
     pub fn test(&self, v: Option<&str>) -> bool {
         match (self, v) {
             (StringMatcher::Absent, v) => v.is_none(),
+            // Before `(_, None)`: `or` of `absent` and another holds when absent.
+            (StringMatcher::And(all), v) => all.iter().all(|m| m.test(v)),
+            (StringMatcher::Or(any), v) => any.iter().any(|m| m.test(v)),
             (_, None) => false,
             (StringMatcher::Present, Some(_)) => true,
             (
@@ -50,8 +53,6 @@ impl StringMatcher {
             (StringMatcher::Contains(s), Some(v)) => v.contains(s.as_str()),
             (StringMatcher::Matches(r), Some(v)) => r.is_match(v),
             (StringMatcher::DoesNotMatch(r), Some(v)) => !r.is_match(v),
-            (StringMatcher::And(all), v) => all.iter().all(|m| m.test(v)),
-            (StringMatcher::Or(any), v) => any.iter().any(|m| m.test(v)),
             (StringMatcher::Values(want), Some(v)) => want.len() == 1 && want[0] == v,
         }
     }

@@ -14,6 +14,7 @@ pub fn run(app: &mut App, args: UpArgs) -> Result<i32, Error> {
     let start = Start::now(&SystemClock);
     let manifest = app.manifest()?;
     app.printer.warnings(&manifest.warnings);
+    app.printer.warnings(&crate::mocks::warnings(&manifest));
     let flags = Flags {
         environment: args.env.clone(),
         pull: args.pull.map(Into::into),

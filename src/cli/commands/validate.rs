@@ -32,6 +32,9 @@ pub fn run(app: &mut App, json: bool) -> Result<i32, Error> {
                 problems = crate::session::template_problems(&app.session(&m, &settings))?;
             }
             if problems.is_empty() {
+                let mut m = m;
+                let more = crate::mocks::warnings(&m);
+                m.warnings.extend(more);
                 Ok(m)
             } else {
                 Err(ManifestError::Invalid(problems))

@@ -17,10 +17,8 @@ impl Resolver<'_> {
             },
             None => HostPort::Auto,
         };
-        let wiremock = m
-            .wiremock
-            .as_ref()
-            .and_then(|p| self.existing_path("WireMock mappings", p));
+        let recording = self.recording == Some(name.as_str());
+        let wiremock = self.mock_wiremock(&name, m, recording);
         let pact = m
             .pact
             .as_ref()
@@ -33,19 +31,37 @@ impl Resolver<'_> {
             .mountebank
             .as_ref()
             .and_then(|p| self.existing_path("mountebank imposter file", p));
-        if m.wiremock.is_none()
-            && m.pact.is_none()
-            && m.openapi.is_none()
-            && m.mountebank.is_none()
-            && m.routes.is_empty()
-        {
+        let declared = m.wiremock.is_some()
+            || m.pact.is_some()
+            || m.openapi.is_some()
+            || m.mountebank.is_some();
+        if !declared && wiremock.is_none() && m.routes.is_empty() && !recording {
             self.err_hint(
                 key.span(),
                 format!("mock `{name}` has no stubs"),
-                "add `wiremock`, `pact`, `openapi`, `mountebank`, or [[mocks.NAME.routes]]",
+                format!(
+                    "add `wiremock`, `pact`, `openapi`, `mountebank`, or [[mocks.NAME.routes]]; \
+                     or record them from the real upstream into mocks/{name} with \
+                     `devenv mock record {name} --upstream URL`"
+                ),
             );
             ok = false;
         }
+        let admin_prefix = match &m.admin_prefix {
+            None => DEFAULT_ADMIN_PREFIX.to_string(),
+            Some(p) => match admin_prefix_problem(p.get_ref()) {
+                None => p.get_ref().clone(),
+                Some(why) => {
+                    self.err_hint(
+                        p.span(),
+                        format!("`admin_prefix` {why}"),
+                        "write a path of one or more segments, like \"/__devenv\"",
+                    );
+                    ok = false;
+                    DEFAULT_ADMIN_PREFIX.to_string()
+                }
+            },
+        };
         if let Some(mb) = &m.mountebank {
             let others = [
                 m.wiremock.is_some().then_some("`wiremock`"),
@@ -132,7 +148,77 @@ impl Resolver<'_> {
             openapi,
             mountebank,
             provider_state: m.provider_state.clone(),
+            admin_prefix,
             routes,
         })
+    }
+}
+
+impl Resolver<'_> {
+    /// The mock's WireMock root: the declared one (which must exist, unless
+    /// this mock is being recorded into it), else `mocks/NAME` when that
+    /// directory exists (a recording's default home) or is being recorded.
+    fn mock_wiremock(
+        &mut self,
+        name: &str,
+        m: &schema::MockDef,
+        recording: bool,
+    ) -> Option<PathBuf> {
+        if let Some(p) = &m.wiremock {
+            if recording {
+                return self
+                    .confined("WireMock mappings", p)
+                    .map(|_| self.root.join(p.get_ref()));
+            }
+            return self.existing_path("WireMock mappings", p);
+        }
+        if m.pact.is_some() || m.openapi.is_some() || !m.routes.is_empty() {
+            return None;
+        }
+        let default = Path::new("mocks").join(name);
+        match crate::confine::confine(&self.root, &default) {
+            Ok(real) if recording || real.is_dir() => Some(self.root.join(default)),
+            _ => None,
+        }
+    }
+}
+
+/// Why `p` cannot be the admin API's prefix, if it cannot.
+fn admin_prefix_problem(p: &str) -> Option<&'static str> {
+    if !p.starts_with('/') {
+        return Some("must start with `/`");
+    }
+    if p == "/" || p.ends_with('/') {
+        return Some("must not end with `/` (the admin API cannot take every path)");
+    }
+    if p.contains("//") {
+        return Some("must not hold an empty segment (`//`)");
+    }
+    if !p
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b))
+    {
+        return Some("may hold only letters, digits, `/`, `-`, `.`, `_` and `~`");
+    }
+    if p.split('/').any(|s| s == "." || s == "..") {
+        return Some("must not hold `.` or `..` segments");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admin_prefix_problem;
+
+    #[test]
+    fn admin_prefixes_are_plain_paths() {
+        for ok in ["/__admin", "/__devenv", "/_/admin", "/x-y.z~"] {
+            assert_eq!(admin_prefix_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "", "__admin", "/", "/a/", "//a", "/a b", "/a?x", "/a/../b", "/é",
+        ] {
+            assert!(admin_prefix_problem(bad).is_some(), "{bad}");
+        }
     }
 }

@@ -38,6 +38,9 @@ pub struct ResolveInput<'a> {
     pub source: &'a str,
     pub raw: RawManifest,
     pub stacks: &'a Stacks,
+    /// `devenv mock record NAME`: that mock's `wiremock` dir is where the
+    /// recording goes, so it need not exist yet, nor hold stubs.
+    pub recording: Option<&'a str>,
 }
 
 pub(super) struct Resolver<'a> {
@@ -48,6 +51,7 @@ pub(super) struct Resolver<'a> {
     pub(super) problems: Diagnostics,
     /// Allowed, but said: they never fail the load.
     pub(super) warnings: Vec<Diagnostic>,
+    pub(super) recording: Option<&'a str>,
 }
 
 pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
@@ -59,6 +63,7 @@ pub fn resolve(input: ResolveInput<'_>) -> Result<Manifest, Diagnostics> {
         stacks: input.stacks,
         problems: Diagnostics::default(),
         warnings: Vec::new(),
+        recording: input.recording,
     };
     let raw = input.raw;
     let project = r.project(&raw.project);

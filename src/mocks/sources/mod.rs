@@ -6,6 +6,9 @@ mod inline;
 mod json_lenient;
 pub mod mountebank;
 pub mod openapi;
+mod openapi_order;
+mod openapi_sample;
+mod openapi_stubs;
 pub mod pact;
 pub mod wiremock;
 mod wiremock_keys;
@@ -43,8 +46,8 @@ pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
         }
     }
     if let Some(p) = &mock.openapi {
-        match openapi::load_path(root, p) {
-            Ok(s) => stubs.extend(s),
+        match openapi::load_path(root, p, &mock.admin_prefix) {
+            Ok(c) => stubs.extend(c.stubs),
             Err(d) => problems.extend(d),
         }
     }
@@ -52,6 +55,18 @@ pub fn load(mock: &Mock) -> Result<Vec<Stub>, Diagnostics> {
         s.seq = i as u64;
     }
     problems.into_result(stubs)
+}
+
+/// What a mock's files do that devenv serves differently from what they
+/// say (an OpenAPI path under the admin API's prefix): warnings, with the
+/// file's line and column. Files that do not load give none here; `load`
+/// reports them.
+pub fn warnings(mock: &Mock) -> Vec<Diagnostic> {
+    mock.openapi
+        .as_ref()
+        .and_then(|p| openapi::load_path(&mock.root, p, &mock.admin_prefix).ok())
+        .map(|c| c.warnings)
+        .unwrap_or_default()
 }
 
 /// The files a mock's stubs come from, with their modification times, so

@@ -1,27 +1,38 @@
-//! OpenAPI 3.0 / 3.1 (YAML or JSON): every operation answers its declared
-//! example, or a body generated from its schema. `Prefer: code=404` picks
-//! another response, `Prefer: example=name` a named example (Prism's
-//! convention).
+//! OpenAPI 3.0 / 3.1 (YAML or JSON), answered as Prism 5 answers in its
+//! static mode: the response and example Prism would choose, with the same
+//! `Prefer: code=NNN` and `Prefer: example=NAME` rules (`openapi_stubs`),
+//! and, without an example, the body Prism's sampler makes from the schema
+//! (`openapi_sample`).
+//!
+//! What devenv does not do is refused with the file's line and column:
+//! `$ref`s to other files or URLs, `externalValue` examples, bodies Prism
+//! cannot serialise. Paths under the admin API's prefix are served by the
+//! admin API, so they are a warning with the hint to move the prefix.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use regex::Regex;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::{json_syntax, read, stable_id};
+use super::openapi_order::js_entries;
+use super::openapi_sample::{sample, TooComplex};
+use super::openapi_stubs::{op_stubs, Answer, Op, Patterns, Resp, RespKind};
+use super::{json_syntax, read};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::mocks::path_template::PathTemplate;
-use crate::mocks::string_matcher::StringMatcher;
-use crate::mocks::stub::{Origin, RequestPattern, ResponseDef, Stub, UrlMatch};
+use crate::mocks::stub::Stub;
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
 ];
 
-pub fn load_path(root: &Path, path: &Path) -> Result<Vec<Stub>, Diagnostics> {
+/// The stubs of one spec, and what it does that devenv serves differently.
+pub struct Compiled {
+    pub stubs: Vec<Stub>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads a spec; `admin_prefix` is where this mock's admin API answers.
+pub fn load_path(root: &Path, path: &Path, admin_prefix: &str) -> Result<Compiled, Diagnostics> {
     let src = read(root, path)?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     let doc: Value = if is_json {
@@ -45,19 +56,32 @@ pub fn load_path(root: &Path, path: &Path) -> Result<Vec<Stub>, Diagnostics> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    compile(&doc, &name, |keys, msg| at_keys(path, &src, keys, msg))
+    let at = |keys: &[&str], msg: String| at_keys(path, &src, keys, msg);
+    Spec {
+        doc: &doc,
+        file: &name,
+        at: &at,
+        problems: Diagnostics::default(),
+        warnings: Vec::new(),
+    }
+    .compile(admin_prefix)
 }
 
 /// A diagnostic at the last of `keys`, found in order in the text (JSON or
-/// YAML), or at the top of the file.
+/// YAML, comment lines skipped), or at the top of the file.
 fn at_keys(file: &Path, src: &str, keys: &[&str], msg: String) -> Diagnostic {
     let mut pos = 0;
     let mut span = 0..0;
     for k in keys {
-        let found = [format!("\"{k}\""), format!("'{k}'"), format!("{k}:")]
-            .iter()
-            .filter_map(|pat| src[pos..].find(pat.as_str()).map(|i| (pos + i, pat.len())))
-            .min();
+        let found = [
+            format!("\"{k}\""),
+            format!("'{k}'"),
+            format!("{k}:"),
+            k.to_string(),
+        ]
+        .iter()
+        .filter_map(|pat| find_outside_comments(src, pos, pat).map(|i| (i, pat.len())))
+        .min();
         if let Some((i, n)) = found {
             span = i..i + n;
             pos = i + n;
@@ -66,150 +90,366 @@ fn at_keys(file: &Path, src: &str, keys: &[&str], msg: String) -> Diagnostic {
     Diagnostic::at(file, src, span, msg)
 }
 
-fn compile(
-    doc: &Value,
-    file: &str,
-    err: impl Fn(&[&str], String) -> Diagnostic,
-) -> Result<Vec<Stub>, Diagnostics> {
-    let mut problems = Diagnostics::default();
-    let version = doc.get("openapi").and_then(Value::as_str).unwrap_or("");
-    if !version.starts_with("3.") {
-        problems.push(
-            err(
+/// The first `pat` at or after `from` that is not on a `#` comment line.
+fn find_outside_comments(src: &str, mut from: usize, pat: &str) -> Option<usize> {
+    while let Some(i) = src.get(from..)?.find(pat) {
+        let at = from + i;
+        let line_start = src[..at].rfind('\n').map_or(0, |n| n + 1);
+        if !src[line_start..at].trim_start().starts_with('#') {
+            return Some(at);
+        }
+        from = at + pat.len();
+    }
+    None
+}
+
+type At<'a> = &'a dyn Fn(&[&str], String) -> Diagnostic;
+
+struct Spec<'a> {
+    doc: &'a Value,
+    file: &'a str,
+    at: At<'a>,
+    problems: Diagnostics,
+    warnings: Vec<Diagnostic>,
+}
+
+impl<'a> Spec<'a> {
+    fn err(&mut self, keys: &[&str], msg: String, hint: Option<&str>) {
+        if self.problems.is_full() {
+            return;
+        }
+        let mut d = (self.at)(keys, msg);
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.problems.push(d);
+    }
+
+    fn compile(mut self, admin_prefix: &str) -> Result<Compiled, Diagnostics> {
+        let doc = self.doc;
+        let version = doc.get("openapi").and_then(Value::as_str).unwrap_or("");
+        if !version.starts_with("3.") {
+            self.err(
                 &["openapi"],
                 format!("`openapi: {version}` is not OpenAPI 3.x"),
-            )
-            .with_hint("devenv serves OpenAPI 3.0 and 3.1 documents (`openapi: 3.1.0`)"),
-        );
-        return Err(problems);
-    }
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
-        problems.push(err(&["paths"], "an OpenAPI document needs `paths`".into()));
-        return Err(problems);
-    };
-    let mut stubs = Vec::new();
-    for (path, item) in paths {
-        if !path.starts_with('/') {
-            problems.push(err(
-                &["paths", path],
-                format!("path `{path}` must start with `/`"),
-            ));
-            continue;
+                Some("devenv serves OpenAPI 3.0 and 3.1 documents (`openapi: 3.1.0`)"),
+            );
+            return Err(self.problems);
         }
-        for method in METHODS {
-            let Some(op) = item.get(*method) else {
-                continue;
-            };
-            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
-                problems.push(err(
-                    &["paths", path, method],
-                    format!("{} {path} has no `responses`", method.to_uppercase()),
-                ));
-                continue;
-            };
-            let mut codes: Vec<(&String, u16)> = responses
-                .keys()
-                .filter_map(|c| {
-                    let n = if c == "default" {
-                        Some(200)
+        self.check_refs(doc, &mut Vec::new());
+        // 3.1 documents may describe only webhooks or components.
+        let v31 = version.starts_with("3.1");
+        let paths = match doc.get("paths") {
+            Some(Value::Object(p)) => Some(p),
+            None if v31 && (doc.get("webhooks").is_some() || doc.get("components").is_some()) => {
+                None
+            }
+            _ => {
+                self.err(
+                    &["paths"],
+                    if v31 {
+                        "an OpenAPI 3.1 document needs `paths`, `webhooks` or `components`".into()
                     } else {
-                        c.parse().ok()
-                    };
-                    match n.filter(|n| (100..=599).contains(n)) {
-                        Some(n) => Some((c, n)),
-                        None if c.ends_with("XX") => {
-                            c[..1].parse::<u16>().ok().map(|d| (c, d * 100))
-                        }
-                        None => {
-                            problems.push(err(
-                                &["paths", path, method, c],
-                                format!("`{c}` is not a response code"),
-                            ));
-                            None
-                        }
-                    }
-                })
-                .collect();
-            // The default answer: the first 2xx, else the first declared.
-            codes.sort_by_key(|(c, n)| (!(200..300).contains(n), *c == "default", *n));
-            for (rank, (code_key, status)) in codes.iter().enumerate() {
-                let resp = resolve(doc, &responses[code_key.as_str()]);
-                for (example, body, ctype) in examples(doc, resp) {
-                    let mut prefer = Vec::new();
-                    let priority = match (rank, &example) {
-                        (0, None) => 5,
-                        (_, None) => {
-                            prefer.push(format!(r"code={status}\b"));
-                            3
-                        }
-                        (_, Some(name)) => {
-                            prefer.push(format!(r"example={}(\s|,|;|$)", regex::escape(name)));
-                            2
-                        }
-                    };
-                    let mut headers = Vec::new();
-                    if let Some(ct) = &ctype {
-                        if let Ok(v) = HeaderValue::from_str(ct) {
-                            headers.push((CONTENT_TYPE, v));
-                        }
-                    }
-                    let mut req = RequestPattern {
-                        method: Some(method.to_uppercase()),
-                        url: if path.contains('{') {
-                            UrlMatch::Template(PathTemplate::parse(path))
-                        } else {
-                            UrlMatch::Path(path.clone())
-                        },
-                        ..Default::default()
-                    };
-                    for p in &prefer {
-                        let re = Regex::new(&format!("(?:^|[,;\\s]){p}")).expect("escaped");
-                        req.headers.push((
-                            HeaderName::from_static("prefer"),
-                            StringMatcher::Matches(re),
-                        ));
-                    }
-                    let label = format!(
-                        "{file}: {} {path} -> {status}{}",
-                        method.to_uppercase(),
-                        example
-                            .as_ref()
-                            .map(|e| format!(" example {e}"))
-                            .unwrap_or_default()
+                        "an OpenAPI 3.0 document needs `paths`".into()
+                    },
+                    None,
+                );
+                return Err(self.problems);
+            }
+        };
+        let mut stubs = Vec::new();
+        let mut pats = Patterns::default();
+        for (path, item) in paths.into_iter().flatten() {
+            if !path.starts_with('/') {
+                self.err(
+                    &["paths", path],
+                    format!("path `{path}` must start with `/`"),
+                    None,
+                );
+                continue;
+            }
+            if crate::mocks::admin::is_admin(path, admin_prefix) {
+                let d = (self.at)(
+                    &["paths", path],
+                    format!("path `{path}` is under the mock's admin API (`{admin_prefix}`): the admin API answers it, not this spec"),
+                )
+                .with_hint("move the admin API with `admin_prefix = \"/__devenv\"` in this mock's [mocks.NAME] table");
+                self.warnings.push(d.as_warning());
+            }
+            let item = resolve(doc, item);
+            for method in METHODS {
+                let Some(op) = item.get(*method) else {
+                    continue;
+                };
+                if op.get("callbacks").is_some() {
+                    let d = (self.at)(
+                        &["paths", path, method, "callbacks"],
+                        format!("{} {path}: `callbacks` are not sent (devenv answers requests, it makes none)", method.to_uppercase()),
                     );
-                    let id = stable_id(&label);
-                    stubs.push(Stub {
-                        json: json!({
-                            "id": id, "name": label, "priority": priority,
-                            "request": {"method": method.to_uppercase(), "urlPathTemplate": path},
-                            "response": {"status": status, "body": String::from_utf8_lossy(&body)},
-                        }),
-                        id,
-                        name: op
-                            .get("operationId")
-                            .and_then(Value::as_str)
-                            .map(str::to_string),
-                        source: label,
-                        origin: Origin::File,
-                        priority,
-                        specificity: super::wiremock::specificity(&req),
-                        seq: 0,
-                        request: req,
-                        response: ResponseDef {
-                            status: *status,
-                            headers: Arc::new(headers),
-                            body,
-                            delay: None,
-                            fault: None,
-                            template: None,
-                        },
-                        scenario: None,
-                    });
+                    self.warnings.push(d.as_warning());
+                }
+                if let Some(o) = self.operation(path, method, op) {
+                    stubs.extend(op_stubs(&o, &mut pats));
                 }
             }
         }
+        if stubs.is_empty() && self.problems.is_empty() {
+            let key = if doc.get("webhooks").is_some() {
+                "webhooks"
+            } else {
+                "openapi"
+            };
+            let d = (self.at)(
+                &[key],
+                "this document declares no operation under `paths`: the mock serves nothing from it (`webhooks` are requests the API makes, not ones it answers)".into(),
+            )
+            .with_hint("Prism refuses such a document (\"No operations found\"); devenv loads it, so other sources of the mock still serve");
+            self.warnings.push(d.as_warning());
+        }
+        if self.problems.is_empty() {
+            Ok(Compiled {
+                stubs,
+                warnings: self.warnings,
+            })
+        } else {
+            Err(self.problems.sorted())
+        }
     }
-    problems.into_result(stubs)
+
+    /// Every `$ref` must point into this document, at something that exists.
+    fn check_refs(&mut self, v: &'a Value, at: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                    let mut keys = at.clone();
+                    keys.push("$ref");
+                    keys.push(r);
+                    match r.strip_prefix('#') {
+                        None => self.err(
+                            &keys,
+                            format!("`$ref: {r}` points outside this file: remote and file references are not supported"),
+                            Some("bundle the spec into one file first (e.g. `redocly bundle` or `swagger-cli bundle`)"),
+                        ),
+                        Some(p) if self.doc.pointer(&unescape(p)).is_none() => self.err(
+                            &keys,
+                            format!("`$ref: {r}` points at nothing in this file"),
+                            None,
+                        ),
+                        Some(_) => {}
+                    }
+                }
+                for (k, x) in o {
+                    // Examples are data: a `$ref` key inside a value is not a reference.
+                    if k == "example" || k == "value" || k == "x-examples" || k.starts_with("x-") {
+                        continue;
+                    }
+                    at.push(k);
+                    self.check_refs(x, at);
+                    at.pop();
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| self.check_refs(x, at)),
+            _ => {}
+        }
+    }
+
+    fn operation(&mut self, path: &'a str, method: &'a str, op: &'a Value) -> Option<Op<'a>> {
+        let m = method.to_uppercase();
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            self.err(
+                &["paths", path, method],
+                format!("{m} {path} has no `responses`"),
+                Some("declare at least one response; Prism cannot answer an operation without one either"),
+            );
+            return None;
+        };
+        if responses.is_empty() {
+            self.err(
+                &["paths", path, method, "responses"],
+                format!("{m} {path} declares no response"),
+                Some("declare at least one response; Prism cannot answer an operation without one either"),
+            );
+            return None;
+        }
+        let mut resps = Vec::new();
+        for (key, r) in js_entries(responses) {
+            let kind = match key.as_str() {
+                "default" => RespKind::Default,
+                k if k.len() == 3
+                    && k.ends_with("XX")
+                    && (b'1'..=b'5').contains(&k.as_bytes()[0]) =>
+                {
+                    RespKind::Range(u16::from(k.as_bytes()[0] - b'0'))
+                }
+                k => match k.parse::<u16>().ok().filter(|n| (100..=599).contains(n)) {
+                    Some(n) => RespKind::Exact(n),
+                    None => {
+                        self.err(
+                            &["paths", path, method, "responses", key],
+                            format!("`{key}` is not a response code"),
+                            Some("write a status (`\"404\"`), a range (`\"4XX\"`) or `default`"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let keys = ["paths", path, method, "responses", key.as_str()];
+            let answers = self.answers(&keys, resolve(self.doc, r), method == "head");
+            resps.push(Resp {
+                key: key.as_str(),
+                kind,
+                answers,
+            });
+        }
+        Some(Op {
+            file: self.file,
+            method: m,
+            path,
+            operation_id: op.get("operationId").and_then(Value::as_str),
+            responses: resps,
+        })
+    }
+
+    /// The bodies one response can give: its examples in Prism's order (the
+    /// `example`, as `default`, then the named ones), else one from the
+    /// schema, else an empty body.
+    fn answers(&mut self, keys: &[&str], resp: &'a Value, head: bool) -> Vec<Answer> {
+        let Some((ctype, media)) = pick_media(resp) else {
+            return vec![Answer::empty()];
+        };
+        let mut found: Vec<(String, &Value)> = Vec::new();
+        let schema = media.get("schema").map(|s| resolve(self.doc, s));
+        if let Some(v) = media.get("example") {
+            found.push(("default".into(), v));
+        } else if let Some(v) = schema
+            .and_then(|s| s.get("examples"))
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            found.push(("default".into(), v));
+        }
+        let null = &Value::Null;
+        if let Some(named) = media.get("examples").and_then(Value::as_object) {
+            for (name, ex) in js_entries(named) {
+                let ex = resolve(self.doc, ex);
+                if ex.get("externalValue").is_some() {
+                    let mut k = keys.to_vec();
+                    k.extend(["content", ctype, "examples", name, "externalValue"]);
+                    self.err(
+                        &k,
+                        format!("example `{name}` has an `externalValue`: examples in other files or URLs are not supported"),
+                        Some("put the example inline, under `value`"),
+                    );
+                    continue;
+                }
+                found.push((name.clone(), ex.get("value").unwrap_or(null)));
+            }
+        }
+        let mut out = Vec::new();
+        for (name, v) in found {
+            match encode(ctype, v) {
+                Ok(body) => out.push(Answer::new(
+                    Some(name),
+                    ctype,
+                    if head { Bytes::new() } else { body },
+                )),
+                Err(why) => {
+                    let mut k = keys.to_vec();
+                    k.extend(["content", ctype]);
+                    self.err(&k, format!("example `{name}`: {why}"), None);
+                }
+            }
+        }
+        if out.is_empty() {
+            let body = match schema.map(|s| sample(self.doc, s)) {
+                None | Some(Ok(None)) => Ok(Bytes::new()),
+                Some(Ok(Some(v))) => encode(ctype, &v),
+                Some(Err(TooComplex)) => Err("the schema is too large to make a body from (Prism gives up past 2,500 nodes too)".to_string()),
+            };
+            match body {
+                Ok(b) => out.push(Answer::new(
+                    None,
+                    ctype,
+                    if head { Bytes::new() } else { b },
+                )),
+                Err(why) => {
+                    let mut k = keys.to_vec();
+                    k.extend(["content", ctype, "schema"]);
+                    self.err(&k, why, Some("add an `example` to this response"));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The media type Prism answers without an `Accept` header: `*/*`, else
+/// `application/json`, else the first declared.
+fn pick_media(resp: &Value) -> Option<(&str, &Value)> {
+    let content = resp.get("content").and_then(Value::as_object)?;
+    let base = |k: &str| {
+        k.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    content
+        .iter()
+        .find(|(k, _)| k.as_str() == "*/*")
+        .or_else(|| content.iter().find(|(k, _)| base(k) == "application/json"))
+        .or_else(|| content.iter().next())
+        .map(|(k, v)| (k.as_str(), v))
+}
+
+/// Whether Prism serialises `ctype` as JSON (`application/json`, `+json`).
+fn json_like(ctype: &str) -> bool {
+    let base = ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    base == "application/json" || (base.starts_with("application/") && base.ends_with("+json"))
+}
+
+/// The bytes Prism sends for `v` as `ctype`.
+fn encode(ctype: &str, v: &Value) -> Result<Bytes, String> {
+    if json_like(ctype) {
+        return Ok(Bytes::from(v.to_string()));
+    }
+    match v {
+        Value::String(s) => Ok(Bytes::from(s.clone())),
+        Value::Null => Ok(Bytes::new()),
+        _ => Err(format!(
+            "a `{ctype}` body must be a string in the spec (Prism cannot serialise a structured value as `{ctype}` either)"
+        )),
+    }
+}
+
+/// A `$ref`'s pointer with its percent-escapes decoded (`%7B` in a path
+/// key); `~0` and `~1` are the pointer's own and stay.
+fn unescape(p: &str) -> String {
+    let b = p.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 3 <= b.len())
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok())
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(n) => {
+                out.push(n);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| p.to_string())
 }
 
 /// Follows a local `$ref` (`#/components/...`), a few levels deep.
@@ -220,7 +460,7 @@ fn resolve<'v>(doc: &'v Value, mut v: &'v Value) -> &'v Value {
             .and_then(Value::as_str)
             .and_then(|r| r.strip_prefix('#'))
         {
-            Some(ptr) => match doc.pointer(ptr) {
+            Some(ptr) => match doc.pointer(&unescape(ptr)) {
                 Some(x) => v = x,
                 None => return v,
             },
@@ -230,231 +470,27 @@ fn resolve<'v>(doc: &'v Value, mut v: &'v Value) -> &'v Value {
     v
 }
 
-/// (example name or None for the default, body, content type) per response.
-fn examples(doc: &Value, resp: &Value) -> Vec<(Option<String>, Bytes, Option<String>)> {
-    let Some(content) = resp
-        .get("content")
-        .and_then(Value::as_object)
-        .filter(|c| !c.is_empty())
-    else {
-        return vec![(None, Bytes::new(), None)];
-    };
-    let (ctype, media) = content
-        .iter()
-        .find(|(k, _)| k.contains("json"))
-        .or_else(|| content.iter().next())
-        .expect("not empty");
-    let json_like = ctype.contains("json");
-    let encode = |v: &Value| match v {
-        Value::String(s) if !json_like => Bytes::from(s.clone()),
-        other => Bytes::from(other.to_string()),
-    };
-    let ct = Some(ctype.clone());
-    let mut out = Vec::new();
-    let named: Vec<(String, Value)> = media
-        .get("examples")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, ex)| {
-                    resolve(doc, ex)
-                        .get("value")
-                        .map(|v| (k.clone(), v.clone()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let default = media
-        .get("example")
-        .cloned()
-        .or_else(|| named.first().map(|(_, v)| v.clone()))
-        .unwrap_or_else(|| generate(doc, media.get("schema").unwrap_or(&Value::Null), 0));
-    out.push((None, encode(&default), ct.clone()));
-    for (k, v) in named {
-        out.push((Some(k), encode(&v), ct.clone()));
-    }
-    out
-}
-
-/// The most JSON nodes one generated body may have. `$ref`s and
-/// `minItems` multiply (a schema of ten refs to a schema of ten refs...), so
-/// without a budget a small spec could generate a body of gigabytes.
-const MAX_NODES: usize = 10_000;
-
-/// A value that fits `schema`: its examples and defaults first, then by type.
-pub fn generate(doc: &Value, schema: &Value, depth: usize) -> Value {
-    Gen {
-        doc,
-        left: MAX_NODES,
-    }
-    .value(schema, depth)
-}
-
-/// One generated body: the document `$ref`s point into, and the nodes left.
-struct Gen<'a> {
-    doc: &'a Value,
-    left: usize,
-}
-
-impl Gen<'_> {
-    /// `v` itself when it fits in the budget, else `null`.
-    fn copy(&mut self, v: &Value) -> Value {
-        let w = weight(v, self.left + 1);
-        if w > self.left {
-            self.left = 0;
-            return Value::Null;
-        }
-        self.left -= w;
-        v.clone()
-    }
-
-    fn value(&mut self, schema: &Value, depth: usize) -> Value {
-        let doc = self.doc;
-        let s = resolve(doc, schema);
-        if depth > 8 || self.left == 0 {
-            return Value::Null;
-        }
-        self.left -= 1;
-        for k in ["example", "default", "const"] {
-            if let Some(v) = s.get(k) {
-                return self.copy(v);
-            }
-        }
-        if let Some(v) = s
-            .get("examples")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            return self.copy(v);
-        }
-        if let Some(v) = s
-            .get("enum")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            return self.copy(v);
-        }
-        if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-            let mut merged = Map::new();
-            for part in all {
-                if let Value::Object(o) = self.value(part, depth + 1) {
-                    merged.extend(o);
-                }
-            }
-            return Value::Object(merged);
-        }
-        for k in ["oneOf", "anyOf"] {
-            if let Some(first) = s.get(k).and_then(Value::as_array).and_then(|a| a.first()) {
-                return self.value(first, depth + 1);
-            }
-        }
-        let ty = match s.get("type") {
-            Some(Value::String(t)) => t.as_str(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .find(|t| *t != "null")
-                .unwrap_or("null"),
-            _ if s.get("properties").is_some() => "object",
-            _ if s.get("items").is_some() => "array",
-            _ => "",
-        };
-        match ty {
-            "object" => {
-                let mut o = Map::new();
-                if let Some(props) = s.get("properties").and_then(Value::as_object) {
-                    for (k, p) in props {
-                        o.insert(k.clone(), self.value(p, depth + 1));
-                    }
-                }
-                Value::Object(o)
-            }
-            "array" => {
-                let n = s
-                    .get("minItems")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1)
-                    .max(1);
-                let item = self.value(s.get("items").unwrap_or(&Value::Null), depth + 1);
-                // The first copy is paid for; the others while the budget lasts.
-                let w = weight(&item, self.left + 1).max(1);
-                let extra = (n.saturating_sub(1) as usize).min(self.left / w);
-                self.left -= extra * w;
-                Value::Array(vec![item; extra + 1])
-            }
-            "string" => Value::String(
-                match s.get("format").and_then(Value::as_str) {
-                    Some("date-time") => "2024-01-01T00:00:00Z",
-                    Some("date") => "2024-01-01",
-                    Some("time") => "00:00:00",
-                    Some("uuid") => "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                    Some("email") => "user@example.com",
-                    Some("uri" | "url") => "https://example.com",
-                    Some("ipv4") => "192.0.2.1",
-                    _ => "string",
-                }
-                .to_string(),
-            ),
-            "integer" => json!(s.get("minimum").and_then(Value::as_i64).unwrap_or(0)),
-            "number" => json!(s.get("minimum").and_then(Value::as_f64).unwrap_or(0.0)),
-            "boolean" => Value::Bool(true),
-            _ => Value::Null,
-        }
-    }
-}
-
-/// How many nodes `v` has, counting up to `cap` at most.
-fn weight(v: &Value, cap: usize) -> usize {
-    let mut n = 0;
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
-        n += 1;
-        if n >= cap {
-            return n;
-        }
-        match v {
-            Value::Array(a) => stack.extend(a),
-            Value::Object(o) => stack.extend(o.values()),
-            _ => {}
-        }
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_schema_that_multiplies_stays_within_the_budget() {
-        let doc = json!({"components": {"schemas": {
-            "A": {"type": "array", "minItems": 1_000_000_000_000u64, "items": {"$ref": "#/components/schemas/B"}},
-            "B": {"type": "array", "minItems": 1000, "items": {"$ref": "#/components/schemas/C"}},
-            "C": {"type": "array", "minItems": 1000, "items": {"type": "string"}}}}});
-        let v = generate(&doc, &json!({"$ref": "#/components/schemas/A"}), 0);
-        assert!(
-            weight(&v, usize::MAX) <= MAX_NODES + 1,
-            "{}",
-            weight(&v, usize::MAX)
-        );
-    }
-
-    #[test]
-    fn generates_from_schemas() {
-        let doc = json!({"components": {"schemas": {"Pet": {"type": "object", "properties": {
-            "id": {"type": "integer", "format": "int64"},
-            "name": {"type": "string"},
-            "tag": {"type": ["string", "null"], "examples": ["cat"]},
-            "born": {"type": "string", "format": "date"},
-            "kind": {"enum": ["dog", "cat"]}}}}}});
-        let v = generate(
-            &doc,
-            &json!({"type": "array", "items": {"$ref": "#/components/schemas/Pet"}}),
-            0,
+    fn media_types_as_prism_picks_them() {
+        let r: Value = serde_json::from_str(
+            r#"{"content": {"application/xml": {}, "application/json; charset=utf-8": {}}}"#,
+        )
+        .unwrap();
+        assert_eq!(pick_media(&r).unwrap().0, "application/json; charset=utf-8");
+        assert!(json_like("application/problem+json"));
+        assert!(!json_like("text/plain"));
+        assert_eq!(
+            encode("text/plain", &Value::String("hi".into())).unwrap(),
+            "hi"
         );
         assert_eq!(
-            v,
-            json!([{"id": 0, "name": "string", "tag": "cat", "born": "2024-01-01", "kind": "dog"}])
+            encode("application/json", &Value::String("hi".into())).unwrap(),
+            "\"hi\""
         );
+        assert!(encode("text/plain", &serde_json::json!({"a": 1})).is_err());
     }
 }
