@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
   echo "small harness) run on the project's standard machine: 2 cores, 24 GiB,"
   echo "Debian bookworm, Docker 20.10 from Debian, images from the loopback"
   echo "registry. Re-run a script to refresh its table, then \`bench/assemble.sh\`."
-  for area in startup tools services mocks mountebank render metrics timeline init e2e session build exec noop13 compose daily engines; do
+  for area in startup tools services mocks mountebank render metrics timeline init e2e session build exec noop13 compose daily engines remote; do
     f="bench/results/$area.md"
     [ -f "$f" ] || continue
     echo
