@@ -535,7 +535,7 @@ fn explain_of_the_secrets_and_values_namespaces_lists_their_keys() {
     let r = t.run(["render", "--explain", "secrets"]).success();
     assert_eq!(
         r.stdout,
-        "secrets = {\"OTHER\":null,\"STRIPE_KEY\":\"***\"}\n  \
+        "secrets = {\"STRIPE_KEY\":\"***\",\"OTHER\":null}\n  \
          the [secrets] of devenv.toml, masked; each from its env, its command or the value kept under DEVENV_HOME\n  \
          secrets.STRIPE_KEY from environment variable STRIPE_KEY\n  \
          secrets.OTHER from nowhere: it is optional and not provided\n"

@@ -47,7 +47,20 @@ pub fn merge(layers: &[Layer]) -> Merged {
             &mut out.provenance,
         );
     }
+    // Keys in sorted order, whatever order the layers wrote them in:
+    // rendered files and `--explain` stay the same across layers and edits
+    // (serde_json keeps insertion order, for the mocks' bodies).
+    sort_keys(&mut out.values);
     out
+}
+
+fn sort_keys(map: &mut Map<String, Value>) {
+    map.sort_keys();
+    for v in map.values_mut() {
+        if let Value::Object(m) = v {
+            sort_keys(m);
+        }
+    }
 }
 
 fn merge_into(
