@@ -118,16 +118,19 @@ fi
 [ -d "$REGISTRY_STORAGE" ] || die "no registry storage at $REGISTRY_STORAGE: run tests/support/setup.sh first"
 
 # ---------------------------------------------------------------- network
-if ! ip netns list | grep -qw "$NS"; then
+# `grep -q` stops reading at the first match, and under pipefail the
+# writer's SIGPIPE made the check fail and add the address twice
+# ("Address already assigned"): these greps read everything.
+if ! ip netns list | grep -w "$NS" >/dev/null; then
 	say "creating namespace $NS"
 	ip netns add "$NS"
 fi
 if ! ip link show "$HOST_IF" >/dev/null 2>&1; then
 	ip link add "$HOST_IF" type veth peer name eth0 netns "$NS"
 fi
-ip addr show dev "$HOST_IF" | grep -q "$HOST_ADDR/" || ip addr add "$HOST_ADDR/24" dev "$HOST_IF"
+ip addr show dev "$HOST_IF" | grep -F "$HOST_ADDR/" >/dev/null || ip addr add "$HOST_ADDR/24" dev "$HOST_IF"
 ip link set "$HOST_IF" up
-in_ns ip addr show dev eth0 | grep -q "$REMOTE_ADDR/" || in_ns ip addr add "$REMOTE_ADDR/24" dev eth0
+in_ns ip addr show dev eth0 | grep -F "$REMOTE_ADDR/" >/dev/null || in_ns ip addr add "$REMOTE_ADDR/24" dev eth0
 in_ns ip link set lo up
 in_ns ip link set eth0 up
 in_ns ip route replace default via "$HOST_ADDR"

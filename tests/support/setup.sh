@@ -118,7 +118,7 @@ ensure_packages() {
 		missing+=("$pkg")
 	done
 	# pg_isready is a wrapper from postgresql-client-common: make sure a real client is there.
-	if ! printf '%s\n' "${missing[@]:-}" | grep -qx postgresql-client \
+	if ! printf '%s\n' "${missing[@]:-}" | grep -x postgresql-client >/dev/null \
 		&& ! ls /usr/lib/postgresql/*/bin/psql >/dev/null 2>&1; then
 		missing+=(postgresql-client)
 	fi
@@ -586,7 +586,7 @@ registry_has() {
 		| grep -o '"config":{[^}]*}' | grep -o 'sha256:[0-9a-f]*' | head -n 1)
 	[ -n "$digest" ] || return 1
 	curl -fsS --max-time 5 "http://$REGISTRY/v2/library/$name/blobs/$digest" 2>/dev/null \
-		| tr -d ' \n\t' | grep -q "\"dev.devenv.test.recipe\":\"$hash\""
+		| tr -d ' \n\t' | grep -F "\"dev.devenv.test.recipe\":\"$hash\"" >/dev/null
 }
 
 ensure_images() {
