@@ -114,8 +114,9 @@ fn ident(s: &str) -> (&str, usize) {
     (&s[..n], n)
 }
 
-/// Offset of the `]` closing the `[` at 0, skipping quoted text.
-fn find_close(s: &str) -> Option<usize> {
+/// Offset of the `]` closing the `[` at 0, skipping quoted text (also
+/// mountebank's JSONPath subset).
+pub(crate) fn find_close(s: &str) -> Option<usize> {
     let mut quote = None;
     let mut depth = 0;
     for (i, c) in s.char_indices() {

@@ -28,21 +28,7 @@ pub struct Exchange {
 /// A header or parameter name that suggests a credential: its value is
 /// never written (the same words the request log hides).
 pub(super) fn credential_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "auth",
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "key",
-        "cookie",
-        "session",
-        "signature",
-        "credential",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
+    crate::mocks::matching::sensitive(name) || name.to_ascii_lowercase().contains("credential")
 }
 
 pub(super) fn write(opts: &RecordOptions, seen: Vec<Exchange>) -> Result<Recorded, String> {

@@ -95,8 +95,8 @@ fn continue_bracket(
     steps: &mut Vec<(bool, Sel)>,
     src: &str,
 ) -> Result<(), String> {
-    let close =
-        close_of(&rest[*i..]).ok_or_else(|| format!("JSONPath `{src}`: `[` is never closed"))?;
+    let close = crate::mocks::jsonpath::find_close(&rest[*i..])
+        .ok_or_else(|| format!("JSONPath `{src}`: `[` is never closed"))?;
     let inner = rest[*i + 1..*i + close].trim();
     steps.push((
         deep,
@@ -104,27 +104,6 @@ fn continue_bracket(
     ));
     *i += close + 1;
     Ok(())
-}
-
-fn close_of(s: &str) -> Option<usize> {
-    let mut quote = None;
-    let mut depth = 0;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '[') => depth += 1,
-            (None, ']') => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 fn unquote(s: &str) -> Option<&str> {
