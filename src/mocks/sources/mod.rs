@@ -8,6 +8,7 @@ pub mod mountebank;
 pub mod openapi;
 mod openapi_order;
 mod openapi_sample;
+mod openapi_scalar;
 mod openapi_stubs;
 pub mod pact;
 pub mod wiremock;
