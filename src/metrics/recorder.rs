@@ -168,12 +168,18 @@ impl RunRecorder {
             }),
         };
         Self::close_current(&mut s);
+        // Phases are timed to the nearest ms, the run's end is truncated to
+        // the ms: a run under a millisecond read 0 s with a phase of 0.001 s
+        // inside it. A run lasts at least as long as its longest phase.
+        let longest = s.phases.iter().map(|p| p.seconds).fold(0.0, f64::max);
+        let floor =
+            self.start.at + chrono::Duration::milliseconds((longest * 1000.0).round() as i64);
         Run {
             v: super::run::FORMAT,
             id: self.id.clone(),
             kind: self.kind,
             started_at: self.start.at,
-            finished_at: finished_at.max(self.start.at),
+            finished_at: finished_at.max(floor),
             outcome,
             failed_step,
             phases: s.phases.clone(),
@@ -266,6 +272,17 @@ mod tests {
         assert_eq!(run.failed_step.as_deref(), Some("services"));
         let names: Vec<&str> = run.phases.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["preflight", "tools", "images", "services"]);
+    }
+
+    /// `metrics` drew "-" for every phase's share of a run that read 0 s
+    /// while its preflight read 0.001 s.
+    #[test]
+    fn a_run_under_a_millisecond_lasts_at_least_its_longest_phase() {
+        let clock = crate::clock::FixedClock("2026-01-01T00:00:00Z".parse().unwrap());
+        let rec = RunRecorder::new(RunKind::Up, Start::now(&clock), true);
+        rec.add_phase("preflight", 0.0006);
+        let run = rec.snapshot(clock.0, Outcome::Ok);
+        assert_eq!(run.seconds(), 0.001);
     }
 
     #[test]
