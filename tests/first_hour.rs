@@ -119,6 +119,10 @@ impl Drop for Down {
             "cd examples/checkout && ~/.local/bin/devenv down --volumes -q",
         );
         common::remove_project(PROJECT);
+        // Left behind, the touched copy made a later `cargo build --release`
+        // of the real checkout (same target dir) look fresh, and it kept
+        // the copy's binary.
+        let _ = std::fs::remove_dir_all(&self.1);
     }
 }
 
