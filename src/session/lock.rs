@@ -86,8 +86,9 @@ pub async fn acquire(
     // written over the old one, so no truncate is needed (an ftruncate is
     // a metadata write: up to milliseconds on a busy disk, every `up`).
     let _ = file.seek(SeekFrom::Start(0));
-    let _ = writeln!(file, "{:<10}", std::process::id());
-    let _ = file.flush();
+    // Formatted first: `writeln!` on the file wrote the padding one space
+    // per syscall.
+    let _ = file.write_all(format!("{:<10}\n", std::process::id()).as_bytes());
     Ok(CloneLock { _file: file })
 }
 

@@ -175,12 +175,12 @@ impl<'a> Session<'a> {
 /// Built per command, never for `--version` or `validate`, to keep start-up
 /// fast.
 ///
-/// Two workers, named rather than counted: the work is waiting on the
-/// engine and the network, and asking for the core count makes tokio read
-/// the cgroup files, which cost a no-op `up` about 0.1 ms (perf, 2 cores).
+/// One thread: the work is waiting on the engine and the network, and
+/// what computes (hashing, unpacking, build contexts) goes to
+/// `spawn_blocking`. Worker threads cost a no-op `up` their start and a
+/// cross-thread wake-up for every engine request (futex, perf on 2 cores).
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
