@@ -43,6 +43,9 @@ pub struct EngineConfig {
     /// `DEVENV_HOME/ssh`: the masters of `ssh://` engines (see `ssh`).
     /// None: ssh:// engines are refused.
     pub ssh_dir: Option<PathBuf>,
+    /// `DEVENV_HOME/engines.json`: the API versions of engines on local
+    /// sockets (see `engine_cache`). None: always ask.
+    pub version_cache: Option<PathBuf>,
 }
 
 /// One address to try, with how to speak to it.
@@ -272,7 +275,8 @@ pub async fn connect(cfg: &EngineConfig) -> Result<Engine, EngineError> {
             (None, _) => Via::Other,
         };
         let wait = Duration::from_secs(3);
-        match tokio::time::timeout(wait, answer(&c.address, socket.as_ref())).await {
+        let asked = answer(&c.address, socket.as_ref(), cfg.version_cache.as_deref());
+        match tokio::time::timeout(wait, asked).await {
             Ok(Ok(docker)) => {
                 return Ok(Engine {
                     docker,
@@ -358,22 +362,47 @@ fn spoken((major, minor): (usize, usize)) -> ClientVersion {
 }
 
 /// A client for the engine at `address`, once it has answered.
-async fn answer(address: &str, socket: Option<&Socket>) -> Result<Docker, String> {
-    let newest = bollard::API_DEFAULT_VERSION;
-    if let Some(socket) = socket {
-        let path = address.strip_prefix("unix://").map(Path::new);
-        if path.is_some_and(|p| !p.exists()) {
-            return Err("no socket there".into());
-        }
-        let version = spoken(super::socket::ping(socket).await?);
-        if let Socket::Tls(t) = socket {
-            return tls::docker(t, TIMEOUT_SECS, &version);
-        }
-        return open(address, &version);
+async fn answer(
+    address: &str,
+    socket: Option<&Socket>,
+    cache: Option<&Path>,
+) -> Result<Docker, String> {
+    let Some(socket) = socket else {
+        // `/version` both proves the engine answers and negotiates.
+        let docker = open(address, bollard::API_DEFAULT_VERSION)?;
+        return docker.negotiate_version().await.map_err(|e| e.to_string());
+    };
+    let path = address.strip_prefix("unix://").map(Path::new);
+    if path.is_some_and(|p| !p.exists()) {
+        return Err("no socket there".into());
     }
-    // `/version` both proves the engine answers and negotiates.
-    let docker = open(address, newest)?;
-    docker.negotiate_version().await.map_err(|e| e.to_string())
+    let version = match (path, cache) {
+        (Some(path), Some(cache)) => local_version(socket, path, cache).await?,
+        _ => super::socket::ping(socket).await?,
+    };
+    let version = spoken(version);
+    if let Socket::Tls(t) = socket {
+        return tls::docker(t, TIMEOUT_SECS, &version);
+    }
+    open(address, &version)
+}
+
+/// The version of the engine on a local socket: remembered for the
+/// process listening there, else asked (`engine_cache`).
+async fn local_version(
+    socket: &Socket,
+    path: &Path,
+    cache: &Path,
+) -> Result<(usize, usize), String> {
+    let who = super::engine_cache::identify(path).await?;
+    if let Some(v) = who.and_then(|w| super::engine_cache::known(cache, path, w)) {
+        return Ok(v);
+    }
+    let v = super::socket::ping(socket).await?;
+    if let Some(w) = who {
+        super::engine_cache::remember(cache, path, w, v);
+    }
+    Ok(v)
 }
 
 #[cfg(test)]

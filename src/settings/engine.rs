@@ -79,6 +79,7 @@ pub fn resolve(env: &ProcessEnv, devenv_home: &Path) -> EngineSettings {
         home,
         lock_dir: Some(devenv_home.join("locks")),
         ssh_dir: Some(devenv_home.join("ssh")),
+        version_cache: Some(devenv_home.join("engines.json")),
         tls_verify,
         tls: tls_on,
         cert_path: cert_path.value.clone(),
