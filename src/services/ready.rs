@@ -4,6 +4,8 @@
 //! Polling starts at 50 ms and backs off by 1.5x up to 250 ms, until the
 //! service's timeout (`crate::probe`, shared with processes). Between failed probes the container's state is checked,
 //! so a container that exits stops the wait at once, with its exit code.
+//! Between exec probes the container's own TCP ports are watched, and the
+//! exec runs as soon as one opens (`ready_watch`).
 //!
 //! TCP probes: Docker's userland proxy accepts connections on a published
 //! host port even when nothing listens inside the container. So when the
@@ -29,6 +31,7 @@ use crate::manifest::model::{Probe, Readiness};
 use crate::probe::{describe, next_delay, FIRST_DELAY};
 
 use super::ports::Published;
+use super::ready_watch::PortWatch;
 use super::Engine;
 
 /// What a probe needs to know about one started container.
@@ -64,6 +67,12 @@ pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), NotRe
     let probe = resolve(t, &ready.probe).await?;
     let deadline = Instant::now() + ready.timeout;
     let mut delay = FIRST_DELAY;
+    // Only for execs, which are dear (`ready_watch`); on a remote engine
+    // the container's address is not reachable from here.
+    let mut watch = match (&probe, &t.engine.remote) {
+        (Resolved::Exec(_), None) => PortWatch::new(t.ip, t.ports),
+        _ => None,
+    };
     loop {
         if check(t, &probe).await {
             return Ok(());
@@ -82,8 +91,21 @@ pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), NotRe
                 exit_code: None,
             });
         }
-        tokio::time::sleep(delay.min(deadline - now)).await;
-        delay = next_delay(delay);
+        let pause = delay.min(deadline - now);
+        let opened = match watch.as_mut() {
+            Some(w) => w.pause(pause).await,
+            None => {
+                tokio::time::sleep(pause).await;
+                false
+            }
+        };
+        // A port that just opened: readiness is close, probe at the
+        // first pace again.
+        delay = if opened {
+            FIRST_DELAY
+        } else {
+            next_delay(delay)
+        };
     }
 }
 
