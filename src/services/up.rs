@@ -49,6 +49,9 @@ pub struct UpRequest<'a> {
     pub extra_mounts: Vec<(String, Mount)>,
     /// `up --build`: build every built image again, without the cache.
     pub force_build: bool,
+    /// The project's containers, when the caller has listed them already
+    /// (beside another request); else `up` lists them.
+    pub listed: Option<&'a [ContainerSummary]>,
 }
 
 /// What `up` did, per service name.
@@ -93,10 +96,13 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     let published = ports::resolve(m, &mut book)
         .map_err(|e| ServicesError::Other(format!("cannot pick a free port: {e}")))?;
 
-    let (list, built) = tokio::join!(
-        super::project_containers(engine, project),
-        super::build::prepare(m, req.paths)
-    );
+    let listing = async {
+        match req.listed {
+            Some(l) => Ok(l.to_vec()),
+            None => super::project_containers(engine, project).await,
+        }
+    };
+    let (list, built) = tokio::join!(listing, super::build::prepare(m, req.paths));
     let (list, built) = (list?, built?);
     let by_service = super::by_service(&list);
 

@@ -86,16 +86,26 @@ impl Live {
         reporter: &dyn Reporter,
     ) -> Result<(), Error> {
         let m = s.manifest;
+        let engine = self.engine(s).await?;
         // Every mock is reachable from every container by its name. Always
         // computed from the manifest, so `--only services` hashes the same.
-        let extra_hosts: Vec<(String, IpAddr)> = match m.mocks.is_empty() {
-            true => Vec::new(),
-            false => match self.gateway(s).await? {
-                Some(gw) => m.mocks.iter().map(|mk| (mk.name.clone(), gw)).collect(),
-                None => Vec::new(),
-            },
+        let hosts = async {
+            Ok::<_, Error>(match m.mocks.is_empty() {
+                true => Vec::new(),
+                false => match self.gateway(s).await? {
+                    Some(gw) => m.mocks.iter().map(|mk| (mk.name.clone(), gw)).collect(),
+                    None => Vec::new(),
+                },
+            })
         };
-        let engine = self.engine(s).await?;
+        // The network lookup and the list call side by side: on an ssh://
+        // engine each is a new channel and a request, two round trips.
+        // Finding or making the network creates no container, so the list
+        // still holds after it.
+        let (extra_hosts, listed) =
+            tokio::join!(hosts, services::project_containers(engine, &m.project.id));
+        let extra_hosts: Vec<(String, IpAddr)> = extra_hosts?;
+        let listed = listed.map_err(|e| with_mirror_hint(e, s))?;
         if engine.remote.is_some() {
             let gateway = match m.mocks.is_empty() {
                 true => None,
@@ -123,6 +133,7 @@ impl Live {
                 .map(|x| (x.service.clone(), x.mount.clone()))
                 .collect(),
             force_build: opts.build,
+            listed: Some(&listed),
         };
         let report = services::up(engine, &req)
             .await
