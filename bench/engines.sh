@@ -44,7 +44,7 @@ trap cleanup EXIT
 {
 	echo "# Engines: a no-op up on each kind of engine"
 	echo
-	echo "Measured by \`bench/engines.sh $RUNS\` on $(date -u +%Y-%m-%d) (2 cores shared with other builds)."
+	echo "Measured by \`bench/engines.sh $RUNS\` on $(date -u +%Y-%m-%d) (2 cores)."
 	echo "Stack: two busybox services (one HTTP-gated), already up. \`ping\` is doctor's"
 	echo "\`ping_ms\`: the middle of three \`/_ping\` round trips, each on a new connection"
 	echo "(TLS: with its handshake). Times in ms (hyperfine, $RUNS runs)."
@@ -108,8 +108,9 @@ done <<<"$ENGINES"
 
 {
 	echo
-	echo "Notes: a no-op \`up\` is one \`/_ping\`, one list of the project's containers and the"
-	echo "readiness checks of what runs. Over TLS, every request opens its own connection with a"
+	echo "Notes: a no-op \`up\` is one list of the project's containers and the readiness checks"
+	echo "of what runs, plus a \`/_ping\` over TCP and TLS (on a local socket the engine's API"
+	echo "version is remembered per daemon process). Over TLS, every request opens its own connection with a"
 	echo "full handshake (bollard's own transports do not pool either), so the TLS row pays one"
 	echo "handshake per request. Compose v2 \`up -d\` resolves and inspects every service's image"
 	echo "and container each time."
