@@ -15,6 +15,7 @@ mod git;
 mod http_client;
 mod http_server;
 mod http_wire;
+pub mod mock_serve;
 mod remote;
 mod toml_doc;
 mod wait;
