@@ -105,6 +105,39 @@ fn a_built_service_is_ready_and_a_noop_up_builds_nothing() {
     assert_eq!(built_images(project), images);
 }
 
+/// `reset` left the images `up` had built: a reset clone was not back to
+/// a fresh one, and every reset project kept its images on the engine.
+#[test]
+fn reset_removes_the_images_up_built_and_down_keeps_them() {
+    if !engine_available("built_reset") {
+        return;
+    }
+    let project = "build-reset";
+    let _c = Cleanup(project);
+    let env = web_env(project).manifest(&manifest(
+        project,
+        &format!("{WEB}image = \"build-reset-web:dev\"\n"),
+    ));
+    env.run(["up"]).success();
+    let sorted = || {
+        let mut i = built_images(project);
+        i.sort();
+        i
+    };
+    let images = sorted();
+    assert_eq!(
+        images.len(),
+        2,
+        "the hash tag and the `image` tag: {images:?}"
+    );
+    env.run(["down"]).success();
+    assert_eq!(sorted(), images, "down keeps built images");
+    env.run(["reset", "--yes"])
+        .success()
+        .stderr_has("1 built image(s)");
+    assert_eq!(built_images(project), Vec::<String>::new());
+}
+
 #[test]
 fn a_changed_context_file_rebuilds_and_recreates_and_build_forces_it() {
     if !engine_available("built_rebuild") {

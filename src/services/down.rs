@@ -1,5 +1,7 @@
 //! `down` and the engine part of `reset`: stop and remove this project's
-//! containers (in parallel), its network, and with `volumes` its volumes.
+//! containers (in parallel), its network, with `volumes` its volumes, and
+//! with `images` the images devenv built for it (`reset`, as compose's
+//! `down --rmi local`).
 //! Only objects carrying our project label are listed, so nothing else is
 //! ever touched.
 //!
@@ -8,8 +10,8 @@
 //! environment a process that ignores SIGTERM should not hold `down` up.
 
 use bollard::query_parameters::{
-    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
-    StopContainerOptionsBuilder,
+    ListImagesOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveImageOptionsBuilder, RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::future::join_all;
 
@@ -21,8 +23,16 @@ pub const STOP_TIMEOUT_SECS: i32 = 3;
 #[derive(Debug, Clone)]
 pub struct DownOptions<'a> {
     pub project_id: &'a str,
-    /// Also remove the project's named volumes.
+    pub what: Teardown,
+}
+
+/// What goes besides the containers and the network.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Teardown {
+    /// The project's named volumes.
     pub volumes: bool,
+    /// The images built for the project (they carry its label).
+    pub images: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -31,6 +41,8 @@ pub struct DownReport {
     pub containers: Vec<String>,
     pub volumes: Vec<String>,
     pub network: bool,
+    /// Built images removed, by their first tag (or id).
+    pub images: Vec<String>,
 }
 
 pub async fn down(engine: &Engine, opts: &DownOptions<'_>) -> Result<DownReport> {
@@ -52,7 +64,7 @@ pub async fn down(engine: &Engine, opts: &DownOptions<'_>) -> Result<DownReport>
     }
     report.containers.sort();
     report.network = network::remove(engine, opts.project_id).await?;
-    if opts.volumes {
+    if opts.what.volumes {
         let vols = engine
             .docker
             .list_volumes(Some(
@@ -77,7 +89,36 @@ pub async fn down(engine: &Engine, opts: &DownOptions<'_>) -> Result<DownReport>
         }
         report.volumes.sort();
     }
+    if opts.what.images {
+        report.images = remove_built_images(engine, opts.project_id).await?;
+    }
     Ok(report)
+}
+
+/// Every image with the project's label: what `up` built. Forced, as its
+/// extra tag (`image` next to `build`) is a second name of the same image.
+async fn remove_built_images(engine: &Engine, project_id: &str) -> Result<Vec<String>> {
+    let images = engine
+        .docker
+        .list_images(Some(
+            ListImagesOptionsBuilder::default()
+                .filters(&project_filter(project_id))
+                .build(),
+        ))
+        .await
+        .map_err(ServicesError::engine("listing built images"))?;
+    let mut removed = Vec::new();
+    for i in images {
+        let name = i.repo_tags.first().cloned().unwrap_or_else(|| i.id.clone());
+        let opts = RemoveImageOptionsBuilder::default().force(true).build();
+        match engine.docker.remove_image(&i.id, Some(opts), None).await {
+            Ok(_) => removed.push(name),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(ServicesError::engine(format!("removing image {name}"))(e)),
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// Stops (with the short timeout) and removes one container; gone is fine.

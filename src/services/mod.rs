@@ -34,7 +34,7 @@ mod up;
 
 use std::collections::HashMap;
 
-pub use down::{down, DownOptions, DownReport};
+pub use down::{down, DownOptions, DownReport, Teardown};
 pub use engine::{Engine, EngineConfig, EngineError};
 pub use logs::{logs, LogsOptions};
 pub use network::NetworkInfo;

@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::progress::Reporter;
-use crate::services::{DownReport, StatusEntry};
+use crate::services::{DownReport, StatusEntry, Teardown};
 
 use super::{Phase, Session, UpOptions};
 
@@ -40,8 +40,9 @@ pub trait Backend {
     /// Stops this clone's mocks; returns their names.
     fn stop_mocks(&self, s: &Session<'_>) -> Vec<String>;
 
-    /// Removes the project's containers and network (and volumes).
-    async fn remove_containers(&self, s: &Session<'_>, volumes: bool) -> Result<DownReport, Error>;
+    /// Removes the project's containers and network, and what `what` adds.
+    async fn remove_containers(&self, s: &Session<'_>, what: Teardown)
+        -> Result<DownReport, Error>;
 
     /// Services and jobs as the engine sees them.
     async fn services_status(&self, s: &Session<'_>) -> Result<Vec<StatusEntry>, Error>;

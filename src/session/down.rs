@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::metrics::{RunKind, Start};
 use crate::render::Removed as RemovedOutputs;
-use crate::services::DownReport;
+use crate::services::{DownReport, Teardown};
 
 use super::{interruptible, lock, record, Backend, Session, Wait};
 
@@ -41,7 +41,11 @@ pub fn down<B: Backend>(
     backend: &B,
     opts: &DownOptions,
 ) -> Result<DownSummary, Error> {
-    let result = take_down(s, backend, opts.volumes, opts.wait);
+    let what = Teardown {
+        volumes: opts.volumes,
+        images: false,
+    };
+    let result = take_down(s, backend, what, opts.wait);
     record::record_simple_run(s, RunKind::Down, opts.start, &result);
     result.map_err(|e| s.redact_error(e))
 }
@@ -54,7 +58,11 @@ pub fn reset<B: Backend>(
     wait: Wait,
     start: Start,
 ) -> Result<ResetSummary, Error> {
-    let result = take_down(s, backend, true, wait).and_then(|down| {
+    let what = Teardown {
+        volumes: true,
+        images: true,
+    };
+    let result = take_down(s, backend, what, wait).and_then(|down| {
         // Before `.devenv/` goes: it records which files devenv wrote.
         let rendered = crate::render::remove_outputs(s.manifest, &s.paths)
             .map_err(|e| Error::failed(format!("cannot remove rendered files: {e}")))?;
@@ -75,7 +83,7 @@ pub fn reset<B: Backend>(
 fn take_down<B: Backend>(
     s: &Session<'_>,
     backend: &B,
-    volumes: bool,
+    what: Teardown,
     wait: Wait,
 ) -> Result<DownSummary, Error> {
     let runtime = super::runtime()?;
@@ -87,7 +95,7 @@ fn take_down<B: Backend>(
     let processes =
         runtime.block_on(interruptible(async { Ok(backend.stop_processes(s).await) }))?;
     let mocks = backend.stop_mocks(s);
-    let removed = runtime.block_on(interruptible(backend.remove_containers(s, volumes)))?;
+    let removed = runtime.block_on(interruptible(backend.remove_containers(s, what)))?;
     Ok(DownSummary {
         processes,
         mocks,

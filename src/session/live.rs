@@ -286,7 +286,11 @@ impl Backend for Live {
 
     /// A project without services needs no engine to go down (its mocks are
     /// stopped by then); one with services does.
-    async fn remove_containers(&self, s: &Session<'_>, volumes: bool) -> Result<DownReport, Error> {
+    async fn remove_containers(
+        &self,
+        s: &Session<'_>,
+        what: services::Teardown,
+    ) -> Result<DownReport, Error> {
         let engine = match self.engine(s).await {
             Ok(e) => e,
             Err(_) if s.manifest.services.is_empty() && !s.from_labels => {
@@ -297,7 +301,7 @@ impl Backend for Live {
         };
         let opts = DownOptions {
             project_id: &s.manifest.project.id,
-            volumes,
+            what,
         };
         let report = services::down(engine, &opts).await?;
         super::forward::close(Some(engine), s);

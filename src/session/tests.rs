@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::manifest::Manifest;
 use crate::metrics::{Journal, Outcome, Run, RunKind, Start};
 use crate::progress::{Recorder, Reporter};
-use crate::services::{DownReport, StatusEntry};
+use crate::services::{DownReport, StatusEntry, Teardown};
 use crate::settings::{Flags, Inputs, ProcessEnv, Settings};
 
 use super::*;
@@ -70,8 +70,15 @@ impl Backend for Fake {
         self.called("stop_mocks");
         vec!["payments".into()]
     }
-    async fn remove_containers(&self, _: &Session<'_>, volumes: bool) -> Result<DownReport, Error> {
-        self.called(format!("remove_containers volumes={volumes}"));
+    async fn remove_containers(
+        &self,
+        _: &Session<'_>,
+        what: Teardown,
+    ) -> Result<DownReport, Error> {
+        self.called(format!(
+            "remove_containers volumes={} images={}",
+            what.volumes, what.images
+        ));
         Ok(DownReport::default())
     }
     async fn services_status(&self, _: &Session<'_>) -> Result<Vec<StatusEntry>, Error> {
@@ -359,14 +366,14 @@ fn down_runs_pre_down_then_processes_mocks_and_containers_and_is_recorded() {
             "pre_down",
             "stop_processes",
             "stop_mocks",
-            "remove_containers volumes=false"
+            "remove_containers volumes=false images=false"
         ]
     );
     assert_eq!(c.runs()[0].kind, RunKind::Down);
 }
 
 #[test]
-fn reset_removes_volumes_and_the_clone_state() {
+fn reset_removes_volumes_built_images_and_the_clone_state() {
     let c = Clone::new(PLAIN);
     let s = c.session();
     s.paths.ensure_state_dir().unwrap();
@@ -374,7 +381,7 @@ fn reset_removes_volumes_and_the_clone_state() {
     reset(&s, &fake, Wait::No, Start::now(&c.clock)).unwrap();
     assert!(fake
         .calls()
-        .contains(&"remove_containers volumes=true".to_string()));
+        .contains(&"remove_containers volumes=true images=true".to_string()));
     assert!(!s.paths.state_dir().exists());
     assert_eq!(c.runs()[0].kind, RunKind::Reset);
 }

@@ -18,8 +18,9 @@ pub fn run(app: &mut App, args: ResetArgs) -> Result<i32, Error> {
     let (manifest, from_labels) = app.manifest_for_teardown()?;
     let name = &manifest.project.name;
     if !args.yes {
-        let question =
-            format!("Reset {name}? This deletes its containers, data volumes and local state");
+        let question = format!(
+            "Reset {name}? This deletes its containers, data volumes, built images and local state"
+        );
         match Terminal.confirm(&question, false) {
             Ok(true) => {}
             Ok(false) => {
@@ -50,9 +51,10 @@ pub fn run(app: &mut App, args: ResetArgs) -> Result<i32, Error> {
     app.printer.message(
         Level::Success,
         &format!(
-            "{name} is reset: removed {} container(s), {} volume(s), {} rendered file(s) and .devenv/",
+            "{name} is reset: removed {} container(s), {} volume(s), {} built image(s), {} rendered file(s) and .devenv/",
             done.removed.containers.len(),
             done.removed.volumes.len(),
+            done.removed.images.len(),
             done.rendered.removed.len()
         ),
     );
