@@ -139,3 +139,30 @@ fn quiet_validate_prints_nothing_on_success() {
     let run = env.run(["-q", "validate"]).success();
     assert_eq!(run.stderr, "");
 }
+
+/// After `devenv -f svc/devenv.toml ...`, hints suggested `devenv trust`
+/// and the like without `-f`: run as told, they acted on another file, or
+/// found none. Every suggested command now carries the same `-f`, in
+/// errors' hints and in diagnostics' help alike.
+#[test]
+fn hints_after_f_suggest_commands_for_the_same_file() {
+    let env = TestEnv::new()
+        .file(
+            "svc/devenv.toml",
+            "[project]\nname = \"ff\"\n[hooks]\nsetup = [\"echo hi\"]\n",
+        )
+        .file(
+            "typo/devenv.toml",
+            "[project]\nname = \"ft\"\n[services.db]\nstack = \"postgress\"\n",
+        );
+    env.run(["-f", "svc/devenv.toml", "up"])
+        .code(3)
+        .stderr_has("run `devenv -f svc/devenv.toml trust`");
+    env.run(["-f", "typo/devenv.toml", "validate"])
+        .code(2)
+        .stderr_has("(`devenv -f typo/devenv.toml stacks` lists them)");
+    // Without -f, hints stay as they were.
+    let plain =
+        TestEnv::new().manifest("[project]\nname = \"fp\"\n[hooks]\nsetup = [\"echo hi\"]\n");
+    plain.run(["up"]).code(3).stderr_has("run `devenv trust`");
+}

@@ -36,7 +36,12 @@ pub fn main() -> i32 {
     // The one read of the process environment; everything below gets this.
     let env = crate::settings::ProcessEnv::capture();
     let no_color = env.var("NO_COLOR").is_some();
-    let printer = Printer::new(OutputOptions::detect(verbosity, no_color));
+    let mut opts = OutputOptions::detect(verbosity, no_color);
+    opts.file_flag = cli
+        .file
+        .as_ref()
+        .map(|f| crate::render::filters::shell_quote(&f.to_string_lossy()));
+    let printer = Printer::new(opts);
     let mut app = match App::new(printer, cli.file.clone(), env) {
         Ok(app) => app,
         Err(e) => {

@@ -34,6 +34,10 @@ pub struct OutputOptions {
     pub interactive: bool,
     /// Paths under this are shown relative to it.
     pub base: Option<PathBuf>,
+    /// `-f FILE` as given (shell-quoted): every `devenv ...` command that a
+    /// hint, help line or message suggests gets it, so that it acts on the
+    /// same file.
+    pub file_flag: Option<String>,
 }
 
 impl OutputOptions {
@@ -45,6 +49,7 @@ impl OutputOptions {
             color: interactive && !no_color_env,
             interactive,
             base: None,
+            file_flag: None,
         }
     }
 }
@@ -123,7 +128,7 @@ impl Printer {
             if i > 0 {
                 self.line("");
             }
-            self.line(&diag.render(self.opts.base.as_deref(), self.opts.color));
+            self.line(&self.with_help_file(diag));
         }
         if d.len() > 1 {
             self.line(&format!(
@@ -136,14 +141,41 @@ impl Printer {
     /// What to do next, after a warning that is not an error (`render
     /// --check`), shown as an error's hint is.
     pub fn hint(&self, text: &str) {
+        let text = self.same_file(text);
         self.line(&format!("  {} {text}", self.paint("1;36", "hint:")));
+    }
+
+    /// `text` with `-f FILE` in each suggested `devenv` command that lacks
+    /// one: "run `devenv up`" after `devenv -f svc/devenv.toml validate`
+    /// would have acted on another file, or on none.
+    fn same_file<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match &self.opts.file_flag {
+            Some(file) if text.contains("`devenv ") => {
+                std::borrow::Cow::Owned(with_file_flag(text, file))
+            }
+            _ => std::borrow::Cow::Borrowed(text),
+        }
     }
 
     /// Warnings about a file that is still valid, each with its place in
     /// the file. Shown with `-q` too, like every warning.
     pub fn warnings(&self, d: &[crate::diagnostic::Diagnostic]) {
         for diag in d {
-            self.line(&diag.render(self.opts.base.as_deref(), self.opts.color));
+            self.line(&self.with_help_file(diag));
+        }
+    }
+
+    /// A diagnostic drawn with `-f FILE` in the commands its help suggests
+    /// (only there: the quoted source line stays as written).
+    fn with_help_file(&self, diag: &crate::diagnostic::Diagnostic) -> String {
+        let base = self.opts.base.as_deref();
+        match diag.hint.as_deref().map(|h| self.same_file(h)) {
+            Some(std::borrow::Cow::Owned(help)) => {
+                let mut d = diag.clone();
+                d.hint = Some(help);
+                d.render(base, self.opts.color)
+            }
+            _ => diag.render(base, self.opts.color),
         }
     }
 
@@ -187,10 +219,11 @@ impl Reporter for Printer {
         if !show {
             return;
         }
+        let text = self.same_file(text);
         let text = match level {
             Level::Success => format!("{} {text}", self.paint("32", "✓")),
             Level::Warn => format!("{} {text}", self.paint("1;33", "warning:")),
-            Level::Detail => self.dim(text),
+            Level::Detail => self.dim(&text),
             Level::Info => text.to_string(),
         };
         self.line(&text);
@@ -264,5 +297,45 @@ impl Task for LineTask {
         }
         let mark = if ok { "✓" } else { "✗" };
         let _ = writeln!(std::io::stderr().lock(), "{mark} {} {message}", self.label);
+    }
+}
+
+/// Puts `-f FILE` after `devenv` in every backquoted command of `text`
+/// that has none.
+fn with_file_flag(text: &str, file: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(at) = rest.find("`devenv ") {
+        let (head, tail) = rest.split_at(at + "`devenv ".len());
+        out.push_str(head);
+        if !tail.starts_with("-f ") {
+            out.push_str("-f ");
+            out.push_str(file);
+            out.push(' ');
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod file_flag_tests {
+    use super::with_file_flag;
+
+    #[test]
+    fn every_suggested_command_gets_the_file_once() {
+        assert_eq!(
+            with_file_flag("run `devenv up`, then `devenv logs db`", "svc/devenv.toml"),
+            "run `devenv -f svc/devenv.toml up`, then `devenv -f svc/devenv.toml logs db`"
+        );
+        assert_eq!(
+            with_file_flag("run `devenv -f a.toml render --force`", "a.toml"),
+            "run `devenv -f a.toml render --force`"
+        );
+        assert_eq!(
+            with_file_flag("no command here", "a.toml"),
+            "no command here"
+        );
     }
 }
