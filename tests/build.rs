@@ -138,6 +138,49 @@ fn reset_removes_the_images_up_built_and_down_keeps_them() {
     assert_eq!(built_images(project), Vec::<String>::new());
 }
 
+/// With `registry_mirror` set, `up` pulled images through the mirror but
+/// the builder pulled the Dockerfile's `FROM` image from Docker Hub, so
+/// where only the mirror answers every build failed. The base is a Docker
+/// Hub-style name that exists only in the loopback registry (the mirror):
+/// found at all, it came through the mirror.
+#[test]
+fn a_dockerfile_from_a_docker_hub_name_builds_through_the_registry_mirror() {
+    if !engine_available("built_through_mirror") {
+        return;
+    }
+    let project = "build-mirror";
+    let _c = Cleanup(project);
+    let base = "devenv-test-mirror-base:1";
+    let mirrored = format!("{REGISTRY}/library/{base}");
+    struct Untag(String, String);
+    impl Drop for Untag {
+        fn drop(&mut self) {
+            let _ = docker(&["rmi", &self.0, &self.1]);
+        }
+    }
+    let _untag = Untag(base.to_string(), mirrored.clone());
+    assert!(docker(&["tag", &busybox(), &mirrored]).status.success());
+    assert!(docker(&["push", "-q", &mirrored]).status.success());
+    let _ = docker(&["rmi", &mirrored]);
+    let _ = docker(&["rmi", base]);
+    let env = TestEnv::new()
+        .manifest(&manifest(project, WEB))
+        .file(
+            "web/Dockerfile",
+            &format!("FROM {base} AS site\nCOPY index.html /www/index.html\nFROM site\n"),
+        )
+        .file("web/index.html", "mirrored\n");
+    env.run(["up"])
+        .success()
+        .stderr_has(&format!("pull {mirrored}"))
+        .stderr_has("web ready (created)");
+    assert_eq!(page(&env), "mirrored\n");
+    assert!(
+        docker(&["image", "inspect", base]).status.success(),
+        "the base is there under the Dockerfile's name"
+    );
+}
+
 #[test]
 fn a_changed_context_file_rebuilds_and_recreates_and_build_forces_it() {
     if !engine_available("built_rebuild") {

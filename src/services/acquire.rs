@@ -100,6 +100,8 @@ impl Images<'_> {
             reporter: self.req.reporter,
             project: &self.req.manifest.project.id,
             force: self.req.force_build,
+            mirror: self.req.mirror.as_deref(),
+            policy: &self.req.images,
         };
         let builds = join_all(
             wanted

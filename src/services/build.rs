@@ -11,6 +11,7 @@
 //! about to be made: an image with the tag already there is not built
 //! again, unless `up --build` says so.
 
+mod bases;
 mod buildkit;
 mod context;
 mod ignore;
@@ -56,6 +57,14 @@ pub enum BuildError {
         context: String,
         #[source]
         source: bollard::errors::Error,
+    },
+    /// A base image could not be had through the registry mirror.
+    #[error("service `{service}`: base image `{base}` through the registry mirror: {source}")]
+    Base {
+        service: String,
+        base: String,
+        #[source]
+        source: super::images::PullError,
     },
 }
 
@@ -110,6 +119,9 @@ impl BuildError {
                 "fix the build context named in devenv.toml, then run `devenv up` again".into(),
             ),
             BuildError::Engine { .. } => None,
+            BuildError::Base { .. } => Some(
+                "check that the mirror (`registry_mirror` in [settings], or DEVENV_REGISTRY_MIRROR) serves this image, or write the base image with its registry in the Dockerfile".into(),
+            ),
         }
     }
 }
@@ -331,12 +343,24 @@ pub struct EnsureRequest<'a> {
     pub project: &'a str,
     /// `up --build`: build even when the tag exists, without the cache.
     pub force: bool,
+    /// `registry_mirror`: Docker Hub base images are pulled through it.
+    pub mirror: Option<&'a str>,
+    pub policy: &'a super::images::ImagePolicy,
 }
 
 /// Makes `p.tag` present: built unless the engine has it (or `force`).
 pub async fn ensure(req: &EnsureRequest<'_>, p: &Prepared) -> Result<Outcome, BuildError> {
     if !req.force && run::image_id(req.engine, &p.tag).await.is_some() {
         return Ok(Outcome::Present);
+    }
+    if let Some(mirror) = req.mirror {
+        let m = bases::Mirror {
+            engine: req.engine,
+            reporter: req.reporter,
+            mirror,
+            policy: req.policy,
+        };
+        bases::through_mirror(&m, p).await?;
     }
     let job = run::Job {
         engine: req.engine,

@@ -174,7 +174,7 @@ pub async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
 }
 
 /// `image = "..."` next to `build`: the build is tagged with that name too.
-async fn tag(engine: &Engine, built: &str, extra: &str) -> Result<(), BuildError> {
+pub(super) async fn tag(engine: &Engine, built: &str, extra: &str) -> Result<(), BuildError> {
     // As written (`app:dev`), not as `ImageRef` spells it for pulls.
     let slash = extra.rfind('/').map_or(0, |i| i + 1);
     let (repo, tag) = match extra[slash..].rfind(':') {
