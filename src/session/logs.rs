@@ -118,23 +118,34 @@ fn file_log(
     super::runtime()?.block_on(interruptible(async {
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            if len < pos {
-                pos = 0; // the mock restarted and truncated its log
+            let chunk = read_new(path, &mut pos).map_err(io)?;
+            if !chunk.is_empty() {
+                sink(&chunk);
             }
-            if len == pos {
-                continue;
-            }
-            let mut f = open().map_err(io)?;
-            f.seek(SeekFrom::Start(pos)).map_err(io)?;
-            let mut chunk = Vec::new();
-            f.read_to_end(&mut chunk).map_err(io)?;
-            pos += chunk.len() as u64;
-            sink(&chunk);
         }
         #[allow(unreachable_code)]
         Ok::<(), Error>(())
     }))
+}
+
+/// What was appended to the log at `path` since `pos`, which moves past
+/// it: only the new bytes are read (a followed log can be large). A file
+/// shorter than `pos` was truncated (its mock restarted): read from the
+/// start.
+pub(super) fn read_new(path: &Path, pos: &mut u64) -> std::io::Result<Vec<u8>> {
+    let len = std::fs::metadata(path)?.len();
+    if len < *pos {
+        *pos = 0;
+    }
+    if len == *pos {
+        return Ok(Vec::new());
+    }
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(*pos))?;
+    let mut chunk = Vec::new();
+    f.read_to_end(&mut chunk)?;
+    *pos += chunk.len() as u64;
+    Ok(chunk)
 }
 
 /// The last `n` lines of a log (all with `None`), each with its newline.
@@ -147,4 +158,29 @@ fn last_lines(bytes: &[u8], n: Option<usize>, redactor: &Redactor) -> Vec<u8> {
     whole.finish(&mut keep);
     let skip = n.map_or(0, |n| lines.len().saturating_sub(n));
     lines[skip..].concat().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_new;
+    use std::io::Write;
+
+    #[test]
+    fn a_followed_log_gives_only_what_was_appended_and_starts_over_when_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mock-x.log");
+        std::fs::write(&path, "one\n").unwrap();
+        let mut pos = 4;
+        assert!(read_new(&path, &mut pos).unwrap().is_empty());
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"two\n").unwrap();
+        assert_eq!(read_new(&path, &mut pos).unwrap(), b"two\n");
+        assert_eq!(pos, 8);
+        std::fs::write(&path, "new\n").unwrap();
+        assert_eq!(read_new(&path, &mut pos).unwrap(), b"new\n");
+        assert_eq!(pos, 4);
+    }
 }

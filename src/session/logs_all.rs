@@ -239,15 +239,11 @@ async fn follow(
                     let mut lines = LineRedactor::new(redactor);
                     loop {
                         tokio::time::sleep(Duration::from_millis(100)).await;
-                        let Ok(bytes) = std::fs::read(&path) else {
+                        // It re-read the whole file ten times a second.
+                        let Ok(new) = super::logs::read_new(&path, &mut pos) else {
                             continue;
                         };
-                        let len = bytes.len() as u64;
-                        if len < pos {
-                            pos = 0; // restarted: truncated
-                        }
-                        let new = &bytes[pos as usize..];
-                        pos = len;
+                        let new = &new[..];
                         let mut send = |l: &str| {
                             // Mock lines start with their time; followed
                             // lines show as they come.
