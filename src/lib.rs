@@ -18,6 +18,7 @@ pub mod forward;
 pub mod fsread;
 pub mod hooks;
 pub mod init;
+pub mod log_trim;
 pub mod manifest;
 pub mod metrics;
 pub mod mocks;

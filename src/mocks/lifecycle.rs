@@ -239,6 +239,9 @@ fn spawn(req: &UpRequest<'_>, mock: &Mock, port: u16) -> Result<u32, MockError> 
         });
     }
     let log = log_path(req.paths, &mock.name);
+    // A mock writes its own log through stdout; it is kept to a size at
+    // each start (`log_trim`), as a process's is.
+    let _ = crate::log_trim::trim(&log, crate::log_trim::LogLimit::default().bytes);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -16,6 +16,7 @@ mod ready;
 mod state;
 mod supervise;
 
+pub use crate::log_trim::LogLimit;
 pub use lifecycle::{down, status, up, ProcessStatus, UpRequest};
 pub use state::log_path;
 pub use supervise::{supervise, Spec};

@@ -24,6 +24,7 @@ use super::group::{self, GRACE, MARK};
 use super::state::{self, Entry, RunState};
 use super::ProcessError;
 use crate::clock::Clock;
+use crate::log_trim::{self, LogLimit};
 use crate::manifest::RestartPolicy;
 
 /// The first wait before a restart; doubled after each quick failure.
@@ -46,6 +47,8 @@ pub struct Spec {
     /// The definition hash `up` compares on the next run.
     pub hash: String,
     pub log: PathBuf,
+    /// How large the log may grow before it is moved aside (`log_trim`).
+    pub log_limit: LogLimit,
     /// `processes.json`.
     pub state: PathBuf,
 }
@@ -66,6 +69,7 @@ pub async fn supervise(spec: &Spec, clock: &dyn Clock) -> Result<(), ProcessErro
     let mut wait = FIRST_BACKOFF;
     let mut restarts = 0;
     loop {
+        let _ = log_trim::trim(&spec.log, spec.log_limit.bytes);
         let offset = std::fs::metadata(&spec.log).map_or(0, |m| m.len());
         let log = sup.open_log()?;
         sup.note(
@@ -77,18 +81,23 @@ pub async fn supervise(spec: &Spec, clock: &dyn Clock) -> Result<(), ProcessErro
             Ok(mut child) => {
                 let pgid = child.id().unwrap_or_default();
                 sup.record_start(pgid, restarts, offset);
-                tokio::select! {
-                    status = child.wait() => {
-                        // What the command left in its group goes with it.
-                        group::stop_own_group(pgid, GRACE).await;
-                        status.ok()
-                    }
-                    _ = stop.recv() => {
-                        // Before the leader is reaped: the id is surely ours.
-                        group::stop_own_group(pgid, GRACE).await;
-                        let _ = child.wait().await;
-                        sup.finish(&log, RunState::Stopped, None, "stopped");
-                        return Ok(());
+                let mut check = tokio::time::interval(spec.log_limit.every);
+                check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        status = child.wait() => {
+                            // What the command left in its group goes with it.
+                            group::stop_own_group(pgid, GRACE).await;
+                            break status.ok();
+                        }
+                        _ = stop.recv() => {
+                            // Before the leader is reaped: the id is surely ours.
+                            group::stop_own_group(pgid, GRACE).await;
+                            let _ = child.wait().await;
+                            sup.finish(&log, RunState::Stopped, None, "stopped");
+                            return Ok(());
+                        }
+                        _ = check.tick() => sup.trim_log(&log),
                     }
                 }
             }
@@ -199,6 +208,23 @@ impl Supervisor<'_> {
     }
 
     /// Changes this supervisor's entry, if it is still its own.
+    /// Moves a log past its limit aside, says so at the top of the new
+    /// one, and resets where this run's output starts.
+    fn trim_log(&self, log: &File) {
+        if let Ok(true) = log_trim::trim(&self.spec.log, self.spec.log_limit.bytes) {
+            let aside = log_trim::previous(&self.spec.log);
+            let name = aside.file_name().map(|n| n.to_string_lossy().to_string());
+            self.note(
+                log,
+                &format!(
+                    "log over its limit: earlier lines are in {}",
+                    name.unwrap_or_default()
+                ),
+            );
+            self.record(|e| e.log_offset = 0);
+        }
+    }
+
     fn record(&self, change: impl FnOnce(&mut Entry)) {
         let me = std::process::id();
         let _ = state::update(&self.spec.state, |st| {
@@ -253,6 +279,38 @@ impl Stop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_chatty_command_has_its_log_moved_aside_while_it_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("chatty.log");
+        let spec = Spec {
+            name: "chatty".into(),
+            argv: [
+                "sh",
+                "-c",
+                "for i in $(seq 1 400); do echo line-$i-of-a-chatty-server; done; sleep 1",
+            ]
+            .map(String::from)
+            .to_vec(),
+            cwd: dir.path().to_path_buf(),
+            restart: RestartPolicy::Never,
+            hash: "h".into(),
+            log: log.clone(),
+            log_limit: LogLimit {
+                bytes: 1000,
+                every: Duration::from_millis(100),
+            },
+            state: dir.path().join("processes.json"),
+        };
+        supervise(&spec, &crate::clock::SystemClock).await.unwrap();
+        let aside = std::fs::read_to_string(log_trim::previous(&log)).unwrap();
+        assert!(aside.contains("line-400-of-a-chatty-server"), "{aside}");
+        let now = std::fs::read_to_string(&log).unwrap();
+        assert!(now.contains("earlier lines are in chatty.log.1"), "{now}");
+        assert!(now.contains("chatty exited with code 0"), "{now}");
+        assert!(now.len() < 1000, "{now}");
+    }
 
     #[test]
     fn the_backoff_doubles_to_its_cap_and_resets_after_a_steady_run() {

@@ -26,6 +26,7 @@ pub fn run(args: ProcessArgs) -> Result<i32, Error> {
         restart: restart.into(),
         hash,
         log,
+        log_limit: processes::LogLimit::default(),
         state,
     };
     // One thread: it waits on one child and a few signals.
