@@ -135,7 +135,10 @@ fn a_remote_engines_ports_and_mocks_work_here_and_a_dropped_connection_heals() {
     let _down = Downed(&env);
     assert!(!answers(web), "nothing answers on {web} before up");
 
-    env.run(["up"]).success().stderr_has("web ready (created)");
+    env.run(["up"])
+        .success()
+        .stderr_has("web ready (created)")
+        .stderr_lacks("GatewayPorts");
 
     // The containers run there, not here.
     let there = remote_docker(&["ps", "--format", "{{.Names}}"]);
@@ -221,6 +224,32 @@ fn a_remote_engines_ports_and_mocks_work_here_and_a_dropped_connection_heals() {
         &format!("label=dev.devenv.project={project}"),
     ]);
     assert!(String::from_utf8_lossy(&left.stdout).trim().is_empty());
+}
+
+/// Through an sshd at GatewayPorts' default, a mock's reverse forward was
+/// bound to that machine's loopback whatever address was asked for, and
+/// `up` said nothing: the containers could not reach the mock, and nothing
+/// said why. (second_machine.sh runs that sshd on :2222.)
+#[test]
+fn an_sshd_without_gateway_ports_gets_a_warning_naming_the_setting() {
+    if !remote_available("remote_nogw") {
+        return;
+    }
+    let project = "remote-nogw";
+    let _clean = RemoteCleanup(project.into());
+    let (web, mock) = (free_port(), free_port());
+    let env = TestEnv::new()
+        .env("DOCKER_HOST", "ssh://root@10.77.0.2:2222")
+        .manifest(&stack(project, web, mock));
+    let _down = Downed(&env);
+    env.run(["up"])
+        .success()
+        .stderr_has("mock `payments` is not reachable from the containers")
+        .stderr_has("`GatewayPorts clientspecified`");
+    // Taken back: the next `up` tries again, and says so again.
+    env.run(["up"])
+        .success()
+        .stderr_has("`GatewayPorts clientspecified`");
 }
 
 #[test]

@@ -96,6 +96,9 @@ pub struct Outcome {
     pub cancelled: usize,
     /// Remote port -> the other port it got here, because its own was taken.
     pub moved: BTreeMap<u16, u16>,
+    /// The mock forwards put in place by this call, for the caller to try
+    /// from the other side (`GatewayPorts`: see `forget_mock`).
+    pub new_mocks: Vec<(IpAddr, u16)>,
 }
 
 /// Puts exactly the wanted forwards in place; returns the port map and
@@ -129,6 +132,7 @@ pub fn ensure(
     for m in &mocks {
         if !(same && old.mocks.contains(m)) {
             add.extend(["-R".to_string(), remote_spec(*m)]);
+            out.new_mocks.push(*m);
         }
     }
     if same {
@@ -170,6 +174,17 @@ pub fn ensure(
         let _ = std::fs::write(&marker, paths.root.to_string_lossy().as_bytes());
     }
     Ok((ports, out))
+}
+
+/// Takes back a mock forward that does not reach the mock: an sshd without
+/// `GatewayPorts clientspecified` binds a reverse forward to its own
+/// loopback, whatever address was asked for, and says nothing. Out of the
+/// record, the next `up` puts it in place and tries it again.
+pub fn forget_mock(master: &Master, paths: &Paths, mock: (IpAddr, u16)) {
+    let _ = control(master, "cancel", &["-R".to_string(), remote_spec(mock)]);
+    let mut record = Record::load(paths);
+    record.mocks.retain(|m| *m != mock);
+    let _ = save(paths, &record);
 }
 
 /// Cancels this clone's forwards; stops the master when no clone uses it

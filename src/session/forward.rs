@@ -62,15 +62,16 @@ pub(super) fn learn_ports(engine: &Engine, s: &Session<'_>) {
 
 /// Before the services start: every published TCP port forwarded here, and
 /// every running mock to the gateway there. A no-op (no process started)
-/// when the same master already carries the same forwards.
+/// when the same master already carries the same forwards. Returns the
+/// mock forwards it added, for `check_mocks`.
 pub(super) fn ensure(
     engine: &Engine,
     s: &Session<'_>,
     gateway: Option<IpAddr>,
     reporter: &dyn Reporter,
-) -> Result<(), Error> {
+) -> Result<Vec<(IpAddr, u16)>, Error> {
     let Some(t) = engine.remote.as_ref() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let Some(master) = master(engine) else {
         return Err(Error::failed_with(
@@ -125,7 +126,46 @@ pub(super) fn ensure(
         );
     }
     *engine.ports_here.lock().unwrap_or_else(|e| e.into_inner()) = map;
-    Ok(())
+    Ok(outcome.new_mocks)
+}
+
+/// Tries each new mock forward from the remote side, as a container would
+/// reach it (the SOCKS forward connects from there). One that does not
+/// answer is a warning naming the sshd setting, and is taken back so the
+/// next `up` tries again. Only new forwards: a no-op `up` sends nothing.
+pub(super) async fn check_mocks(
+    engine: &Engine,
+    s: &Session<'_>,
+    added: &[(IpAddr, u16)],
+    reporter: &dyn Reporter,
+) {
+    let (Some(t), Some(master)) = (engine.remote.as_ref(), master(engine)) else {
+        return;
+    };
+    let conns = Connections::load(&s.paths);
+    for &(gw, port) in added {
+        if t.connect(std::net::SocketAddr::new(gw, port))
+            .await
+            .is_some()
+        {
+            continue;
+        }
+        let name = conns
+            .mocks
+            .iter()
+            .find(|(_, e)| e.port == port)
+            .map_or("a mock".to_string(), |(n, _)| format!("mock `{n}`"));
+        reporter.message(
+            Level::Warn,
+            &format!(
+                "{name} is not reachable from the containers on {}: its sshd did not bind the \
+                 reverse forward to {gw}:{port}. Set `GatewayPorts clientspecified` in that \
+                 machine's sshd_config, restart sshd, then run `devenv down` and `devenv up`",
+                t.destination.host
+            ),
+        );
+        forward::forget_mock(&master, &s.paths, (gw, port));
+    }
 }
 
 /// `down`: this clone's forwards cancelled; the master stopped when no

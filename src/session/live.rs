@@ -111,7 +111,8 @@ impl Live {
                 true => None,
                 false => self.gateway(s).await?,
             };
-            super::forward::ensure(engine, s, gateway, reporter)?;
+            let added = super::forward::ensure(engine, s, gateway, reporter)?;
+            super::forward::check_mocks(engine, s, &added, reporter).await;
         }
         let req = services::UpRequest {
             manifest: m,

@@ -24,7 +24,8 @@
 # including `docker system dial-stdio`, finds its engine as it would at
 # /var/run/docker.sock on a real one. GatewayPorts clientspecified lets a
 # reverse forward bind on the engine's network gateway, where containers
-# reach the mocks that run here.
+# reach the mocks that run here. A second sshd on :2222 has the default
+# (GatewayPorts no), for the test of the warning an sshd like that earns.
 #
 # Run as root after tests/support/setup.sh (it needs the registry's storage).
 # Idempotent: what answers is left alone. Prints the facts on stdout.
@@ -73,6 +74,7 @@ stop() { # name exe
 
 if [ "${1:-}" = "--down" ]; then
 	stop sshd sshd
+	stop sshd-nogw sshd
 	stop registry docker-registry
 	stop dockerd dockerd
 	ip netns del "$NS" 2>/dev/null || true
@@ -221,9 +223,27 @@ if ! running "$RUN_DIR/sshd.pid" sshd; then
 	sleep 0.3
 	# nsenter execs in place: the pid is sshd's.
 fi
+# The same machine through an sshd left at GatewayPorts' default.
+sed -e "s/^ListenAddress .*/ListenAddress $REMOTE_ADDR:2222/" \
+	-e "s|^PidFile .*|PidFile $RUN_DIR/sshd-nogw.real.pid|" \
+	-e '/^GatewayPorts /d' "$STATE_DIR/sshd_config" >"$STATE_DIR/sshd_nogw_config.new"
+if ! cmp -s "$STATE_DIR/sshd_nogw_config.new" "$STATE_DIR/sshd_nogw_config"; then
+	mv "$STATE_DIR/sshd_nogw_config.new" "$STATE_DIR/sshd_nogw_config"
+	stop sshd-nogw sshd
+else
+	rm -f "$STATE_DIR/sshd_nogw_config.new"
+fi
+/usr/sbin/sshd -t -f "$STATE_DIR/sshd_nogw_config" || die "sshd refuses the :2222 config"
+if ! running "$RUN_DIR/sshd-nogw.pid" sshd; then
+	say "starting a second sshd on $REMOTE_ADDR:2222 without GatewayPorts (log /var/log/devenv-remote-sshd-nogw.log)"
+	start_in_ns "$RUN_DIR/sshd-nogw.pid" /var/log/devenv-remote-sshd-nogw.log \
+		/usr/sbin/sshd -D -e -f "$STATE_DIR/sshd_nogw_config"
+	sleep 0.3
+fi
 
 # ---------------------------------------------------------------- client
-printf '%s %s\n' "$REMOTE_ADDR" "$(cut -d' ' -f1,2 "$STATE_DIR/ssh_host_ed25519_key.pub")" >"$CLIENT_DIR/known_hosts"
+printf '%s %s\n[%s]:2222 %s\n' "$REMOTE_ADDR" "$(cut -d' ' -f1,2 "$STATE_DIR/ssh_host_ed25519_key.pub")" \
+	"$REMOTE_ADDR" "$(cut -d' ' -f1,2 "$STATE_DIR/ssh_host_ed25519_key.pub")" >"$CLIENT_DIR/known_hosts"
 cat >"$SSH_CONFIG" <<EOF
 # devenv's test machine (tests/support/second_machine.sh)
 Host $REMOTE_ADDR devenv-remote
@@ -239,6 +259,7 @@ grep -q '^Include /etc/ssh/ssh_config.d/\*.conf' /etc/ssh/ssh_config 2>/dev/null
 	|| die "/etc/ssh/ssh_config does not include /etc/ssh/ssh_config.d/*.conf"
 
 wait_for "ssh root@$REMOTE_ADDR" 20 ssh -o ConnectTimeout=2 "root@$REMOTE_ADDR" true
+wait_for "ssh -p 2222 root@$REMOTE_ADDR" 20 ssh -o ConnectTimeout=2 -p 2222 "root@$REMOTE_ADDR" true
 remote_version=$(ssh "root@$REMOTE_ADDR" docker version --format '{{.Server.Version}}') \
 	|| die "docker on the machine does not reach its engine"
 # The images the tests use, pulled there through its own registry once.
@@ -249,6 +270,7 @@ for img in busybox:latest redis:7; do
 done
 
 echo "second machine: ssh://root@$REMOTE_ADDR (namespace $NS, this side $HOST_ADDR)"
+echo "the same through an sshd without GatewayPorts: ssh://root@$REMOTE_ADDR:2222"
 echo "its engine: docker $remote_version at unix://$SOCK"
 echo "its registry: 127.0.0.1:5000 (inside the namespace)"
 echo "ssh client: $SSH_CONFIG, key $CLIENT_DIR/id_ed25519"
