@@ -127,6 +127,11 @@ if ! ip netns list | grep -w "$NS" >/dev/null; then
 	say "creating namespace $NS"
 	ip netns add "$NS"
 fi
+# A namespace deleted just before (--down) takes its veth end with it, and
+# the kernel drops this end a moment later: a pair left half is made anew.
+if ip link show "$HOST_IF" >/dev/null 2>&1 && ! in_ns ip link show eth0 >/dev/null 2>&1; then
+	ip link del "$HOST_IF" 2>/dev/null || true
+fi
 if ! ip link show "$HOST_IF" >/dev/null 2>&1; then
 	ip link add "$HOST_IF" type veth peer name eth0 netns "$NS"
 fi
