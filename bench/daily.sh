@@ -125,24 +125,45 @@ cmds=(-n "devenv up (no-op, 2 services)" "$DN"
 [ -z "$V1" ] || cmds+=(-n "docker-compose 1.29 up -d (no-op, 2 services)" "$C1N")
 hyperfine -N --warmup 3 --runs $((RUNS * 10)) --export-json "$WORK/noop.json" --output=null "${cmds[@]}" >&2
 
-say "cold up ($RUNS runs each)"
-hyperfine -N --runs "$RUNS" --export-json "$WORK/cold.json" --output=null \
-	--prepare "sh -c '$DCD >/dev/null 2>&1; $C2CD >/dev/null 2>&1'" -n "devenv up (cold)" "$DC" \
-	--prepare "sh -c '$DCD >/dev/null 2>&1; $C2CD >/dev/null 2>&1'" -n "docker compose v2 up -d --wait (cold, 1 s healthchecks)" "$C2C" >&2
-
-say "PostgreSQL's own start-to-ready time"
-own=()
+# Interleaved, one round after another: devenv's cold up, compose's, then
+# PostgreSQL's own start. This machine drifts over minutes (the same run
+# takes 1.2 to 1.6 s an hour apart), and three blocks run one after the
+# other compared different machines.
+say "cold up, interleaved with compose's and PostgreSQL's own start ($RUNS rounds)"
+since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+clean() { sh -c "$DCD >/dev/null 2>&1; $C2CD >/dev/null 2>&1; docker rm -f -v bench-daily-pg-own >/dev/null 2>&1" || true; }
+: >"$WORK/cold.times"
 for i in $(seq 1 "$RUNS"); do
-	docker rm -f bench-daily-pg-own >/dev/null 2>&1 || true
-	start=$(date +%s%N)
+	clean
+	t=$(date +%s%N)
+	$DC >/dev/null 2>&1 || { say "devenv up (cold) failed"; exit 1; }
+	echo "devenv $(since "$t")" >>"$WORK/cold.times"
+	clean
+	t=$(date +%s%N)
+	$C2C >/dev/null 2>&1 || { say "compose up (cold) failed"; exit 1; }
+	echo "compose $(since "$t")" >>"$WORK/cold.times"
+	clean
+	t=$(date +%s%N)
 	docker run -d --name bench-daily-pg-own -e POSTGRES_USER=devenv -e POSTGRES_PASSWORD=devenv -e POSTGRES_DB=devenv \
 		"$REG/library/postgres:16" >/dev/null
 	until docker exec bench-daily-pg-own pg_isready -q -h 127.0.0.1 -p 5432 -U devenv -d devenv 2>/dev/null; do sleep 0.05; done
-	end=$(date +%s%N)
-	own+=($(((end - start) / 1000000)))
-	docker rm -f -v bench-daily-pg-own >/dev/null
+	echo "own $(since "$t")" >>"$WORK/cold.times"
 done
-own_median=$(printf '%s\n' "${own[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+clean
+# The rounds as hyperfine would export them, for the table below.
+python3 - "$WORK/cold.times" "$WORK/cold.json" <<'PY'
+import json, statistics, sys
+names = {"devenv": "devenv up (cold)", "compose": "docker compose v2 up -d --wait (cold, 1 s healthchecks)"}
+times = {}
+for line in open(sys.argv[1]):
+    k, v = line.split()
+    times.setdefault(k, []).append(int(v) / 1000)
+results = [{"command": names[k], "median": statistics.median(t), "mean": statistics.mean(t),
+            "stddev": statistics.stdev(t) if len(t) > 1 else 0, "min": min(t), "max": max(t), "times": t}
+           for k, t in times.items() if k in names]
+json.dump({"results": results}, open(sys.argv[2], "w"))
+PY
+own_median=$(awk '$1 == "own" {print $2}' "$WORK/cold.times" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
 
 say "down ($RUNS runs each)"
 hyperfine -N --runs "$RUNS" --export-json "$WORK/down.json" --output=null \
@@ -187,7 +208,9 @@ read -r down_d down_2 <<<"$(median "$WORK/down.json")"
 	echo "healthchecks. PostgreSQL's own time is \`docker run -d\` to the first successful"
 	echo "\`pg_isready\` through \`docker exec\` (polled every 50 ms), whose round trip inflates it a"
 	echo "little. busybox httpd as PID 1 ignores SIGTERM, so both tools wait their stop timeout for"
-	echo "it on down (devenv 3 s, compose 10 s). Both tools are started directly (devenv with"
+	echo "it on down (devenv 3 s, compose 10 s). The cold rounds interleave devenv, compose and"
+	echo "PostgreSQL's own start, so all three see the machine as it is at that minute. Both tools"
+	echo "are started directly (devenv with"
 	echo "\`-f\`), not through a shell. devenv's no-op is one engine round trip: the list call (the"
 	echo "engine's API version is remembered per daemon process, not pinged each run)."
 } >"$OUT"
