@@ -139,6 +139,11 @@ pub(super) async fn check_mocks(
     added: &[(IpAddr, u16)],
     reporter: &dyn Reporter,
 ) {
+    // Before anything else: on a no-op `up` nothing was added, and the
+    // master's command line and connections.json are not needed.
+    if added.is_empty() {
+        return;
+    }
     let (Some(t), Some(master)) = (engine.remote.as_ref(), master(engine)) else {
         return;
     };
