@@ -1,6 +1,6 @@
 //! `up` for services: converge the project's containers to the manifest.
 //!
-//! One list call (filtered by the project label) tells what exists; config
+//! One list call (made by the caller, filtered by the project label) tells what exists; config
 //! hashes from its labels decide what to do. Unchanged running services are
 //! left alone without a pull, create or per-container inspect, so a no-op
 //! `up` costs one engine round trip. Everything created carries the config
@@ -49,9 +49,9 @@ pub struct UpRequest<'a> {
     pub extra_mounts: Vec<(String, Mount)>,
     /// `up --build`: build every built image again, without the cache.
     pub force_build: bool,
-    /// The project's containers, when the caller has listed them already
-    /// (beside another request); else `up` lists them.
-    pub listed: Option<&'a [ContainerSummary]>,
+    /// The project's containers (`project_containers`), listed by the
+    /// caller beside its network lookup.
+    pub listed: &'a [ContainerSummary],
 }
 
 /// What `up` did, per service name.
@@ -96,15 +96,8 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     let published = ports::resolve(m, &mut book)
         .map_err(|e| ServicesError::Other(format!("cannot pick a free port: {e}")))?;
 
-    let listing = async {
-        match req.listed {
-            Some(l) => Ok(l.to_vec()),
-            None => super::project_containers(engine, project).await,
-        }
-    };
-    let (list, built) = tokio::join!(listing, super::build::prepare(m, req.paths));
-    let (list, built) = (list?, built?);
-    let by_service = super::by_service(&list);
+    let built = super::build::prepare(m, req.paths).await?;
+    let by_service = super::by_service(req.listed);
 
     let mut plans: Vec<Plan> = m
         .services

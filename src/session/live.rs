@@ -134,7 +134,7 @@ impl Live {
                 .map(|x| (x.service.clone(), x.mount.clone()))
                 .collect(),
             force_build: opts.build,
-            listed: Some(&listed),
+            listed: &listed,
         };
         let report = services::up(engine, &req)
             .await
