@@ -354,13 +354,7 @@ pub async fn ensure(req: &EnsureRequest<'_>, p: &Prepared) -> Result<Outcome, Bu
         return Ok(Outcome::Present);
     }
     if let Some(mirror) = req.mirror {
-        let m = bases::Mirror {
-            engine: req.engine,
-            reporter: req.reporter,
-            mirror,
-            policy: req.policy,
-        };
-        bases::through_mirror(&m, p).await?;
+        bases::through_mirror(req, mirror, p).await?;
     }
     let job = run::Job {
         engine: req.engine,

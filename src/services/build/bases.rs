@@ -8,19 +8,9 @@
 //! both builders then find locally. The Dockerfile is left as written, so
 //! the image holds what compose's would (`COPY .` includes it).
 
-use super::{BuildError, Prepared};
+use super::{BuildError, EnsureRequest, Prepared};
 use crate::manifest::model::PullPolicy;
-use crate::progress::Reporter;
-use crate::services::images::{self, ImagePolicy, ImageRef};
-use crate::services::Engine;
-
-/// What the mirrored pulls need.
-pub struct Mirror<'a> {
-    pub engine: &'a Engine,
-    pub reporter: &'a dyn Reporter,
-    pub mirror: &'a str,
-    pub policy: &'a ImagePolicy,
-}
+use crate::services::images::{self, ImageRef};
 
 /// The external images a Dockerfile's `FROM` lines name, in order:
 /// not `scratch`, not an earlier stage, and nothing built from an `ARG`
@@ -54,31 +44,35 @@ pub fn from_images(dockerfile: &str) -> Vec<String> {
 
 /// Makes each Docker Hub base image of `p` present under its own name,
 /// pulled through the mirror when the engine lacks it.
-pub async fn through_mirror(m: &Mirror<'_>, p: &Prepared) -> Result<(), BuildError> {
+pub async fn through_mirror(
+    req: &EnsureRequest<'_>,
+    mirror: &str,
+    p: &Prepared,
+) -> Result<(), BuildError> {
     let path = std::path::Path::new(&p.dockerfile);
     let Ok(text) = crate::confine::read_to_string(&p.context.root, path) else {
         // Unreadable here: the build says so with the builder's words.
         return Ok(());
     };
+    let always = req.policy.pull == PullPolicy::Always && !req.policy.offline;
     for base in from_images(&text) {
         let wanted = ImageRef::parse(&base);
-        let mirrored = wanted.clone().with_mirror(Some(m.mirror));
+        let mirrored = wanted.clone().with_mirror(Some(mirror));
         if mirrored == wanted {
             continue;
         }
-        let always = m.policy.pull == PullPolicy::Always && !m.policy.offline;
         let name = wanted.to_string();
-        if !always && m.engine.docker.inspect_image(&name).await.is_ok() {
+        if !always && req.engine.docker.inspect_image(&name).await.is_ok() {
             continue;
         }
-        images::ensure(m.engine, &mirrored, m.policy, m.reporter)
+        images::ensure(req.engine, &mirrored, req.policy, req.reporter)
             .await
             .map_err(|source| BuildError::Base {
                 service: p.service.clone(),
                 base: base.clone(),
                 source,
             })?;
-        super::run::tag(m.engine, &mirrored.to_string(), &name).await?;
+        super::run::tag(req.engine, &mirrored.to_string(), &name).await?;
     }
     Ok(())
 }
