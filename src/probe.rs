@@ -22,7 +22,12 @@ pub fn next_delay(d: Duration) -> Duration {
 
 /// A TCP connection to `addr`, within a second.
 pub async fn tcp_connect(addr: SocketAddr) -> Option<TcpStream> {
-    match tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
+    tcp_connect_within(addr, Duration::from_secs(1)).await
+}
+
+/// A TCP connection to `addr`, within `wait`.
+pub async fn tcp_connect_within(addr: SocketAddr, wait: Duration) -> Option<TcpStream> {
+    match tokio::time::timeout(wait, TcpStream::connect(addr)).await {
         Ok(Ok(s)) => Some(s),
         _ => None,
     }

@@ -14,9 +14,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpStream;
-
 use crate::manifest::model::Protocol;
+use crate::probe::tcp_connect_within;
 
 use super::ports::Published;
 
@@ -66,7 +65,7 @@ impl PortWatch {
 
     async fn any_accepts(&self) -> bool {
         for a in &self.addrs {
-            if let Ok(Ok(_)) = tokio::time::timeout(CONNECT_WAIT, TcpStream::connect(*a)).await {
+            if tcp_connect_within(*a, CONNECT_WAIT).await.is_some() {
                 return true;
             }
         }
