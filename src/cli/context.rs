@@ -123,8 +123,7 @@ impl App {
             reporter: &self.printer,
             prompter: &Terminal,
         };
-        let mut s = Session::new(manifest, settings, &self.env, io, self.exe.clone());
-        s.file_arg = self.file.clone();
+        let s = Session::new(manifest, settings, &self.env, io, self.exe.clone());
         // Once per command, however many sessions it builds.
         if self.glance_at_timeline.replace(false) {
             crate::metrics::glance(&crate::session::metrics_context(&s));

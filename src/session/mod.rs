@@ -81,8 +81,6 @@ pub struct Session<'a> {
     /// The manifest is a stand-in (devenv.toml does not load): work from
     /// the labels and state files only (see `standin`).
     pub from_labels: bool,
-    /// `-f PATH` as the user gave it, so a hint's command names the same file.
-    pub file_arg: Option<PathBuf>,
     /// Knows every secret value before anything streams (`secrets.rs`).
     redactor: Redactor,
     /// Secret commands run during this command, each at most once.
@@ -118,7 +116,6 @@ impl<'a> Session<'a> {
             prompter: io.prompter,
             exe,
             from_labels: false,
-            file_arg: None,
             redactor,
             secret_commands: CommandOutputs::default(),
             rendered_env: tokio::sync::OnceCell::new(),

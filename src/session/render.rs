@@ -168,16 +168,12 @@ fn report_written(outcome: &Outcome, environment: &str, reporter: &dyn Reporter)
 }
 
 /// The `devenv render` command line that renders what this command did:
-/// the same file (`-f`), the environment when it was a flag (`--env`), the
-/// same `--set`s, and `--force` when hand edits are in the way. A hint
-/// that drops one of them would render something else, or refuse.
+/// the environment when it was a flag (`--env`), the same `--set`s, and
+/// `--force` when hand edits are in the way. A hint that drops one of them
+/// would render something else, or refuse. (The printer adds `-f`, as to
+/// every suggested command.)
 fn render_command(s: &Session<'_>, sets: &[String], force: bool) -> String {
-    let mut words = vec!["devenv".to_string()];
-    if let Some(file) = &s.file_arg {
-        words.push("-f".into());
-        words.push(shell_quote(&file.to_string_lossy()));
-    }
-    words.push("render".into());
+    let mut words = vec!["devenv".to_string(), "render".to_string()];
     if matches!(s.settings.environment.origin, Origin::Flag(_)) {
         words.push("--env".into());
         words.push(shell_quote(&s.settings.environment.value));
