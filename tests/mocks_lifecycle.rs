@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use common::mock_serve::{down_guard, http, wiremock_env, Served, STARTUP};
-use common::{free_port, try_http, wait_until, wait_until_alive, TestEnv};
+use common::mock_serve::{down_guard, http, serve_on, wiremock_env, STARTUP};
+use common::{free_port, try_http, wait_until, TestEnv};
 
 #[test]
 fn up_starts_mocks_in_the_background_status_shows_them_and_down_stops_them() {
@@ -97,28 +95,11 @@ fn a_service_container_calls_the_mock_by_name_through_the_network_gateway() {
     assert!(!gateway.is_empty(), "no gateway: {out:?}");
     let env = wiremock_env();
     let port = free_port();
-    let child = env
-        .command([
-            "mock",
-            "serve",
-            "payments",
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--bind",
-            &gateway,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut m = Served { child, port };
-    wait_until_alive(
-        &mut m.child,
-        STARTUP,
-        "`devenv mock serve` to answer",
-        || http(port, "GET", "/__admin/health", &[], "").0 == 200,
+    let _m = serve_on(
+        &env,
+        "payments",
+        port,
+        &["--bind", "127.0.0.1", "--bind", &gateway],
     );
     let out = common::docker(&[
         "run",

@@ -27,9 +27,16 @@ impl Drop for Served {
 }
 
 pub fn serve(env: &TestEnv, name: &str) -> Served {
-    let port = free_port();
+    serve_on(env, name, free_port(), &[])
+}
+
+/// `serve` on a chosen port, with more arguments (`--bind ADDR`).
+pub fn serve_on(env: &TestEnv, name: &str, port: u16, more: &[&str]) -> Served {
+    let port_arg = port.to_string();
+    let mut args = vec!["mock", "serve", name, "--port", &port_arg];
+    args.extend_from_slice(more);
     let child = env
-        .command(["mock", "serve", name, "--port", &port.to_string()])
+        .command(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
