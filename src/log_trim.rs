@@ -7,8 +7,7 @@
 //! one) and cut to nothing. The command writes through its own descriptor
 //! in append mode, so it goes on at the new end; lines written between the
 //! copy and the cut (a few milliseconds) are lost, as with logrotate's
-//! `copytruncate`. The supervisor checks at each start and every half
-//! minute.
+//! `copytruncate`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -243,7 +243,6 @@ async fn follow(
                         let Ok(new) = super::logs::read_new(&path, &mut pos) else {
                             continue;
                         };
-                        let new = &new[..];
                         let mut send = |l: &str| {
                             // Mock lines start with their time; followed
                             // lines show as they come.
@@ -253,7 +252,7 @@ async fn follow(
                                 .map_or(l, |(_, r)| r);
                             let _ = tx.send((name.clone(), text.to_string()));
                         };
-                        lines.push_bytes(new, &mut send);
+                        lines.push_bytes(&new, &mut send);
                     }
                 }));
             }
