@@ -373,11 +373,10 @@ async fn answer(
         return docker.negotiate_version().await.map_err(|e| e.to_string());
     };
     let path = address.strip_prefix("unix://").map(Path::new);
-    if path.is_some_and(|p| !p.exists()) {
-        return Err("no socket there".into());
-    }
     let version = match (path, cache) {
+        // `identify` stats the socket itself: no second stat here.
         (Some(path), Some(cache)) => local_version(socket, path, cache).await?,
+        _ if path.is_some_and(|p| !p.exists()) => return Err("no socket there".into()),
         _ => super::socket::ping(socket).await?,
     };
     let version = spoken(version);

@@ -36,7 +36,11 @@ struct Entry {
 
 /// Who listens on `socket` now; Err when nothing does.
 pub async fn identify(socket: &Path) -> Result<Option<Identity>, String> {
-    let inode = std::fs::metadata(socket).map_err(|e| e.to_string())?.ino();
+    let inode = match std::fs::metadata(socket) {
+        Ok(m) => m.ino(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no socket there".into()),
+        Err(e) => return Err(e.to_string()),
+    };
     let stream = tokio::net::UnixStream::connect(socket)
         .await
         .map_err(|e| e.to_string())?;
