@@ -11,7 +11,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{docker, engine_available, http_request, Cleanup, TestEnv, REGISTRY};
+use common::{docker, engine_available, http_request, wait_until, Cleanup, TestEnv, REGISTRY};
+use devenv::probe::postgres::Ping;
 
 fn manifest(project: &str, services: &str) -> String {
     format!("[project]\nname = \"{project}\"\n[settings]\nregistry_mirror = \"{REGISTRY}\"\n\n{services}")
@@ -267,4 +268,181 @@ fn stacks_json_shows_each_presets_supported_versions_and_why_others_are_not() {
     env.run(["stacks"])
         .success()
         .stdout_has("versions >=18, <20 | >=13, <18");
+}
+
+/// What devenv's `postgres` probe says of the server at `addr`.
+fn devenv_ping(rt: &tokio::runtime::Runtime, addr: &str) -> Ping {
+    use devenv::probe::postgres::{ping, Login};
+    let login = Login {
+        user: "devenv",
+        database: "devenv",
+    };
+    rt.block_on(async {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(stream) => ping(stream, login).await,
+            Err(_) => Ping::NoResponse,
+        }
+    })
+}
+
+/// What `pg_isready` (the reference) says, run in the container over TCP.
+fn pg_isready(container: &str, user: &str) -> bool {
+    docker(&[
+        "exec",
+        container,
+        "pg_isready",
+        "-q",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "5432",
+        "-U",
+        user,
+        "-d",
+        "devenv",
+    ])
+    .status
+    .success()
+}
+
+/// `pg_isready` is the oracle: over the image's whole first start (initdb,
+/// the temporary server on the unix socket only, held open by a slow init
+/// script, its stop, the real server), then a login it would refuse, then a
+/// smart shutdown that rejects new connections, devenv's ping gives the
+/// same answer, to the container's own address and through the published
+/// port's proxy alike. A sample counts only when devenv's answers before
+/// and after the reference's agree, so a change in between is not a
+/// disagreement.
+#[test]
+fn the_postgres_probe_answers_what_pg_isready_answers_through_a_whole_first_start() {
+    if !engine_available("postgres_probe_is_pg_isready") {
+        return;
+    }
+    let project = "stk-pgping";
+    let _c = Cleanup(project.into());
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("slow.sh");
+    std::fs::write(
+        &slow,
+        "echo slow init begins; sleep 3; echo slow init ends\n",
+    )
+    .unwrap();
+    let name = format!("{project}-db");
+    let out = docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &format!("dev.devenv.project={project}"),
+        "-p",
+        "127.0.0.1::5432",
+        "-e",
+        "POSTGRES_USER=devenv",
+        "-e",
+        "POSTGRES_PASSWORD=devenv",
+        "-e",
+        "POSTGRES_DB=devenv",
+        "-v",
+        &format!("{}:/docker-entrypoint-initdb.d/slow.sh:ro", slow.display()),
+        &format!("{REGISTRY}/library/postgres:16"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let inspect = |format: &str| {
+        let out = docker(&["inspect", "-f", format, &name]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let direct = format!("{}:5432", inspect("{{.NetworkSettings.IPAddress}}"));
+    let published = format!(
+        "127.0.0.1:{}",
+        inspect("{{(index (index .NetworkSettings.Ports \"5432/tcp\") 0).HostPort}}")
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // (devenv's answer, the reference's) for each stable sample.
+    let seen: std::cell::RefCell<Vec<(Ping, bool)>> = Default::default();
+    let sample = |user: &str| -> Option<Ping> {
+        let before = devenv_ping(&rt, &direct);
+        let reference = pg_isready(&name, user);
+        let proxied = devenv_ping(&rt, &published);
+        let after = devenv_ping(&rt, &direct);
+        if before != after || proxied != after {
+            return None;
+        }
+        assert_eq!(
+            after == Ping::Ready,
+            reference,
+            "devenv said {after:?}, pg_isready said ready={reference}\n{}",
+            container_logs(&name)
+        );
+        seen.borrow_mut().push((after, reference));
+        Some(after)
+    };
+    wait_until(Duration::from_secs(120), "the real server", || {
+        assert_eq!(
+            inspect("{{.State.Running}}"),
+            "true",
+            "{}",
+            container_logs(&name)
+        );
+        sample("devenv") == Some(Ping::Ready)
+    });
+    let logs = container_logs(&name);
+    assert!(logs.contains("slow init ends"), "{logs}");
+    assert!(
+        seen.borrow().iter().any(|(p, _)| *p == Ping::NoResponse),
+        "no sample caught the temporary server: {seen:?}"
+    );
+    // A role that does not exist: the server is up, and both say so.
+    assert_eq!(sample("nobody"), Some(Ping::Ready));
+
+    // A smart shutdown waits for the open session and rejects new ones
+    // (57P03, "the database system is shutting down").
+    let held = docker(&[
+        "exec",
+        "-d",
+        "-u",
+        "postgres",
+        &name,
+        "psql",
+        "-U",
+        "devenv",
+        "-d",
+        "devenv",
+        "-c",
+        "select pg_sleep(60)",
+    ]);
+    assert!(held.status.success(), "{}", text(&held));
+    wait_until(Duration::from_secs(30), "the held session", || {
+        let out = docker(&[
+            "exec",
+            "-u",
+            "postgres",
+            &name,
+            "psql",
+            "-U",
+            "devenv",
+            "-d",
+            "devenv",
+            "-tAc",
+            "select count(*) from pg_stat_activity where query like 'select pg_sleep%'",
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    });
+    let stop = docker(&[
+        "exec",
+        "-u",
+        "postgres",
+        &name,
+        "sh",
+        "-c",
+        "pg_ctl -D \"$PGDATA\" stop -m smart -W",
+    ]);
+    assert!(stop.status.success(), "{}", text(&stop));
+    wait_until(Duration::from_secs(30), "the shutdown to reject", || {
+        sample("devenv") == Some(Ping::Rejected)
+    });
 }

@@ -222,6 +222,14 @@ pub enum Probe {
     Log(String),
     /// The image's own HEALTHCHECK, polled fast.
     Healthcheck,
+    /// PostgreSQL's startup exchange on this container port, judged as
+    /// `pg_isready` judges it (`crate::probe::postgres`), as this user
+    /// and database (`POSTGRES_USER`, `POSTGRES_DB` of the service's env).
+    Postgres {
+        port: u16,
+        user: String,
+        database: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

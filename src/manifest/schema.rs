@@ -266,6 +266,9 @@ pub struct ReadyDef {
     pub log: Option<String>,
     /// Use the image's own HEALTHCHECK, polled fast.
     pub healthcheck: Option<bool>,
+    /// PostgreSQL's own startup exchange on this port (`pg_isready`
+    /// without an exec).
+    pub postgres: Option<u16>,
     /// How long to wait before giving up: `"60s"`, `"2m"`, or seconds.
     pub timeout: Option<DurationValue>,
 }
@@ -505,6 +508,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "exec",
             "log",
             "healthcheck",
+            "postgres",
             "timeout",
         ],
         ["mocks", _] => &[
@@ -548,6 +552,7 @@ pub fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
             "exec",
             "log",
             "healthcheck",
+            "postgres",
             "timeout",
         ],
         ["metrics"] => &[

@@ -94,7 +94,7 @@ async fn check(e: &Entry, ready: Option<&Readiness>, log: &Path) -> bool {
         }
         Probe::Log(re) => log_matches(log, e.log_offset, re),
         // Refused when the manifest loads: they need a container.
-        Probe::Exec(_) | Probe::Healthcheck => false,
+        Probe::Exec(_) | Probe::Healthcheck | Probe::Postgres { .. } => false,
     }
 }
 

@@ -28,11 +28,13 @@ use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use crate::manifest::model::{Probe, Readiness};
-use crate::probe::{describe, next_delay, FIRST_DELAY};
+use crate::probe::{describe, next_delay, postgres, FIRST_DELAY};
 
 use super::ports::Published;
 use super::ready_watch::PortWatch;
 use super::Engine;
+
+const POSTGRES_FIRST_DELAY: Duration = Duration::from_millis(10);
 
 /// What a probe needs to know about one started container.
 pub struct Target<'a> {
@@ -66,11 +68,30 @@ pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), NotRe
     }
     let probe = resolve(t, &ready.probe).await?;
     let deadline = Instant::now() + ready.timeout;
-    let mut delay = FIRST_DELAY;
-    // Only for execs, which are dear (`ready_watch`); on a remote engine
-    // the container's address is not reachable from here.
+    // A PostgreSQL server that just opened its port answers "starting up"
+    // for a few ms: asked again soon, it is seen ready within that, not a
+    // whole first delay later. Each answer is a forked backend, so the
+    // pace still backs off.
+    let first = match probe {
+        Resolved::Postgres { .. } => POSTGRES_FIRST_DELAY,
+        _ => FIRST_DELAY,
+    };
+    let mut delay = first;
+    // For execs, which are dear (`ready_watch`), and for PostgreSQL,
+    // whose every answered attempt forks a backend: a refused connect costs
+    // neither. On a remote engine the container's address is not reachable
+    // from here.
     let mut watch = match (&probe, &t.engine.remote) {
         (Resolved::Exec(_), None) => PortWatch::new(t.ip, t.ports),
+        (Resolved::Postgres { port, .. }, None) => {
+            let ours: Vec<Published> = t
+                .ports
+                .iter()
+                .filter(|p| p.container == *port)
+                .copied()
+                .collect();
+            PortWatch::new(t.ip, &ours)
+        }
         _ => None,
     };
     loop {
@@ -101,11 +122,7 @@ pub async fn wait(t: &Target<'_>, ready: Option<&Readiness>) -> Result<(), NotRe
         };
         // A port that just opened: readiness is close, probe at the
         // first pace again.
-        delay = if opened {
-            FIRST_DELAY
-        } else {
-            next_delay(delay)
-        };
+        delay = if opened { first } else { next_delay(delay) };
     }
 }
 
@@ -134,6 +151,11 @@ enum Resolved {
     Tcp(u16),
     Http(String, u16),
     Exec(Vec<String>),
+    Postgres {
+        port: u16,
+        user: String,
+        database: String,
+    },
 }
 
 async fn resolve(t: &Target<'_>, p: &Probe) -> Result<Resolved, NotReady> {
@@ -141,6 +163,15 @@ async fn resolve(t: &Target<'_>, p: &Probe) -> Result<Resolved, NotReady> {
         Probe::Tcp(port) => Resolved::Tcp(*port),
         Probe::Http { path, port } => Resolved::Http(path.clone(), *port),
         Probe::Exec(cmd) => Resolved::Exec(cmd.clone()),
+        Probe::Postgres {
+            port,
+            user,
+            database,
+        } => Resolved::Postgres {
+            port: *port,
+            user: user.clone(),
+            database: database.clone(),
+        },
         Probe::Log(_) => unreachable!("log probes stream"),
         Probe::Healthcheck => {
             // The container's own config first: it is what runs, and
@@ -195,6 +226,14 @@ async fn check(t: &Target<'_>, p: &Resolved) -> bool {
         Resolved::Tcp(port) => tcp(t, *port).await,
         Resolved::Http(path, port) => http(t, path, *port).await,
         Resolved::Exec(cmd) => exec(t, cmd).await,
+        Resolved::Postgres {
+            port,
+            user,
+            database,
+        } => {
+            let login = postgres::Login { user, database };
+            postgres_ready(t, *port, login).await
+        }
     }
 }
 
@@ -232,6 +271,23 @@ async fn tcp(t: &Target<'_>, port: u16) -> bool {
         Err(_) => true,
         Ok(Ok(n)) => n > 0,
         Ok(Err(_)) => false,
+    }
+}
+
+/// Through the proxy of a published port the exchange fails while the
+/// server is down (the proxy closes), so every path gives the server's
+/// own answer.
+async fn postgres_ready(t: &Target<'_>, port: u16, login: postgres::Login<'_>) -> bool {
+    let stream = match (t.ip, &t.engine.remote) {
+        (Some(ip), Some(remote)) => remote.connect(SocketAddr::new(ip, port)).await,
+        _ => match address(t, port) {
+            Some((addr, _)) => crate::probe::tcp_connect(addr).await,
+            None => None,
+        },
+    };
+    match stream {
+        Some(s) => postgres::ping(s, login).await == postgres::Ping::Ready,
+        None => false,
     }
 }
 

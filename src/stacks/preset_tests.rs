@@ -120,6 +120,36 @@ fn an_image_tag_picks_the_row_when_there_is_no_version() {
 }
 
 #[test]
+fn postgres_is_probed_as_its_own_user_and_database_like_pg_isready_would_be() {
+    let (s, _) = at("postgres", "16");
+    assert_eq!(
+        s.ready.as_ref().unwrap().probe,
+        Probe::Postgres {
+            port: 5432,
+            user: "devenv".into(),
+            database: "devenv".into(),
+        }
+    );
+    // The image's own defaults when the service clears the preset's.
+    let (s, _) = service(
+        "db",
+        "stack = \"postgres\"\nenv = { POSTGRES_USER = \"app\" }\nready = { postgres = 5432 }",
+    );
+    assert!(matches!(
+        &s.ready.as_ref().unwrap().probe,
+        Probe::Postgres { user, database, .. } if user == "app" && database == "devenv"
+    ));
+    let (s, _) = service(
+        "db",
+        "image = \"postgres:16\"\nports = [\"5432\"]\nready = { postgres = 5432 }",
+    );
+    assert!(matches!(
+        &s.ready.as_ref().unwrap().probe,
+        Probe::Postgres { user, database, .. } if user == "postgres" && database == "postgres"
+    ));
+}
+
+#[test]
 fn mongo_before_6_has_no_mongosh_so_the_probe_uses_mongo() {
     for v in ["4.4", "5", "5.0.31"] {
         let (s, w) = at("mongodb", v);

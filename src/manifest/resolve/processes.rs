@@ -163,9 +163,9 @@ impl Resolver<'_> {
 /// machine. `exec` and `healthcheck` belong to containers.
 pub fn process_readiness(def: &ReadyDef) -> Result<Readiness, (String, String)> {
     let choose = "use exactly one of tcp, http (+ port) or log".to_string();
-    if def.exec.is_some() || def.healthcheck.is_some() {
+    if def.exec.is_some() || def.healthcheck.is_some() || def.postgres.is_some() {
         return Err((
-            "a process is probed on this machine: `exec` and `healthcheck` are for containers"
+            "a process is probed on this machine: `exec`, `healthcheck` and `postgres` are for containers"
                 .into(),
             choose,
         ));
@@ -362,7 +362,7 @@ mod tests {
         );
         assert_eq!(p.len(), 4, "{p:?}");
         assert!(
-            p[0].contains("`exec` and `healthcheck` are for containers"),
+            p[0].contains("`exec`, `healthcheck` and `postgres` are for containers"),
             "{p:?}"
         );
         assert!(p[1].contains("an http probe needs a `port`"), "{p:?}");

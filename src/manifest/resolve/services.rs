@@ -153,7 +153,8 @@ impl Resolver<'_> {
                 .as_ref()
                 .and_then(|st| st.ready.as_ref())
                 .and_then(|d| readiness_of(d, &container_ports).ok()),
-        };
+        }
+        .map(|r| with_login(r, &env.plain));
         let bind = match &s.bind {
             Some(b) => match b.get_ref().parse::<IpAddr>() {
                 Ok(ip) => ip,
@@ -261,6 +262,23 @@ impl Resolver<'_> {
     }
 }
 
+/// A `postgres` probe logs in as the official image's variables say
+/// (`POSTGRES_USER`, else `postgres`; `POSTGRES_DB`, else the user), as
+/// the `pg_isready -U -d` it replaces would.
+fn with_login(mut r: Readiness, env: &BTreeMap<String, String>) -> Readiness {
+    if let Probe::Postgres { user, database, .. } = &mut r.probe {
+        *user = env
+            .get("POSTGRES_USER")
+            .cloned()
+            .unwrap_or_else(|| "postgres".into());
+        *database = env
+            .get("POSTGRES_DB")
+            .cloned()
+            .unwrap_or_else(|| user.clone());
+    }
+    r
+}
+
 /// A readiness definition checked against the container ports it may probe.
 pub fn readiness_of(def: &ReadyDef, ports: &[u16]) -> Result<Readiness, (String, String)> {
     let kinds = [
@@ -269,10 +287,11 @@ pub fn readiness_of(def: &ReadyDef, ports: &[u16]) -> Result<Readiness, (String,
         def.exec.is_some(),
         def.log.is_some(),
         def.healthcheck == Some(true),
+        def.postgres.is_some(),
     ];
     let n = kinds.iter().filter(|k| **k).count();
-    let choose =
-        "use exactly one of tcp, http (+ port), exec, log or healthcheck = true".to_string();
+    let choose = "use exactly one of tcp, http (+ port), exec, log, postgres or healthcheck = true"
+        .to_string();
     if n != 1 {
         let msg = if n == 0 {
             "`ready` names no probe"
@@ -329,6 +348,13 @@ pub fn readiness_of(def: &ReadyDef, ports: &[u16]) -> Result<Readiness, (String,
             ));
         }
         Probe::Log(re.clone())
+    } else if let Some(p) = def.postgres {
+        // The login is the service's (`with_login`), known once its env is.
+        Probe::Postgres {
+            port: published(p)?,
+            user: String::new(),
+            database: String::new(),
+        }
     } else {
         Probe::Healthcheck
     };

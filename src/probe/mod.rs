@@ -10,6 +10,8 @@ use tokio::net::TcpStream;
 
 use crate::manifest::model::Probe;
 
+pub mod postgres;
+
 /// Polling starts here and backs off by 1.5x up to `MAX_DELAY`.
 pub const FIRST_DELAY: Duration = Duration::from_millis(50);
 /// Low cap: a probe costs a few ms, a late one costs the user up to the cap.
@@ -56,6 +58,9 @@ pub fn describe(p: &Probe) -> String {
         Probe::Exec(cmd) => format!("exec {}", cmd.join(" ")),
         Probe::Log(re) => format!("log line matching `{re}`"),
         Probe::Healthcheck => "the image's HEALTHCHECK".into(),
+        Probe::Postgres { port, user, .. } => {
+            format!("PostgreSQL accepting connections on port {port} as {user}")
+        }
     }
 }
 
