@@ -28,6 +28,7 @@ pub mod socket;
 mod spec;
 pub mod ssh;
 mod start;
+mod start_gate;
 pub mod status;
 pub mod tls;
 mod up;

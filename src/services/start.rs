@@ -12,6 +12,7 @@ use crate::progress::Reporter;
 use super::plan::{Action, Plan};
 use super::ready::{self, Target};
 use super::spec::Spec;
+use super::start_gate::StartGate;
 use super::{down, is_not_found, Engine, Result, ServicesError, LABEL_PROJECT, LABEL_SERVICE};
 
 pub(super) struct Failure {
@@ -30,6 +31,7 @@ pub(super) async fn converge(
     reporter: &dyn Reporter,
     plan: &Plan<'_>,
     proven: Option<String>,
+    gate: &StartGate,
 ) -> std::result::Result<Option<String>, Failure> {
     let name = plan.spec.name.as_str();
     let job = plan.spec.is_job();
@@ -41,6 +43,14 @@ pub(super) async fn converge(
     };
     let task = reporter.task(&plan.service.name, None);
     let existing_id = plan.existing.and_then(|c| c.id.clone());
+    // Dropped once this container has started, on every path.
+    let lead = gate.lead(plan.service);
+    if matches!(
+        plan.action,
+        Action::Start | Action::Create | Action::Recreate
+    ) {
+        gate.turn(plan.service).await;
+    }
     match plan.action {
         Action::JobDone => {
             task.finish(true, "done (unchanged)");
@@ -76,6 +86,7 @@ pub(super) async fn converge(
                 .map_err(|e| fail(e.to_string()))?;
         }
     }
+    drop(lead);
     if plan.spec.is_job() {
         task.set_message("running");
         return match wait_job(engine, name).await {

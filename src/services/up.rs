@@ -28,6 +28,7 @@ use super::plan::{Action, Plan};
 use super::ports::{self, Published};
 use super::spec::{Spec, SpecContext};
 use super::start::{converge, failure_text, Failure};
+use super::start_gate::StartGate;
 use super::{down, exports, Engine, Result, ServicesError, LABEL_HASH, LABEL_KEYS, LABEL_SERVICE};
 
 /// Everything `up` needs; built by the command layer.
@@ -205,7 +206,7 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
     let mut blocked: BTreeMap<String, String> = BTreeMap::new();
     let mut warned = BTreeSet::new();
     for level in m.start_levels() {
-        let mut runs = Vec::new();
+        let mut runnable = Vec::new();
         for s in level {
             if let Some(dep) = s
                 .depends_on
@@ -229,13 +230,20 @@ pub async fn up(engine: &Engine, req: &UpRequest<'_>) -> Result<UpReport> {
                     );
                 }
             }
+            runnable.push(s);
+        }
+        // Only the services that run count as leads: a blocked one never
+        // starts, and the others would wait for it.
+        let gate = StartGate::new(runnable.iter().copied());
+        let gate = &gate;
+        let runs = runnable.into_iter().map(|s| {
             let plan = by_name[s.name.as_str()];
             let proven = record.ready.get(&s.name).cloned();
-            runs.push(async move {
-                let r = converge(engine, req.reporter, plan, proven).await;
+            async move {
+                let r = converge(engine, req.reporter, plan, proven, gate).await;
                 (plan, r)
-            });
-        }
+            }
+        });
         for (plan, r) in join_all(runs).await {
             let name = plan.service.name.clone();
             match r {
