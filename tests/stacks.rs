@@ -305,6 +305,15 @@ fn pg_isready(container: &str, user: &str) -> bool {
     .success()
 }
 
+/// `psql` as the preset's user over the container's unix socket, with
+/// `docker exec` flags `exec`.
+fn psql(container: &str, exec: &[&str], flag: &str, sql: &str) -> std::process::Output {
+    let mut args = vec!["exec"];
+    args.extend_from_slice(exec);
+    args.extend([container, "psql", "-U", "devenv", "-d", "devenv", flag, sql]);
+    docker(&args)
+}
+
 /// `pg_isready` is the oracle: over the image's whole first start (initdb,
 /// the temporary server on the unix socket only, held open by a slow init
 /// script, its stop, the real server), then a login it would refuse, then a
@@ -401,35 +410,20 @@ fn the_postgres_probe_answers_what_pg_isready_answers_through_a_whole_first_star
 
     // A smart shutdown waits for the open session and rejects new ones
     // (57P03, "the database system is shutting down").
-    let held = docker(&[
-        "exec",
-        "-d",
-        "-u",
-        "postgres",
+    let held = psql(
         &name,
-        "psql",
-        "-U",
-        "devenv",
-        "-d",
-        "devenv",
+        &["-d", "-u", "postgres"],
         "-c",
         "select pg_sleep(60)",
-    ]);
+    );
     assert!(held.status.success(), "{}", text(&held));
     wait_until(Duration::from_secs(30), "the held session", || {
-        let out = docker(&[
-            "exec",
-            "-u",
-            "postgres",
+        let out = psql(
             &name,
-            "psql",
-            "-U",
-            "devenv",
-            "-d",
-            "devenv",
+            &["-u", "postgres"],
             "-tAc",
             "select count(*) from pg_stat_activity where query like 'select pg_sleep%'",
-        ]);
+        );
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     });
     let stop = docker(&[

@@ -156,6 +156,32 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service with only a name and an image, for unit tests to adjust.
+    #[cfg(test)]
+    pub fn bare(name: &str, image: &str) -> Service {
+        Service {
+            name: name.into(),
+            stack: None,
+            image: image.into(),
+            build: None,
+            ports: vec![],
+            env: BTreeMap::new(),
+            env_templates: BTreeMap::new(),
+            command: None,
+            entrypoint: None,
+            volumes: BTreeMap::new(),
+            mounts: vec![],
+            ready: None,
+            depends_on: vec![],
+            run: RunMode::Always,
+            bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            exports: BTreeMap::new(),
+            user: None,
+            working_dir: None,
+            platform: None,
+        }
+    }
+
     pub fn is_job(&self) -> bool {
         self.run == RunMode::Once
     }

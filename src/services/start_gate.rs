@@ -70,36 +70,17 @@ fn leads(s: &Service) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::model::{Readiness, RunMode};
-    use std::collections::BTreeMap;
-    use std::net::{IpAddr, Ipv4Addr};
+    use crate::manifest::model::Readiness;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     fn service(name: &str, probe: Option<Probe>) -> Service {
         Service {
-            name: name.into(),
-            stack: None,
-            image: "busybox".into(),
-            build: None,
-            ports: vec![],
-            env: BTreeMap::new(),
-            env_templates: BTreeMap::new(),
-            command: None,
-            entrypoint: None,
-            volumes: BTreeMap::new(),
-            mounts: vec![],
             ready: probe.map(|probe| Readiness {
                 probe,
                 timeout: Duration::from_secs(60),
             }),
-            depends_on: vec![],
-            run: RunMode::Always,
-            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            exports: BTreeMap::new(),
-            user: None,
-            working_dir: None,
-            platform: None,
+            ..Service::bare(name, "busybox")
         }
     }
 

@@ -396,30 +396,11 @@ async fn check_ports(
 mod tests {
     use super::*;
     use crate::manifest::model::{RunMode, Service};
-    use std::collections::BTreeMap;
-    use std::net::Ipv4Addr;
 
     fn spec(run: RunMode) -> Spec {
         let s = Service {
-            name: "db".into(),
-            stack: None,
-            image: "postgres:16".into(),
-            build: None,
-            ports: vec![],
-            env: BTreeMap::new(),
-            env_templates: BTreeMap::new(),
-            command: None,
-            entrypoint: None,
-            volumes: BTreeMap::new(),
-            mounts: vec![],
-            ready: None,
-            depends_on: vec![],
             run,
-            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            exports: BTreeMap::new(),
-            user: None,
-            working_dir: None,
-            platform: None,
+            ..Service::bare("db", "postgres:16")
         };
         Spec::new(
             &s,
